@@ -1,0 +1,332 @@
+#include "core/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/yaml_reader.h"
+
+namespace tf {
+
+int64_t ModelConfig::padded_vocab() const {
+  constexpr int64_t multiple = 128;
+  return (vocab_size + multiple - 1) / multiple * multiple;
+}
+
+namespace {
+
+void require(YamlMap& map, const std::string& key, bool ok, const std::string& message) {
+  if (!ok) map.fail(key, message);
+}
+
+void require_one_of(YamlMap& map, const std::string& key, const std::string& value,
+                    std::initializer_list<const char*> choices) {
+  std::string all;
+  for (const char* choice : choices) {
+    if (value == choice) return;
+    all += std::string(all.empty() ? "" : ", ") + choice;
+  }
+  map.fail(key, "'" + value + "' is not one of: " + all);
+}
+
+void read_parallel(YamlMap map, ParallelConfig& out) {
+  map.get("tp", out.tp);
+  map.get("pp", out.pp);
+  map.get("zero1", out.zero1);
+  map.finish();
+  require(map, "tp", out.tp >= 1, "must be at least 1");
+  require(map, "pp", out.pp >= 1, "must be at least 1");
+}
+
+void read_model(YamlMap map, ModelConfig& m) {
+  map.get("hidden_size", m.hidden_size);
+  map.get("num_layers", m.num_layers);
+  map.get("num_heads", m.num_heads);
+  map.get("qkv_tokens", m.qkv_tokens);
+  map.get("proj_tokens", m.proj_tokens);
+  map.get("ffn_tokens", m.ffn_tokens);
+  map.get("seq_len", m.seq_len);
+  map.get("vocab_size", m.vocab_size);
+  map.get("norm", m.norm);
+  map.get("rotary_pct", m.rotary_pct);
+  map.get("init_from", m.init_from);
+  map.finish();
+  const std::pair<const char*, int64_t> sizes[] = {
+      {"hidden_size", m.hidden_size}, {"num_layers", m.num_layers}, {"num_heads", m.num_heads},
+      {"qkv_tokens", m.qkv_tokens},   {"proj_tokens", m.proj_tokens}, {"ffn_tokens", m.ffn_tokens},
+      {"seq_len", m.seq_len},         {"vocab_size", m.vocab_size}};
+  for (const auto& [key, value] : sizes) require(map, key, value >= 1, "must be at least 1");
+  require(map, "num_heads", m.hidden_size % m.num_heads == 0,
+          "must divide hidden_size (" + std::to_string(m.hidden_size) + ")");
+  require(map, "num_heads", m.head_dim() % 2 == 0, "head dimension must be even");
+  require_one_of(map, "norm", m.norm, {"l2_norm_gelu", "gelu_l2_norm", "softmax"});
+  require(map, "rotary_pct", m.rotary_pct >= 0 && m.rotary_pct <= 1, "must be within [0, 1]");
+}
+
+void read_train(YamlMap map, TrainConfig& t) {
+  map.get("steps", t.steps);
+  map.get("global_batch", t.global_batch);
+  map.get("micro_batch", t.micro_batch);
+  map.get("lr", t.lr);
+  map.get("min_lr", t.min_lr);
+  map.get("warmup_steps", t.warmup_steps);
+  map.get("weight_decay", t.weight_decay);
+  map.get("grad_clip", t.grad_clip);
+  map.get("beta1", t.beta1);
+  map.get("beta2", t.beta2);
+  map.get("eps", t.eps);
+  map.get("seed", t.seed);
+  map.get("precision", t.precision);
+  map.get("log_interval", t.log_interval);
+  map.get("eval_interval", t.eval_interval);
+  map.get("eval_batches", t.eval_batches);
+  map.get("threads", t.threads);
+  map.finish();
+  require(map, "steps", t.steps >= 0, "must not be negative");
+  require(map, "global_batch", t.global_batch >= 1, "must be at least 1");
+  require(map, "micro_batch", t.micro_batch >= 1, "must be at least 1");
+  require(map, "lr", t.lr > 0, "must be positive");
+  require(map, "min_lr", t.min_lr >= 0 && t.min_lr <= t.lr, "must be within [0, lr]");
+  require(map, "warmup_steps", t.warmup_steps >= 0, "must not be negative");
+  require(map, "weight_decay", t.weight_decay >= 0, "must not be negative");
+  require(map, "grad_clip", t.grad_clip >= 0, "must not be negative (0 disables clipping)");
+  require(map, "beta1", t.beta1 >= 0 && t.beta1 < 1, "must be within [0, 1)");
+  require(map, "beta2", t.beta2 >= 0 && t.beta2 < 1, "must be within [0, 1)");
+  require(map, "eps", t.eps > 0, "must be positive");
+  require_one_of(map, "precision", t.precision, {"fp32", "bf16"});
+  require(map, "log_interval", t.log_interval >= 1, "must be at least 1");
+  require(map, "eval_interval", t.eval_interval >= 0, "must not be negative (0 disables)");
+  require(map, "eval_batches", t.eval_batches >= 1, "must be at least 1");
+  require(map, "threads", t.threads >= 0, "must not be negative (0: default)");
+}
+
+std::vector<DataSource> read_sources(YamlMap& parent, const std::string& key) {
+  std::vector<DataSource> sources;
+  for (YamlMap item : parent.list(key)) {
+    DataSource source;
+    item.get("path", source.path);
+    item.get("weight", source.weight);
+    item.finish();
+    if (source.path.empty()) item.fail("path", "is required");
+    if (!(source.weight > 0)) item.fail("weight", "must be positive");
+    sources.push_back(source);
+  }
+  return sources;
+}
+
+void read_data(YamlMap map, DataConfig& d) {
+  d.train = read_sources(map, "train");
+  d.valid = read_sources(map, "valid");
+  map.get("valid_fraction", d.valid_fraction);
+  map.get("tokenizer", d.tokenizer);
+  YamlMap synthetic = map.map("synthetic");
+  synthetic.get("documents", d.synthetic.documents);
+  synthetic.get("doc_len", d.synthetic.doc_len);
+  synthetic.get("seed", d.synthetic.seed);
+  synthetic.finish();
+  map.finish();
+  require(map, "valid_fraction", d.valid_fraction > 0 && d.valid_fraction < 1,
+          "must be within (0, 1)");
+  require(synthetic, "documents", d.synthetic.documents >= 2, "must be at least 2");
+  require(synthetic, "doc_len", d.synthetic.doc_len >= 2, "must be at least 2");
+}
+
+void read_checkpoint(YamlMap map, CheckpointConfig& c) {
+  map.get("dir", c.dir);
+  map.get("interval", c.interval);
+  map.get("keep", c.keep);
+  map.finish();
+  require(map, "interval", c.interval >= 0, "must not be negative (0: only at the end)");
+  require(map, "keep", c.keep >= 1, "must be at least 1");
+}
+
+void read_stage(YamlMap map, const Config& base, StageConfig& s) {
+  s.qkv_tokens = base.model.qkv_tokens;
+  s.proj_tokens = base.model.proj_tokens;
+  s.ffn_tokens = base.model.ffn_tokens;
+  s.steps = base.train.steps;
+  s.lr = base.train.lr;
+  s.min_lr = base.train.min_lr;
+  s.warmup_steps = base.train.warmup_steps;
+  s.parallel = base.parallel;
+  map.get("name", s.name);
+  map.get("qkv_tokens", s.qkv_tokens);
+  map.get("proj_tokens", s.proj_tokens);
+  map.get("ffn_tokens", s.ffn_tokens);
+  map.get("steps", s.steps);
+  map.get("lr", s.lr);
+  map.get("min_lr", s.min_lr);
+  map.get("warmup_steps", s.warmup_steps);
+  map.get("growth", s.growth);
+  map.get("optimizer", s.optimizer);
+  read_parallel(map.map("parallel"), s.parallel);
+  map.finish();
+  require(map, "name", !s.name.empty(), "is required");
+  require(map, "steps", s.steps >= 1, "must be at least 1");
+  require(map, "lr", s.lr > 0, "must be positive");
+  require(map, "min_lr", s.min_lr >= 0 && s.min_lr <= s.lr, "must be within [0, lr]");
+  require_one_of(map, "growth", s.growth, {"zero", "normal", "preserve"});
+  require_one_of(map, "optimizer", s.optimizer, {"reset", "carry"});
+}
+
+void check_stage_order(std::vector<YamlMap>& maps, const std::vector<StageConfig>& stages) {
+  for (size_t i = 1; i < stages.size(); ++i) {
+    const StageConfig& prev = stages[i - 1];
+    const StageConfig& cur = stages[i];
+    if (cur.qkv_tokens < prev.qkv_tokens || cur.proj_tokens < prev.proj_tokens ||
+        cur.ffn_tokens < prev.ffn_tokens) {
+      maps[i].fail("", "has fewer tokens than stage '" + prev.name +
+                           "'; token counts never shrink");
+    }
+  }
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source,
+                    const std::vector<std::string>& overrides) {
+  auto origin = std::make_shared<YamlOrigin>();
+  origin->source = source;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  }
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const std::string& assignment : overrides) apply_override(root, assignment, *origin);
+
+  Config c;
+  c.source = source;
+  YamlMap top(root, "", origin);
+  read_model(top.map("model"), c.model);
+  YamlMap train = top.map("train");
+  read_train(train, c.train);
+  read_data(top.map("data"), c.data);
+  read_parallel(top.map("parallel"), c.parallel);
+  read_checkpoint(top.map("checkpoint"), c.checkpoint);
+  YamlMap control = top.map("control");
+  control.get("address", c.control.address);
+  control.get("token_file", c.control.token_file);
+  control.finish();
+  YamlMap metrics = top.map("metrics");
+  metrics.get("address", c.metrics.address);
+  metrics.finish();
+  std::vector<YamlMap> stage_maps = top.list("stages");
+  for (YamlMap& stage_map : stage_maps) {
+    c.stages.emplace_back();
+    read_stage(stage_map, c, c.stages.back());
+  }
+  top.finish();
+  if (c.train.global_batch % c.train.micro_batch != 0) {
+    train.fail("global_batch", "must be a multiple of micro_batch (" +
+                                   std::to_string(c.train.micro_batch) + ")");
+  }
+  check_stage_order(stage_maps, c.stages);
+  return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path, overrides);
+}
+
+}  // namespace tf
+
+namespace tf {
+namespace {
+
+YAML::Node parallel_node(const ParallelConfig& p) {
+  YAML::Node n;
+  n["tp"] = p.tp;
+  n["pp"] = p.pp;
+  n["zero1"] = p.zero1;
+  return n;
+}
+
+YAML::Node sources_node(const std::vector<DataSource>& sources) {
+  YAML::Node n(YAML::NodeType::Sequence);
+  for (const DataSource& s : sources) {
+    YAML::Node item;
+    item["path"] = s.path;
+    item["weight"] = s.weight;
+    n.push_back(item);
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string to_yaml(const Config& c) {
+  YAML::Node root;
+  YAML::Node m = root["model"];
+  m["hidden_size"] = c.model.hidden_size;
+  m["num_layers"] = c.model.num_layers;
+  m["num_heads"] = c.model.num_heads;
+  m["qkv_tokens"] = c.model.qkv_tokens;
+  m["proj_tokens"] = c.model.proj_tokens;
+  m["ffn_tokens"] = c.model.ffn_tokens;
+  m["seq_len"] = c.model.seq_len;
+  m["vocab_size"] = c.model.vocab_size;
+  m["norm"] = c.model.norm;
+  m["rotary_pct"] = c.model.rotary_pct;
+  m["init_from"] = c.model.init_from;
+  YAML::Node t = root["train"];
+  t["steps"] = c.train.steps;
+  t["global_batch"] = c.train.global_batch;
+  t["micro_batch"] = c.train.micro_batch;
+  t["lr"] = c.train.lr;
+  t["min_lr"] = c.train.min_lr;
+  t["warmup_steps"] = c.train.warmup_steps;
+  t["weight_decay"] = c.train.weight_decay;
+  t["grad_clip"] = c.train.grad_clip;
+  t["beta1"] = c.train.beta1;
+  t["beta2"] = c.train.beta2;
+  t["eps"] = c.train.eps;
+  t["seed"] = c.train.seed;
+  t["precision"] = c.train.precision;
+  t["log_interval"] = c.train.log_interval;
+  t["eval_interval"] = c.train.eval_interval;
+  t["eval_batches"] = c.train.eval_batches;
+  t["threads"] = c.train.threads;
+  YAML::Node d = root["data"];
+  d["train"] = sources_node(c.data.train);
+  d["valid"] = sources_node(c.data.valid);
+  d["valid_fraction"] = c.data.valid_fraction;
+  d["tokenizer"] = c.data.tokenizer;
+  d["synthetic"]["documents"] = c.data.synthetic.documents;
+  d["synthetic"]["doc_len"] = c.data.synthetic.doc_len;
+  d["synthetic"]["seed"] = c.data.synthetic.seed;
+  root["parallel"] = parallel_node(c.parallel);
+  root["checkpoint"]["dir"] = c.checkpoint.dir;
+  root["checkpoint"]["interval"] = c.checkpoint.interval;
+  root["checkpoint"]["keep"] = c.checkpoint.keep;
+  root["control"]["address"] = c.control.address;
+  root["control"]["token_file"] = c.control.token_file;
+  root["metrics"]["address"] = c.metrics.address;
+  YAML::Node stages(YAML::NodeType::Sequence);
+  for (const StageConfig& s : c.stages) {
+    YAML::Node n;
+    n["name"] = s.name;
+    n["qkv_tokens"] = s.qkv_tokens;
+    n["proj_tokens"] = s.proj_tokens;
+    n["ffn_tokens"] = s.ffn_tokens;
+    n["steps"] = s.steps;
+    n["lr"] = s.lr;
+    n["min_lr"] = s.min_lr;
+    n["warmup_steps"] = s.warmup_steps;
+    n["growth"] = s.growth;
+    n["optimizer"] = s.optimizer;
+    n["parallel"] = parallel_node(s.parallel);
+    stages.push_back(n);
+  }
+  root["stages"] = stages;
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+}  // namespace tf

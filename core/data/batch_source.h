@@ -1,0 +1,71 @@
+// Where training samples come from. A sample is seq_len + 1 consecutive tokens of a packed token
+// stream; sample i is a pure function of (seed, i), so the position to resume from is one global
+// counter, valid for any data-parallel size.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/config.h"
+
+namespace tf {
+
+// A flat stream of token ids (documents packed with end-of-document tokens between them).
+class TokenStream {
+ public:
+  virtual ~TokenStream() = default;
+  virtual int64_t size() const = 0;
+  // Copies tokens [offset, offset + count) into `out`.
+  virtual void read(int64_t offset, int64_t count, int64_t* out) const = 0;
+};
+
+// An in-memory stream.
+class VectorTokenStream : public TokenStream {
+ public:
+  explicit VectorTokenStream(std::vector<int32_t> tokens) : tokens_(std::move(tokens)) {}
+  int64_t size() const override { return static_cast<int64_t>(tokens_.size()); }
+  void read(int64_t offset, int64_t count, int64_t* out) const override;
+
+ private:
+  std::vector<int32_t> tokens_;
+};
+
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  // Global samples [first, first + count) as int64 [count, seq_len + 1].
+  virtual torch::Tensor samples(int64_t first, int64_t count) const = 0;
+  // Distinct samples in one pass; indices wrap around (reshuffled) past it.
+  virtual int64_t epoch_size() const = 0;
+};
+
+// Non-overlapping windows of `seq_len + 1` tokens (stride seq_len, as GPT-NeoX packs them) over
+// tokens [begin, end) of a stream, visited in a seeded random order that is reshuffled each epoch.
+class WindowSampler : public BatchSource {
+ public:
+  WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin, int64_t end,
+                int64_t seq_len, uint64_t seed, bool shuffle = true);
+  torch::Tensor samples(int64_t first, int64_t count) const override;
+  int64_t epoch_size() const override { return windows_; }
+
+ private:
+  int64_t window_of(int64_t index) const;
+
+  std::shared_ptr<const TokenStream> stream_;
+  int64_t begin_, seq_len_, windows_;
+  uint64_t seed_;
+  bool shuffle_;
+};
+
+struct DataSplits {
+  std::shared_ptr<BatchSource> train;
+  std::shared_ptr<BatchSource> valid;
+};
+
+// The training and validation data named by `config.data` for sequences of `seq_len` tokens.
+DataSplits make_data(const DataConfig& config, int64_t seq_len, uint64_t seed);
+
+}  // namespace tf

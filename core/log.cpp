@@ -1,0 +1,48 @@
+#include "core/log.h"
+
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+namespace tf {
+
+std::string format(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  va_list copy;
+  va_copy(copy, args);
+  const int size = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::vector<char> buffer(static_cast<size_t>(size) + 1);
+  std::vsnprintf(buffer.data(), buffer.size(), fmt, args);
+  va_end(args);
+  return std::string(buffer.data(), static_cast<size_t>(size));
+}
+
+void Logger::every_rank(const std::string& message) const {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", &utc);
+  std::printf("[%s r%lld] %s\n", stamp, static_cast<long long>(rank_), message.c_str());
+  std::fflush(stdout);
+}
+
+void Logger::info(const std::string& message) const {
+  if (is_primary()) every_rank(message);
+}
+
+}  // namespace tf
+
+namespace tf {
+
+std::string with_commas(int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
+  return value < 0 ? "-" + digits : digits;
+}
+
+}  // namespace tf

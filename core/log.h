@@ -1,0 +1,29 @@
+// Log lines on stdout, each prefixed with the time and the world rank. Once-per-job messages go
+// through info() and print on rank 0 only; every_rank() prints everywhere (errors, per-rank facts).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tf {
+
+class Logger {
+ public:
+  explicit Logger(int64_t rank = 0) : rank_(rank) {}
+  void info(const std::string& message) const;
+  void every_rank(const std::string& message) const;
+  bool is_primary() const { return rank_ == 0; }
+
+ private:
+  int64_t rank_;
+};
+
+// printf-style formatting into a std::string.
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+}  // namespace tf
+
+namespace tf {
+// 151881216 -> "151,881,216".
+std::string with_commas(int64_t value);
+}  // namespace tf

@@ -1,0 +1,137 @@
+#include "core/model.h"
+
+#include <cmath>
+
+#include "core/compat.h"
+
+namespace tf {
+namespace {
+
+constexpr double kLayerNormEps = 1e-5;
+constexpr double kInitStd = 0.02;
+
+torch::Tensor plain_layer_norm(const torch::Tensor& x) {
+  return torch::layer_norm(x, {x.size(-1)}, {}, {}, kLayerNormEps);
+}
+
+}  // namespace
+
+torch::Tensor seeded_normal(uint64_t seed, uint64_t stream, torch::IntArrayRef shape, double std) {
+  // splitmix64 of (seed, stream): independent streams that do not depend on creation order.
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  auto generator = compat::make_generator(z);
+  return torch::empty(shape, torch::kFloat32).normal_(0.0, std, generator);
+}
+
+BlockImpl::BlockImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
+    : num_heads_(c.num_heads) {
+  const PattentionNorm norm = parse_norm(c.norm);
+  const int64_t d = c.hidden_size;
+  auto make = [&](const char* name, int64_t tokens) {
+    return register_module(name, Pattention(d, d, token_shard(tokens, tp_size, tp_rank), norm));
+  };
+  query = make("query", c.qkv_tokens);
+  key = make("key", c.qkv_tokens);
+  value = make("value", c.qkv_tokens);
+  proj = make("proj", c.proj_tokens);
+  mlp = make("mlp", c.ffn_tokens);
+}
+
+std::vector<torch::Tensor> BlockImpl::qkv(const torch::Tensor& x, const TokenParallelOps& ops) {
+  const torch::Tensor shared = ops.enter(x);
+  const Pattention layers[] = {query, key, value};
+  std::vector<torch::Tensor> scores, stats, maxima;
+  for (const auto& layer : layers) scores.push_back(layer->scores(shared));
+  if (query->norm() == PattentionNorm::kSoftmax) {
+    std::vector<torch::Tensor> local;
+    for (const auto& a : scores) {
+      local.push_back(std::get<0>(a.detach().to(torch::kFloat32).max(-1, true)));
+    }
+    maxima = ops.max_stats(torch::cat(local, -1)).split(1, -1);
+  } else {
+    maxima.resize(3);
+  }
+  for (int i = 0; i < 3; ++i) stats.push_back(layers[i]->local_stat(scores[i], maxima[i]));
+  const auto totals = ops.sum_stats(torch::cat(stats, -1)).split(1, -1);
+  std::vector<torch::Tensor> partial;
+  for (int i = 0; i < 3; ++i) {
+    partial.push_back(layers[i]->mix(layers[i]->activate(scores[i], totals[i], maxima[i])));
+  }
+  return ops.sum_outputs(torch::cat(partial, -1)).chunk(3, -1);
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
+                                 const TokenParallelOps& ops) {
+  const int64_t batch = x.size(0), seq = x.size(1), d = x.size(2);
+  const auto heads = [&](const torch::Tensor& t) {
+    return t.reshape({batch, seq, num_heads_, d / num_heads_}).transpose(1, 2);
+  };
+  const auto qkv_out = qkv(plain_layer_norm(x), ops);
+  const auto q = rotary.apply(heads(qkv_out[0]));
+  const auto k = rotary.apply(heads(qkv_out[1]));
+  const auto v = heads(qkv_out[2]);
+  const auto attended = compat::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
+  const auto h = x + proj->forward(attended, ops);
+  return h + mlp->forward(plain_layer_norm(h), ops);
+}
+
+TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
+    : config_(c),
+      tp_size_(tp_size),
+      tp_rank_(tp_rank),
+      rotary_(c.head_dim(), c.rotary_pct) {
+  embedding = register_parameter("embedding", torch::zeros({c.padded_vocab(), c.hidden_size}));
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    blocks.push_back(register_module("block" + std::to_string(i), Block(c, tp_size, tp_rank)));
+  }
+  final_norm_weight = register_parameter("final_norm_weight", torch::ones({c.hidden_size}));
+  final_norm_bias = register_parameter("final_norm_bias", torch::zeros({c.hidden_size}));
+}
+
+torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
+  torch::Tensor h = torch::embedding(embedding, tokens);
+  for (auto& block : blocks) h = block->forward(h, rotary_, ops);
+  h = torch::layer_norm(h, {h.size(-1)}, final_norm_weight, final_norm_bias, kLayerNormEps);
+  return torch::matmul(h, embedding.t()).to(torch::kFloat32);
+}
+
+torch::Tensor TokenFormerImpl::loss(const torch::Tensor& samples, const TokenParallelOps& ops) {
+  const int64_t seq = samples.size(1) - 1;
+  const auto inputs = samples.narrow(1, 0, seq);
+  const auto targets = samples.narrow(1, 1, seq);
+  const auto logits = forward(inputs, ops);
+  return torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
+}
+
+void TokenFormerImpl::init_parameters(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  const double value_std = 2.0 / (config_.num_layers * std::sqrt(double(config_.hidden_size)));
+  uint64_t stream = 0;
+  embedding.copy_(seeded_normal(seed, stream++, embedding.sizes(), kInitStd));
+  for (const auto& layer : pattentions()) {
+    const TokenShard& s = layer->shard();
+    const auto keys = seeded_normal(seed, stream++, {s.total, layer->d_in()}, kInitStd);
+    const auto values = seeded_normal(seed, stream++, {s.total, layer->d_out()}, value_std);
+    layer->key_tokens.copy_(keys.narrow(0, s.offset, s.count));
+    layer->value_tokens.copy_(values.narrow(0, s.offset, s.count));
+  }
+  final_norm_weight.fill_(1.0);
+  final_norm_bias.zero_();
+}
+
+std::vector<Pattention> TokenFormerImpl::pattentions() const {
+  std::vector<Pattention> all;
+  for (const auto& block : blocks) {
+    for (const auto& layer : block->pattentions()) all.push_back(layer);
+  }
+  return all;
+}
+
+std::vector<torch::Tensor> TokenFormerImpl::no_decay_parameters() const {
+  return {final_norm_weight, final_norm_bias};
+}
+
+}  // namespace tf

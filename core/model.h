@@ -1,0 +1,71 @@
+// The TokenFormer language model (SPEC.md section 2): pre-norm decoder blocks whose Q, K, V,
+// output projection and FFN are Pattentions, partial rotary, causal attention, tied embedding.
+// A model built with a token-parallel group holds that rank's shard of every Pattention.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/config.h"
+#include "core/pattention.h"
+#include "core/rotary.h"
+#include "core/token_parallel.h"
+
+namespace tf {
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const ModelConfig& config, int64_t tp_size, int64_t tp_rank);
+  torch::Tensor forward(const torch::Tensor& x, const Rotary& rotary, const TokenParallelOps& ops);
+
+  // Pattentions in the authors' order: query, key, value, proj, mlp.
+  std::vector<Pattention> pattentions() const { return {query, key, value, proj, mlp}; }
+
+  Pattention query{nullptr}, key{nullptr}, value{nullptr}, proj{nullptr}, mlp{nullptr};
+
+ private:
+  // Q, K and V share their input: one region entry and one reduction of each kind for all three.
+  std::vector<torch::Tensor> qkv(const torch::Tensor& x, const TokenParallelOps& ops);
+  int64_t num_heads_;
+};
+TORCH_MODULE(Block);
+
+class TokenFormerImpl : public torch::nn::Module {
+ public:
+  // Parameters are zero until init_parameters; tp_* select this rank's token shards.
+  TokenFormerImpl(const ModelConfig& config, int64_t tp_size = 1, int64_t tp_rank = 0);
+
+  // tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32).
+  torch::Tensor forward(const torch::Tensor& tokens, const TokenParallelOps& ops);
+  // samples [batch, seq + 1]: mean next-token cross entropy over all positions (fp32).
+  torch::Tensor loss(const torch::Tensor& samples, const TokenParallelOps& ops);
+
+  // The authors' initialisation (SPEC.md section 1). Every tensor is drawn whole from a generator
+  // seeded by (seed, tensor index) and then sliced, so every layout gets the same model.
+  void init_parameters(uint64_t seed);
+
+  std::vector<Pattention> pattentions() const;
+  // Parameters without weight decay (the final LayerNorm).
+  std::vector<torch::Tensor> no_decay_parameters() const;
+
+  const ModelConfig& config() const { return config_; }
+  int64_t tp_size() const { return tp_size_; }
+  int64_t tp_rank() const { return tp_rank_; }
+
+  torch::Tensor embedding;  // [padded_vocab, hidden]
+  torch::Tensor final_norm_weight, final_norm_bias;
+  std::vector<Block> blocks;
+
+ private:
+  ModelConfig config_;
+  int64_t tp_size_, tp_rank_;
+  Rotary rotary_;
+};
+TORCH_MODULE(TokenFormer);
+
+// A normal(0, std) tensor of `shape` from a generator seeded by (seed, stream).
+torch::Tensor seeded_normal(uint64_t seed, uint64_t stream, torch::IntArrayRef shape, double std);
+
+}  // namespace tf

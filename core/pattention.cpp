@@ -1,0 +1,99 @@
+#include "core/pattention.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace tf {
+
+TokenShard token_shard(int64_t total, int64_t parts, int64_t rank) {
+  TF_CHECK(parts >= 1 && rank >= 0 && rank < parts, "rank ", rank, " of ", parts);
+  const int64_t base = total / parts;
+  const int64_t extra = total % parts;
+  TokenShard shard;
+  shard.count = base + (rank < extra ? 1 : 0);
+  shard.offset = rank * base + std::min(rank, extra);
+  shard.total = total;
+  return shard;
+}
+
+PattentionNorm parse_norm(const std::string& name) {
+  if (name == "l2_norm_gelu") return PattentionNorm::kL2NormGelu;
+  if (name == "gelu_l2_norm") return PattentionNorm::kGeluL2Norm;
+  if (name == "softmax") return PattentionNorm::kSoftmax;
+  throw Error("unknown Pattention norm '" + name + "'");
+}
+
+PattentionImpl::PattentionImpl(int64_t d_in, int64_t d_out, TokenShard shard, PattentionNorm norm)
+    : shard_(shard), norm_(norm) {
+  key_tokens = register_parameter("key_tokens", torch::zeros({shard.count, d_in}));
+  value_tokens = register_parameter("value_tokens", torch::zeros({shard.count, d_out}));
+}
+
+double PattentionImpl::scale() const {
+  if (tau_ > 0) return tau_;
+  const double n = static_cast<double>(shard_.total);
+  return norm_ == PattentionNorm::kSoftmax ? n : std::sqrt(n);
+}
+
+torch::Tensor PattentionImpl::scores(const torch::Tensor& x) const {
+  return torch::matmul(x, key_tokens.to(x.scalar_type()).t());
+}
+
+torch::Tensor PattentionImpl::local_stat(const torch::Tensor& a,
+                                         const torch::Tensor& row_max) const {
+  const torch::Tensor a32 = a.to(torch::kFloat32);
+  switch (norm_) {
+    case PattentionNorm::kL2NormGelu:
+      return a32.square().sum(-1, /*keepdim=*/true);
+    case PattentionNorm::kGeluL2Norm:
+      return torch::gelu(a32).square().sum(-1, /*keepdim=*/true);
+    case PattentionNorm::kSoftmax:
+      return torch::exp(a32 - row_max).sum(-1, /*keepdim=*/true);
+  }
+  TF_CHECK(false, "unreachable");
+}
+
+torch::Tensor PattentionImpl::activate(const torch::Tensor& a, const torch::Tensor& total_stat,
+                                       const torch::Tensor& row_max) const {
+  const torch::Tensor a32 = a.to(torch::kFloat32);
+  torch::Tensor s;
+  switch (norm_) {
+    case PattentionNorm::kL2NormGelu:
+      s = torch::gelu(a32 * (scale() / torch::sqrt(total_stat + kNormEps)));
+      break;
+    case PattentionNorm::kGeluL2Norm:
+      s = torch::gelu(a32) * (scale() / torch::sqrt(total_stat + kNormEps));
+      break;
+    case PattentionNorm::kSoftmax:
+      s = torch::exp(a32 - row_max) * (scale() / total_stat);
+      break;
+  }
+  return s.to(a.scalar_type());
+}
+
+torch::Tensor PattentionImpl::mix(const torch::Tensor& s) const {
+  return torch::matmul(s, value_tokens.to(s.scalar_type()));
+}
+
+torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParallelOps& ops) {
+  const torch::Tensor a = scores(ops.enter(x));
+  torch::Tensor row_max;
+  if (norm_ == PattentionNorm::kSoftmax) {
+    row_max = ops.max_stats(std::get<0>(a.detach().to(torch::kFloat32).max(-1, true)));
+  }
+  const torch::Tensor stat = ops.sum_stats(local_stat(a, row_max));
+  return ops.sum_outputs(mix(activate(a, stat, row_max)));
+}
+
+void PattentionImpl::append_tokens(const torch::Tensor& keys, const torch::Tensor& values,
+                                   int64_t total_added) {
+  TF_CHECK_EQ(keys.size(0), values.size(0));
+  torch::NoGradGuard no_grad;
+  key_tokens.set_data(torch::cat({key_tokens.detach(), keys.to(key_tokens.options())}));
+  value_tokens.set_data(torch::cat({value_tokens.detach(), values.to(value_tokens.options())}));
+  shard_.count += keys.size(0);
+  shard_.total += total_added;
+}
+
+}  // namespace tf

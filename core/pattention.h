@@ -1,0 +1,66 @@
+// Pattention: attention of the input over learnable parameter tokens (SPEC.md section 1).
+//   A = X Kᵀ,  S = Θ(A),  O = S V
+// The layer holds this rank's shard of the rows of K [n, d_in] and V [n, d_out]; the statistics
+// that Θ normalises by are reduced over the token-parallel group, so the result is the full layer's.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "core/token_parallel.h"
+
+namespace tf {
+
+enum class PattentionNorm { kL2NormGelu, kGeluL2Norm, kSoftmax };
+
+// Parses the config spelling (l2_norm_gelu | gelu_l2_norm | softmax).
+PattentionNorm parse_norm(const std::string& name);
+
+// Added under the square root of the row norm: an all-zero score row stays finite.
+constexpr double kNormEps = 1e-6;
+
+class PattentionImpl : public torch::nn::Module {
+ public:
+  // `total_tokens` is n over the whole group; this module holds `shard` of them.
+  PattentionImpl(int64_t d_in, int64_t d_out, TokenShard shard, PattentionNorm norm);
+
+  // Full layer on one input: enter region, scores, reduced statistic, activation, output sum.
+  torch::Tensor forward(const torch::Tensor& x, const TokenParallelOps& ops);
+
+  // The steps of forward, for callers that fuse the collectives of several layers sharing X:
+  // x must already be inside the region.
+  torch::Tensor scores(const torch::Tensor& x) const;
+  // Per-row local statistic [..., 1] (fp32) that sum_stats reduces. For softmax `row_max` is the
+  // group maximum of the scores; otherwise it is ignored.
+  torch::Tensor local_stat(const torch::Tensor& scores, const torch::Tensor& row_max = {}) const;
+  // S from the scores and the group-reduced statistic; then the local partial output S V.
+  torch::Tensor activate(const torch::Tensor& scores, const torch::Tensor& total_stat,
+                         const torch::Tensor& row_max = {}) const;
+  torch::Tensor mix(const torch::Tensor& s) const;
+
+  // τ (or n for softmax) unless overridden; growth with `preserve` freezes it.
+  double scale() const;
+  void set_tau(double tau) { tau_ = tau; }
+  double tau_override() const { return tau_; }
+
+  PattentionNorm norm() const { return norm_; }
+  const TokenShard& shard() const { return shard_; }
+  int64_t d_in() const { return key_tokens.size(1); }
+  int64_t d_out() const { return value_tokens.size(1); }
+
+  // Appends rows to this shard (keys [m, d_in], values [m, d_out]) and raises the group total by
+  // `total_added`. Parameters keep their identity, so callers must rebuild optimizers.
+  void append_tokens(const torch::Tensor& keys, const torch::Tensor& values, int64_t total_added);
+
+  torch::Tensor key_tokens;    // [n_local, d_in]
+  torch::Tensor value_tokens;  // [n_local, d_out]
+
+ private:
+  TokenShard shard_;
+  PattentionNorm norm_;
+  double tau_ = 0;  // 0: default
+};
+TORCH_MODULE(Pattention);
+
+}  // namespace tf

@@ -1,0 +1,22 @@
+// Rotary position embedding in the GPT-NeoX "rotate half" convention (SPEC.md section 2), applied
+// to the first `rotary_dims` dimensions of every head; cos/sin are indexed by sequence position.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace tf {
+
+class Rotary {
+ public:
+  Rotary(int64_t head_dim, double rotary_pct, double base = 10000.0);
+
+  // x: [batch, heads, seq, head_dim]; returns x with its first rotary_dims() dims rotated.
+  torch::Tensor apply(const torch::Tensor& x) const;
+  int64_t rotary_dims() const { return dims_; }
+
+ private:
+  int64_t dims_;
+  torch::Tensor inv_freq_;  // [dims / 2], fp32
+};
+
+}  // namespace tf

@@ -1,0 +1,36 @@
+// The collectives a Pattention needs when its parameter tokens are split across a token-parallel
+// group (SPEC.md section 5). core/ only sees this interface; the single-process implementation is
+// the identity, and parallel/ supplies one built on a communicator. Each method is an autograd
+// operation whose backward is the one SPEC.md prescribes.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace tf {
+
+class TokenParallelOps {
+ public:
+  virtual ~TokenParallelOps() = default;
+  // X enters the parallel region: identity forward, all-reduce(sum) backward.
+  virtual torch::Tensor enter(const torch::Tensor& x) const { return x; }
+  // Per-row statistics summed over the group: all-reduce(sum) forward and backward.
+  virtual torch::Tensor sum_stats(const torch::Tensor& s) const { return s; }
+  // Per-row maxima over the group, for numerically stable softmax; no gradient flows.
+  virtual torch::Tensor max_stats(const torch::Tensor& s) const { return s; }
+  // Partial outputs summed over the group: all-reduce(sum) forward, identity backward.
+  virtual torch::Tensor sum_outputs(const torch::Tensor& o) const { return o; }
+  virtual int64_t rank() const { return 0; }
+  virtual int64_t size() const { return 1; }
+};
+
+// The rows [offset, offset + count) of a `total`-row token matrix that one rank holds.
+struct TokenShard {
+  int64_t offset = 0;
+  int64_t count = 0;
+  int64_t total = 0;
+};
+
+// Even split of `total` rows over `parts` ranks; the first total % parts ranks get one more.
+TokenShard token_shard(int64_t total, int64_t parts, int64_t rank);
+
+}  // namespace tf

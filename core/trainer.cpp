@@ -1,0 +1,156 @@
+#include "core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/banner.h"
+#include "core/error.h"
+#include "core/sizes.h"
+
+namespace tf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double sum_of_squares(const std::vector<torch::Tensor>& params) {
+  double total = 0;
+  for (const auto& p : params) {
+    if (p.grad().defined()) total += p.grad().to(torch::kFloat64).square().sum().item<double>();
+  }
+  return total;
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& log)
+    : config_(config), context_(context), log_(log) {
+  const TrainConfig& t = config_.train;
+  const int64_t per_step = t.micro_batch * context_.dp_size();
+  if (t.global_batch % per_step != 0) {
+    throw Error(config_.source + ": 'train.global_batch' (" + std::to_string(t.global_batch) +
+                ") must be a multiple of micro_batch x data-parallel size (" +
+                std::to_string(t.micro_batch) + " x " + std::to_string(context_.dp_size()) + ")");
+  }
+  accumulation_ = t.global_batch / per_step;
+  const TokenParallelOps& ops = context_.token_ops();
+  model_ = TokenFormer(config_.model, ops.size(), ops.rank());
+  model_->init_parameters(t.seed);
+  schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
+  data_ = make_data(config_.data, config_.model.seq_len, t.seed);
+  build_optimizer();
+}
+
+void Trainer::build_optimizer() {
+  const TrainConfig& t = config_.train;
+  auto options = [&](double decay) {
+    return torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(t.eps).weight_decay(decay);
+  };
+  std::vector<torch::Tensor> decay_params{model_->embedding};
+  for (const auto& layer : model_->pattentions()) {
+    decay_params.push_back(layer->key_tokens);
+    decay_params.push_back(layer->value_tokens);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay_params, std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
+  groups.emplace_back(model_->no_decay_parameters(),
+                      std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
+}
+
+double Trainer::clip_gradients() {
+  // Token shards are disjoint across the token-parallel group; everything else is replicated there.
+  std::vector<torch::Tensor> sharded, replicated{model_->embedding};
+  for (const auto& layer : model_->pattentions()) {
+    sharded.push_back(layer->key_tokens);
+    sharded.push_back(layer->value_tokens);
+  }
+  for (const auto& p : model_->no_decay_parameters()) replicated.push_back(p);
+  torch::Tensor shard_sq = torch::tensor({sum_of_squares(sharded)}, torch::kFloat64);
+  context_.sum_over_tp(shard_sq);
+  const double norm = std::sqrt(shard_sq.item<double>() + sum_of_squares(replicated));
+  const double max_norm = config_.train.grad_clip;
+  if (max_norm > 0 && norm > max_norm) {
+    const double factor = max_norm / (norm + 1e-6);
+    for (const auto& p : model_->parameters()) {
+      if (p.grad().defined()) p.grad().mul_(factor);
+    }
+  }
+  return norm;
+}
+
+StepStats Trainer::train_step() {
+  const auto start = Clock::now();
+  const TrainConfig& t = config_.train;
+  const TokenParallelOps& ops = context_.token_ops();
+  model_->train();
+  optimizer_->zero_grad();
+  double local_loss = 0;
+  for (int64_t micro = 0; micro < accumulation_; ++micro) {
+    const int64_t first =
+        samples_consumed_ + (context_.dp_rank() * accumulation_ + micro) * t.micro_batch;
+    const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
+    const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
+    loss.backward();
+    local_loss += loss.item<double>();
+  }
+  context_.average_gradients(model_->parameters());
+  StepStats stats;
+  stats.grad_norm = clip_gradients();
+  stats.lr = schedule_.at(step_);
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+  }
+  optimizer_->step();
+  torch::Tensor loss_sum = torch::tensor({local_loss}, torch::kFloat64);
+  context_.sum_over_dp(loss_sum);
+  samples_consumed_ += t.global_batch;
+  stats.step = ++step_;
+  stats.loss = loss_sum.item<double>() / static_cast<double>(context_.dp_size());
+  stats.tokens = t.global_batch * config_.model.seq_len;
+  stats.seconds = seconds_since(start);
+  return stats;
+}
+
+double Trainer::evaluate() {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const TrainConfig& t = config_.train;
+  double local = 0;
+  for (int64_t i = 0; i < t.eval_batches; ++i) {
+    const int64_t first = (context_.dp_rank() * t.eval_batches + i) * t.micro_batch;
+    local += model_->loss(data_.valid->samples(first, t.micro_batch), context_.token_ops())
+                 .item<double>();
+  }
+  torch::Tensor total = torch::tensor({local}, torch::kFloat64);
+  context_.sum_over_dp(total);
+  return total.item<double>() / static_cast<double>(t.eval_batches * context_.dp_size());
+}
+
+void Trainer::log_step(const StepStats& s) const {
+  const double flops = training_flops_per_token(config_.model) * s.tokens / s.seconds;
+  log_.info(format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
+                   "%.2f GFLOP/s",
+                   (long long)s.step, (long long)config_.train.steps, s.loss, s.grad_norm, s.lr,
+                   s.seconds, s.tokens / s.seconds, flops / 1e9));
+}
+
+void Trainer::run() {
+  log_banner(config_, context_, log_);
+  const TrainConfig& t = config_.train;
+  while (step_ < t.steps) {
+    const StepStats stats = train_step();
+    if (stats.step % t.log_interval == 0 || stats.step == 1 || stats.step == t.steps) {
+      log_step(stats);
+    }
+    if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && stats.step != t.steps) {
+      log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, evaluate()));
+    }
+  }
+  log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, evaluate()));
+}
+
+}  // namespace tf

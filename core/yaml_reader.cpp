@@ -1,0 +1,131 @@
+#include "core/yaml_reader.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace tf {
+
+YamlMap::YamlMap(YAML::Node node, std::string path, std::shared_ptr<const YamlOrigin> origin)
+    : node_(std::move(node)), path_(std::move(path)), origin_(std::move(origin)) {
+  if (node_ && !node_.IsNull() && !node_.IsMap()) fail("", "expected a mapping of keys");
+}
+
+YamlMap YamlMap::map(const std::string& key) {
+  known_.insert(key);
+  const YAML::Node child = static_cast<const YAML::Node&>(node_)[key];
+  return YamlMap(child && !child.IsNull() ? child : YAML::Node(YAML::NodeType::Map), dotted(key),
+                 origin_);
+}
+
+std::vector<YamlMap> YamlMap::list(const std::string& key) {
+  known_.insert(key);
+  std::vector<YamlMap> items;
+  const YAML::Node child = static_cast<const YAML::Node&>(node_)[key];
+  if (!child || child.IsNull()) return items;
+  if (!child.IsSequence()) fail(key, "expected a list");
+  for (size_t i = 0; i < child.size(); ++i) {
+    items.emplace_back(child[i], dotted(key) + "[" + std::to_string(i) + "]", origin_);
+  }
+  return items;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), 0);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+void YamlMap::finish() const {
+  if (!node_ || !node_.IsMap()) return;
+  for (const auto& entry : node_) {
+    const std::string key = entry.first.Scalar();
+    if (known_.count(key)) continue;
+    std::string best;
+    size_t best_distance = 3;  // suggest only near misses
+    for (const auto& candidate : known_) {
+      const size_t d = edit_distance(key, candidate);
+      if (d < best_distance) best_distance = d, best = candidate;
+    }
+    std::string message = "unknown key";
+    if (!best.empty()) message += "; did you mean '" + dotted(best) + "'?";
+    fail(key, message);
+  }
+}
+
+std::string YamlMap::dotted(const std::string& key) const {
+  if (key.empty()) return path_;
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+std::string YamlMap::where(const std::string& key) const {
+  const std::string name = dotted(key);
+  for (const auto& [prefix, flag] : origin_->overrides) {
+    if (name == prefix || name.rfind(prefix + ".", 0) == 0 || name.rfind(prefix + "[", 0) == 0) {
+      return origin_->source + ": " + flag;
+    }
+  }
+  YAML::Mark mark = node_.Mark();
+  if (!key.empty() && node_.IsMap()) {
+    for (const auto& entry : node_) {
+      if (entry.first.Scalar() == key) mark = entry.first.Mark();
+    }
+  }
+  if (mark.is_null()) return origin_->source;
+  return origin_->source + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+void YamlMap::fail(const std::string& key, const std::string& message) const {
+  const std::string name = dotted(key);
+  throw Error(where(key) + ": " + (name.empty() ? "" : "'" + name + "': ") + message);
+}
+
+void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin& origin) {
+  const std::string flag = "--set " + assignment;
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error(flag + ": expected key.path=value");
+  }
+  const std::string key = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw Error(flag + ": value is not valid YAML: " + e.msg);
+  }
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
+    throw Error(flag + ": empty part in key '" + key + "'");
+  }
+  // Walk with node references: yaml-cpp nodes are handles, so assignment writes into `root`.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (next && !next.IsNull() && !next.IsMap()) {
+      throw Error(flag + ": '" + parts[i] + "' is not a mapping");
+    }
+    if (!next || next.IsNull()) {
+      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[parts[i]];
+    }
+    chain.push_back(next);
+  }
+  chain.back()[parts.back()] = value;
+  origin.overrides[key] = flag;
+}
+
+}  // namespace tf

@@ -1,0 +1,47 @@
+#include "launcher/cli.h"
+
+#include "core/error.h"
+
+namespace tf {
+
+std::string CommandLine::value(const std::string& name, const std::string& fallback) const {
+  const auto it = values.find(name);
+  return it == values.end() ? fallback : it->second;
+}
+
+CommandLine parse_command_line(int argc, char** argv, const std::set<std::string>& with_value,
+                               const std::set<std::string>& switches) {
+  CommandLine line;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      line.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    bool inline_value = false;
+    if (const size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    if (switches.count(name)) {
+      if (inline_value) throw Error("--" + name + " takes no value");
+      line.switches.insert(name);
+      continue;
+    }
+    if (name != "set" && !with_value.count(name)) throw Error("unknown option --" + name);
+    if (!inline_value) {
+      if (i + 1 >= argc) throw Error("--" + name + " needs a value");
+      value = argv[++i];
+    }
+    if (name == "set") {
+      line.sets.push_back(value);
+    } else {
+      line.values[name] = value;
+    }
+  }
+  return line;
+}
+
+}  // namespace tf

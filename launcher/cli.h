@@ -1,0 +1,27 @@
+// Command-line parsing shared by the executables: flags with values, repeatable --set, positional
+// words. Bad usage throws tf::Error with the usage text appended by the caller.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tf {
+
+struct CommandLine {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;  // --name value / --name=value
+  std::vector<std::string> sets;               // every --set key.path=value, in order
+  std::set<std::string> switches;              // --name without value
+
+  bool has(const std::string& name) const { return values.count(name) || switches.count(name); }
+  std::string value(const std::string& name, const std::string& fallback = "") const;
+};
+
+// `with_value` names the flags that take a value; `switches` those that take none. --set is
+// always accepted. Unknown flags are errors.
+CommandLine parse_command_line(int argc, char** argv, const std::set<std::string>& with_value,
+                               const std::set<std::string>& switches);
+
+}  // namespace tf
