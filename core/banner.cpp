@@ -10,17 +10,17 @@ namespace tf {
 void log_banner(const Config& config, const ParallelContext& context, const Logger& log) {
   const ModelConfig& m = config.model;
   log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank", kVersion,
-                   TORCH_VERSION, at::get_num_threads()));
+                  TORCH_VERSION, at::get_num_threads()));
   log.info("layout: " + context.describe());
-  log.info(format("model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "
-                   "seq %lld, vocab %lld (padded %lld), norm %s",
-                   (long long)m.num_layers, (long long)m.hidden_size, (long long)m.num_heads,
-                   (long long)m.qkv_tokens, (long long)m.proj_tokens, (long long)m.ffn_tokens,
-                   (long long)m.seq_len, (long long)m.vocab_size, (long long)m.padded_vocab(),
-                   m.norm.c_str()));
+  log.info(format(
+      "model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "
+      "seq %lld, vocab %lld (padded %lld), norm %s",
+      (long long)m.num_layers, (long long)m.hidden_size, (long long)m.num_heads,
+      (long long)m.qkv_tokens, (long long)m.proj_tokens, (long long)m.ffn_tokens,
+      (long long)m.seq_len, (long long)m.vocab_size, (long long)m.padded_vocab(), m.norm.c_str()));
   log.info(format("parameters: %s (%s in parameter tokens); training FLOPs per token: %.4g",
-                   with_commas(parameter_count(m)).c_str(),
-                   with_commas(token_parameter_count(m)).c_str(), training_flops_per_token(m)));
+                  with_commas(parameter_count(m)).c_str(),
+                  with_commas(token_parameter_count(m)).c_str(), training_flops_per_token(m)));
   const int64_t accumulation =
       config.train.global_batch / (config.train.micro_batch * context.dp_size());
   log.info(format("batch: global %lld = micro %lld x accumulation %lld x dp %lld sequences",

@@ -51,7 +51,7 @@ void read_model(YamlMap map, ModelConfig& m) {
   map.get("init_from", m.init_from);
   map.finish();
   const std::pair<const char*, int64_t> sizes[] = {
-      {"hidden_size", m.hidden_size}, {"num_layers", m.num_layers}, {"num_heads", m.num_heads},
+      {"hidden_size", m.hidden_size}, {"num_layers", m.num_layers},   {"num_heads", m.num_heads},
       {"qkv_tokens", m.qkv_tokens},   {"proj_tokens", m.proj_tokens}, {"ffn_tokens", m.ffn_tokens},
       {"seq_len", m.seq_len},         {"vocab_size", m.vocab_size}};
   for (const auto& [key, value] : sizes) require(map, key, value >= 1, "must be at least 1");
@@ -174,8 +174,8 @@ void check_stage_order(std::vector<YamlMap>& maps, const std::vector<StageConfig
     const StageConfig& cur = stages[i];
     if (cur.qkv_tokens < prev.qkv_tokens || cur.proj_tokens < prev.proj_tokens ||
         cur.ffn_tokens < prev.ffn_tokens) {
-      maps[i].fail("", "has fewer tokens than stage '" + prev.name +
-                           "'; token counts never shrink");
+      maps[i].fail("",
+                   "has fewer tokens than stage '" + prev.name + "'; token counts never shrink");
     }
   }
 }
@@ -219,8 +219,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   }
   top.finish();
   if (c.train.global_batch % c.train.micro_batch != 0) {
-    train.fail("global_batch", "must be a multiple of micro_batch (" +
-                                   std::to_string(c.train.micro_batch) + ")");
+    train.fail("global_batch",
+               "must be a multiple of micro_batch (" + std::to_string(c.train.micro_batch) + ")");
   }
   check_stage_order(stage_maps, c.stages);
   return c;

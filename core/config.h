@@ -74,8 +74,8 @@ struct ParallelConfig {
 };
 
 struct CheckpointConfig {
-  std::string dir;        // empty: no checkpoints
-  int64_t interval = 0;   // steps; 0: only at the end
+  std::string dir;       // empty: no checkpoints
+  int64_t interval = 0;  // steps; 0: only at the end
   int64_t keep = 3;
 };
 

@@ -37,20 +37,19 @@ std::string concat(const Parts&... parts) {
 }  // namespace tf
 
 // TF_CHECK(cond, "context", value, ...) throws tf::InternalError with file:line.
-#define TF_CHECK(cond, ...)                                                           \
-  do {                                                                                \
-    if (!(cond))                                                                      \
-      ::tf::detail::check_failed(__FILE__, __LINE__, #cond,                           \
-                                 ::tf::detail::concat(__VA_ARGS__));               \
+#define TF_CHECK(cond, ...)                                                                     \
+  do {                                                                                          \
+    if (!(cond))                                                                                \
+      ::tf::detail::check_failed(__FILE__, __LINE__, #cond, ::tf::detail::concat(__VA_ARGS__)); \
   } while (0)
 
-#define TF_CHECK_OP_(a, b, op)                                                                 \
-  do {                                                                                         \
-    const auto& tf_check_a_ = (a);                                                             \
-    const auto& tf_check_b_ = (b);                                                             \
-    if (!(tf_check_a_ op tf_check_b_))                                                         \
-      ::tf::detail::check_failed(__FILE__, __LINE__, #a " " #op " " #b,                        \
-                                 ::tf::detail::concat(tf_check_a_, " vs ", tf_check_b_));       \
+#define TF_CHECK_OP_(a, b, op)                                                            \
+  do {                                                                                    \
+    const auto& tf_check_a_ = (a);                                                        \
+    const auto& tf_check_b_ = (b);                                                        \
+    if (!(tf_check_a_ op tf_check_b_))                                                    \
+      ::tf::detail::check_failed(__FILE__, __LINE__, #a " " #op " " #b,                   \
+                                 ::tf::detail::concat(tf_check_a_, " vs ", tf_check_b_)); \
   } while (0)
 
 #define TF_CHECK_EQ(a, b) TF_CHECK_OP_(a, b, ==)

@@ -47,9 +47,7 @@ std::vector<torch::Tensor> BlockImpl::qkv(const torch::Tensor& x, const TokenPar
   for (const auto& layer : layers) scores.push_back(layer->scores(shared));
   if (query->norm() == PattentionNorm::kSoftmax) {
     std::vector<torch::Tensor> local;
-    for (const auto& a : scores) {
-      local.push_back(std::get<0>(a.detach().to(torch::kFloat32).max(-1, true)));
-    }
+    for (const auto& a : scores) local.push_back(PattentionImpl::row_max(a));
     maxima = ops.max_stats(torch::cat(local, -1)).split(1, -1);
   } else {
     maxima.resize(3);
@@ -79,10 +77,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
 }
 
 TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
-    : config_(c),
-      tp_size_(tp_size),
-      tp_rank_(tp_rank),
-      rotary_(c.head_dim(), c.rotary_pct) {
+    : config_(c), tp_size_(tp_size), tp_rank_(tp_rank), rotary_(c.head_dim(), c.rotary_pct) {
   embedding = register_parameter("embedding", torch::zeros({c.padded_vocab(), c.hidden_size}));
   for (int64_t i = 0; i < c.num_layers; ++i) {
     blocks.push_back(register_module("block" + std::to_string(i), Block(c, tp_size, tp_rank)));
@@ -92,10 +87,12 @@ TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t 
 }
 
 torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
-  torch::Tensor h = torch::embedding(embedding, tokens);
+  torch::Tensor h = torch::embedding(embedding, tokens).to(compute_dtype_);
   for (auto& block : blocks) h = block->forward(h, rotary_, ops);
-  h = torch::layer_norm(h, {h.size(-1)}, final_norm_weight, final_norm_bias, kLayerNormEps);
-  return torch::matmul(h, embedding.t()).to(torch::kFloat32);
+  h = torch::layer_norm(h, {h.size(-1)}, final_norm_weight.to(h.scalar_type()),
+                        final_norm_bias.to(h.scalar_type()), kLayerNormEps);
+  const auto logits = torch::matmul(h, embedding.to(h.scalar_type()).t());
+  return logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
 }
 
 torch::Tensor TokenFormerImpl::loss(const torch::Tensor& samples, const TokenParallelOps& ops) {

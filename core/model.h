@@ -37,7 +37,7 @@ class TokenFormerImpl : public torch::nn::Module {
   // Parameters are zero until init_parameters; tp_* select this rank's token shards.
   TokenFormerImpl(const ModelConfig& config, int64_t tp_size = 1, int64_t tp_rank = 0);
 
-  // tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32).
+  // tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32, or fp64 for fp64 checks).
   torch::Tensor forward(const torch::Tensor& tokens, const TokenParallelOps& ops);
   // samples [batch, seq + 1]: mean next-token cross entropy over all positions (fp32).
   torch::Tensor loss(const torch::Tensor& samples, const TokenParallelOps& ops);
@@ -49,6 +49,10 @@ class TokenFormerImpl : public torch::nn::Module {
   std::vector<Pattention> pattentions() const;
   // Parameters without weight decay (the final LayerNorm).
   std::vector<torch::Tensor> no_decay_parameters() const;
+
+  // Activations and matmuls run in `dtype` (bf16 for train.precision bf16); parameters, optimizer
+  // state, norm statistics and the loss stay fp32. Default: the parameters' dtype.
+  void set_compute_dtype(torch::ScalarType dtype) { compute_dtype_ = dtype; }
 
   const ModelConfig& config() const { return config_; }
   int64_t tp_size() const { return tp_size_; }
@@ -62,6 +66,7 @@ class TokenFormerImpl : public torch::nn::Module {
   ModelConfig config_;
   int64_t tp_size_, tp_rank_;
   Rotary rotary_;
+  torch::ScalarType compute_dtype_ = torch::kFloat32;
 };
 TORCH_MODULE(TokenFormer);
 

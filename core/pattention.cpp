@@ -5,6 +5,14 @@
 #include "core/error.h"
 
 namespace tf {
+namespace {
+
+// Norm statistics are computed in fp32 even for bf16 activations (and stay fp64 for fp64 checks).
+torch::Tensor at_least_fp32(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat64 ? t : t.to(torch::kFloat32);
+}
+
+}  // namespace
 
 TokenShard token_shard(int64_t total, int64_t parts, int64_t rank) {
   TF_CHECK(parts >= 1 && rank >= 0 && rank < parts, "rank ", rank, " of ", parts);
@@ -42,7 +50,7 @@ torch::Tensor PattentionImpl::scores(const torch::Tensor& x) const {
 
 torch::Tensor PattentionImpl::local_stat(const torch::Tensor& a,
                                          const torch::Tensor& row_max) const {
-  const torch::Tensor a32 = a.to(torch::kFloat32);
+  const torch::Tensor a32 = at_least_fp32(a);
   switch (norm_) {
     case PattentionNorm::kL2NormGelu:
       return a32.square().sum(-1, /*keepdim=*/true);
@@ -56,7 +64,7 @@ torch::Tensor PattentionImpl::local_stat(const torch::Tensor& a,
 
 torch::Tensor PattentionImpl::activate(const torch::Tensor& a, const torch::Tensor& total_stat,
                                        const torch::Tensor& row_max) const {
-  const torch::Tensor a32 = a.to(torch::kFloat32);
+  const torch::Tensor a32 = at_least_fp32(a);
   torch::Tensor s;
   switch (norm_) {
     case PattentionNorm::kL2NormGelu:
@@ -76,14 +84,16 @@ torch::Tensor PattentionImpl::mix(const torch::Tensor& s) const {
   return torch::matmul(s, value_tokens.to(s.scalar_type()));
 }
 
+torch::Tensor PattentionImpl::row_max(const torch::Tensor& scores) {
+  return std::get<0>(at_least_fp32(scores.detach()).max(-1, /*keepdim=*/true));
+}
+
 torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParallelOps& ops) {
   const torch::Tensor a = scores(ops.enter(x));
-  torch::Tensor row_max;
-  if (norm_ == PattentionNorm::kSoftmax) {
-    row_max = ops.max_stats(std::get<0>(a.detach().to(torch::kFloat32).max(-1, true)));
-  }
-  const torch::Tensor stat = ops.sum_stats(local_stat(a, row_max));
-  return ops.sum_outputs(mix(activate(a, stat, row_max)));
+  torch::Tensor maxima;
+  if (norm_ == PattentionNorm::kSoftmax) maxima = ops.max_stats(row_max(a));
+  const torch::Tensor stat = ops.sum_stats(local_stat(a, maxima));
+  return ops.sum_outputs(mix(activate(a, stat, maxima)));
 }
 
 void PattentionImpl::append_tokens(const torch::Tensor& keys, const torch::Tensor& values,

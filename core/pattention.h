@@ -1,7 +1,8 @@
 // Pattention: attention of the input over learnable parameter tokens (SPEC.md section 1).
 //   A = X Kᵀ,  S = Θ(A),  O = S V
 // The layer holds this rank's shard of the rows of K [n, d_in] and V [n, d_out]; the statistics
-// that Θ normalises by are reduced over the token-parallel group, so the result is the full layer's.
+// that Θ normalises by are reduced over the token-parallel group, so the result is the full
+// layer's.
 #pragma once
 
 #include <torch/torch.h>
@@ -31,8 +32,8 @@ class PattentionImpl : public torch::nn::Module {
   // The steps of forward, for callers that fuse the collectives of several layers sharing X:
   // x must already be inside the region.
   torch::Tensor scores(const torch::Tensor& x) const;
-  // Per-row local statistic [..., 1] (fp32) that sum_stats reduces. For softmax `row_max` is the
-  // group maximum of the scores; otherwise it is ignored.
+  // Per-row local statistic [..., 1] (at least fp32) that sum_stats reduces. For softmax `row_max`
+  // is the group maximum of the scores; otherwise it is ignored.
   torch::Tensor local_stat(const torch::Tensor& scores, const torch::Tensor& row_max = {}) const;
   // S from the scores and the group-reduced statistic; then the local partial output S V.
   torch::Tensor activate(const torch::Tensor& scores, const torch::Tensor& total_stat,
@@ -41,6 +42,8 @@ class PattentionImpl : public torch::nn::Module {
 
   // τ (or n for softmax) unless overridden; growth with `preserve` freezes it.
   double scale() const;
+  // Per-row maximum of the scores (at least fp32, no gradient), the input of max_stats.
+  static torch::Tensor row_max(const torch::Tensor& scores);
   void set_tau(double tau) { tau_ = tau; }
   double tau_override() const { return tau_; }
 

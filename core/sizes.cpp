@@ -3,8 +3,7 @@
 namespace tf {
 
 int64_t token_parameter_count(const ModelConfig& m) {
-  return m.num_layers * 2 * m.hidden_size *
-         (3 * m.qkv_tokens + m.proj_tokens + m.ffn_tokens);
+  return m.num_layers * 2 * m.hidden_size * (3 * m.qkv_tokens + m.proj_tokens + m.ffn_tokens);
 }
 
 int64_t parameter_count(const ModelConfig& m) {

@@ -39,6 +39,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   const TokenParallelOps& ops = context_.token_ops();
   model_ = TokenFormer(config_.model, ops.size(), ops.rank());
   model_->init_parameters(t.seed);
+  if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
   schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
   data_ = make_data(config_.data, config_.model.seq_len, t.seed);
   build_optimizer();
@@ -47,7 +48,10 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
 void Trainer::build_optimizer() {
   const TrainConfig& t = config_.train;
   auto options = [&](double decay) {
-    return torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(t.eps).weight_decay(decay);
+    return torch::optim::AdamWOptions(t.lr)
+        .betas({t.beta1, t.beta2})
+        .eps(t.eps)
+        .weight_decay(decay);
   };
   std::vector<torch::Tensor> decay_params{model_->embedding};
   for (const auto& layer : model_->pattentions()) {
@@ -55,7 +59,8 @@ void Trainer::build_optimizer() {
     decay_params.push_back(layer->value_tokens);
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay_params, std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
+  groups.emplace_back(decay_params,
+                      std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
   groups.emplace_back(model_->no_decay_parameters(),
                       std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
@@ -132,10 +137,11 @@ double Trainer::evaluate() {
 
 void Trainer::log_step(const StepStats& s) const {
   const double flops = training_flops_per_token(config_.model) * s.tokens / s.seconds;
-  log_.info(format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
-                   "%.2f GFLOP/s",
-                   (long long)s.step, (long long)config_.train.steps, s.loss, s.grad_norm, s.lr,
-                   s.seconds, s.tokens / s.seconds, flops / 1e9));
+  log_.info(
+      format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
+             "%.2f GFLOP/s",
+             (long long)s.step, (long long)config_.train.steps, s.loss, s.grad_norm, s.lr,
+             s.seconds, s.tokens / s.seconds, flops / 1e9));
 }
 
 void Trainer::run() {

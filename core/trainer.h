@@ -17,12 +17,12 @@
 namespace tf {
 
 struct StepStats {
-  int64_t step = 0;         // 1-based index of the optimizer step just taken
-  double loss = 0;          // mean over the global batch
-  double grad_norm = 0;     // before clipping
+  int64_t step = 0;      // 1-based index of the optimizer step just taken
+  double loss = 0;       // mean over the global batch
+  double grad_norm = 0;  // before clipping
   double lr = 0;
   double seconds = 0;
-  int64_t tokens = 0;       // tokens in the global batch
+  int64_t tokens = 0;  // tokens in the global batch
 };
 
 class Trainer {

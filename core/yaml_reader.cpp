@@ -80,7 +80,8 @@ std::string YamlMap::where(const std::string& key) const {
     }
   }
   if (mark.is_null()) return origin_->source;
-  return origin_->source + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  return origin_->source + ":" + std::to_string(mark.line + 1) + ":" +
+         std::to_string(mark.column + 1);
 }
 
 void YamlMap::fail(const std::string& key, const std::string& message) const {

@@ -18,17 +18,29 @@ namespace tf {
 template <typename T>
 const char* type_name();
 template <>
-inline const char* type_name<int64_t>() { return "an integer"; }
+inline const char* type_name<int64_t>() {
+  return "an integer";
+}
 template <>
-inline const char* type_name<uint64_t>() { return "a non-negative integer"; }
+inline const char* type_name<uint64_t>() {
+  return "a non-negative integer";
+}
 template <>
-inline const char* type_name<int>() { return "an integer"; }
+inline const char* type_name<int>() {
+  return "an integer";
+}
 template <>
-inline const char* type_name<double>() { return "a number"; }
+inline const char* type_name<double>() {
+  return "a number";
+}
 template <>
-inline const char* type_name<bool>() { return "true or false"; }
+inline const char* type_name<bool>() {
+  return "true or false";
+}
 template <>
-inline const char* type_name<std::string>() { return "a string"; }
+inline const char* type_name<std::string>() {
+  return "a string";
+}
 
 // Where values came from: the file name, and the keys that --set overrides replaced.
 struct YamlOrigin {

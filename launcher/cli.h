@@ -12,8 +12,8 @@ namespace tf {
 struct CommandLine {
   std::vector<std::string> positional;
   std::map<std::string, std::string> values;  // --name value / --name=value
-  std::vector<std::string> sets;               // every --set key.path=value, in order
-  std::set<std::string> switches;              // --name without value
+  std::vector<std::string> sets;              // every --set key.path=value, in order
+  std::set<std::string> switches;             // --name without value
 
   bool has(const std::string& name) const { return values.count(name) || switches.count(name); }
   std::string value(const std::string& name, const std::string& fallback = "") const;

@@ -56,13 +56,13 @@ std::vector<int32_t> read_text_file(const std::string& path) {
 }  // namespace
 
 void VectorTokenStream::read(int64_t offset, int64_t count, int64_t* out) const {
-  TF_CHECK(offset >= 0 && offset + count <= size(), "read [", offset, ", ", offset + count,
-           ") of ", size());
+  TF_CHECK(offset >= 0 && offset + count <= size(), "read [", offset, ", ", offset + count, ") of ",
+           size());
   for (int64_t i = 0; i < count; ++i) out[i] = tokens_[offset + i];
 }
 
-WindowSampler::WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin,
-                             int64_t end, int64_t seq_len, uint64_t seed, bool shuffle)
+WindowSampler::WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin, int64_t end,
+                             int64_t seq_len, uint64_t seed, bool shuffle)
     : stream_(std::move(stream)),
       begin_(begin),
       seq_len_(seq_len),
@@ -113,8 +113,8 @@ DataSplits make_data(const DataConfig& config, int64_t seq_len, uint64_t seed) {
   auto stream = std::make_shared<VectorTokenStream>(std::move(tokens));
   DataSplits splits;
   splits.train = std::make_shared<WindowSampler>(stream, 0, total - valid_tokens, seq_len, seed);
-  splits.valid = std::make_shared<WindowSampler>(stream, total - valid_tokens, total, seq_len,
-                                                 seed, /*shuffle=*/false);
+  splits.valid = std::make_shared<WindowSampler>(stream, total - valid_tokens, total, seq_len, seed,
+                                                 /*shuffle=*/false);
   return splits;
 }
 

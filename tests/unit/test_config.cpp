@@ -17,8 +17,8 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& se
 }
 
 TEST(Config, DefaultsAndValues) {
-  const Config c = parse_config("model: {hidden_size: 128, num_heads: 4}\ntrain: {steps: 7}\n",
-                                "test.yaml");
+  const Config c =
+      parse_config("model: {hidden_size: 128, num_heads: 4}\ntrain: {steps: 7}\n", "test.yaml");
   EXPECT_EQ(c.model.hidden_size, 128);
   EXPECT_EQ(c.model.num_heads, 4);
   EXPECT_EQ(c.model.num_layers, 12);
@@ -29,14 +29,14 @@ TEST(Config, DefaultsAndValues) {
 TEST(Config, UnknownKeyNamesLineAndSuggests) {
   EXPECT_EQ(error_of("model:\n  hidden_size: 64\n  num_layer: 2\n"),
             "test.yaml:3:3: 'model.num_layer': unknown key; did you mean 'model.num_layers'?");
-  EXPECT_EQ(error_of("modle: {}\n"),
-            "test.yaml:1:1: 'modle': unknown key; did you mean 'model'?");
+  EXPECT_EQ(error_of("modle: {}\n"), "test.yaml:1:1: 'modle': unknown key; did you mean 'model'?");
 }
 
 TEST(Config, WrongTypeNamesKey) {
   EXPECT_EQ(error_of("train:\n  steps: many\n"),
             "test.yaml:2:3: 'train.steps': cannot read 'many' as an integer");
-  EXPECT_EQ(error_of("train:\n  lr: [1, 2]\n"), "test.yaml:2:3: 'train.lr': expected a single value");
+  EXPECT_EQ(error_of("train:\n  lr: [1, 2]\n"),
+            "test.yaml:2:3: 'train.lr': expected a single value");
 }
 
 TEST(Config, CrossFieldChecks) {
@@ -44,10 +44,12 @@ TEST(Config, CrossFieldChecks) {
             "test.yaml:1:27: 'model.num_heads': must divide hidden_size (100)");
   EXPECT_EQ(error_of("train: {global_batch: 10, micro_batch: 4}\n"),
             "test.yaml:1:9: 'train.global_batch': must be a multiple of micro_batch (4)");
-  EXPECT_EQ(error_of("model: {norm: relu}\n"),
-            "test.yaml:1:9: 'model.norm': 'relu' is not one of: l2_norm_gelu, gelu_l2_norm, softmax");
-  EXPECT_EQ(error_of("stages:\n  - {name: a, qkv_tokens: 10}\n  - {name: b, qkv_tokens: 5}\n"),
-            "test.yaml:3:5: 'stages[1]': has fewer tokens than stage 'a'; token counts never shrink");
+  EXPECT_EQ(
+      error_of("model: {norm: relu}\n"),
+      "test.yaml:1:9: 'model.norm': 'relu' is not one of: l2_norm_gelu, gelu_l2_norm, softmax");
+  EXPECT_EQ(
+      error_of("stages:\n  - {name: a, qkv_tokens: 10}\n  - {name: b, qkv_tokens: 5}\n"),
+      "test.yaml:3:5: 'stages[1]': has fewer tokens than stage 'a'; token counts never shrink");
 }
 
 TEST(Config, OverridesApplyAndAreNamedInErrors) {
@@ -70,9 +72,10 @@ TEST(Config, InvalidYamlNamesLine) {
 }
 
 TEST(Config, RoundTripsThroughYaml) {
-  const Config c = parse_config("model: {hidden_size: 96, num_heads: 6}\nstages:\n"
-                                "  - {name: s1, qkv_tokens: 32, steps: 5}\n",
-                                "test.yaml");
+  const Config c = parse_config(
+      "model: {hidden_size: 96, num_heads: 6}\nstages:\n"
+      "  - {name: s1, qkv_tokens: 32, steps: 5}\n",
+      "test.yaml");
   const Config again = parse_config(to_yaml(c), "resolved.yaml");
   EXPECT_EQ(to_yaml(again), to_yaml(c));
   EXPECT_EQ(again.stages.at(0).qkv_tokens, 32);

@@ -1,0 +1,126 @@
+// Pattention against closed-form values computed with scalar math, and its gradients against
+// central finite differences in double precision.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/pattention.h"
+
+namespace tf {
+namespace {
+
+double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+
+// X = [1, 2], K rows (1,0), (0,1), (1,1) -> A = [1, 2, 3]; V = [1, 10, 100].
+Pattention hand_made(PattentionNorm norm) {
+  Pattention p(2, 1, TokenShard{0, 3, 3}, norm);
+  torch::NoGradGuard no_grad;
+  p->key_tokens.copy_(torch::tensor({1.0, 0.0, 0.0, 1.0, 1.0, 1.0}).reshape({3, 2}));
+  p->value_tokens.copy_(torch::tensor({1.0, 10.0, 100.0}).reshape({3, 1}));
+  p->to(torch::kFloat64);
+  return p;
+}
+
+double run(Pattention& p, const torch::Tensor& x) {
+  return p->forward(x, TokenParallelOps()).item<double>();
+}
+
+const double kA[3] = {1, 2, 3};
+const double kV[3] = {1, 10, 100};
+
+TEST(Pattention, L2NormGeluClosedForm) {
+  Pattention p = hand_made(PattentionNorm::kL2NormGelu);
+  const double norm = std::sqrt(1 + 4 + 9 + kNormEps), tau = std::sqrt(3.0);
+  double expected = 0;
+  for (int j = 0; j < 3; ++j) expected += gelu(kA[j] * tau / norm) * kV[j];
+  EXPECT_NEAR(run(p, torch::tensor({{1.0, 2.0}}, torch::kFloat64)), expected, 1e-12);
+}
+
+TEST(Pattention, GeluL2NormClosedForm) {
+  Pattention p = hand_made(PattentionNorm::kGeluL2Norm);
+  double sq = 0;
+  for (double a : kA) sq += gelu(a) * gelu(a);
+  double expected = 0;
+  for (int j = 0; j < 3; ++j)
+    expected += gelu(kA[j]) * std::sqrt(3.0) / std::sqrt(sq + kNormEps) * kV[j];
+  EXPECT_NEAR(run(p, torch::tensor({{1.0, 2.0}}, torch::kFloat64)), expected, 1e-12);
+}
+
+TEST(Pattention, SoftmaxClosedForm) {
+  Pattention p = hand_made(PattentionNorm::kSoftmax);
+  const double total = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  double expected = 0;
+  for (int j = 0; j < 3; ++j) expected += 3.0 * std::exp(kA[j]) / total * kV[j];
+  EXPECT_NEAR(run(p, torch::tensor({{1.0, 2.0}}, torch::kFloat64)), expected, 1e-10);
+  // Stable for large scores: exp(1000) would overflow without the max subtraction.
+  const double big = run(p, torch::tensor({{1000.0, 1000.0}}, torch::kFloat64));
+  EXPECT_TRUE(std::isfinite(big));
+  EXPECT_NEAR(big, 3.0 * 100.0, 1e-9);  // all weight on the third token (score 2000)
+}
+
+TEST(Pattention, TauOverrideAndZeroRow) {
+  Pattention p = hand_made(PattentionNorm::kL2NormGelu);
+  p->set_tau(2.0);
+  const double norm = std::sqrt(14 + kNormEps);
+  double expected = 0;
+  for (int j = 0; j < 3; ++j) expected += gelu(kA[j] * 2.0 / norm) * kV[j];
+  EXPECT_NEAR(run(p, torch::tensor({{1.0, 2.0}}, torch::kFloat64)), expected, 1e-12);
+  // An all-zero score row gives 0, not NaN (the eps under the square root).
+  EXPECT_EQ(run(p, torch::tensor({{0.0, 0.0}}, torch::kFloat64)), 0.0);
+}
+
+// Checks d(sum(out * probe))/dθ from autograd against central differences for every entry of
+// X, K and V.
+void check_gradients(PattentionNorm norm) {
+  torch::manual_seed(3);
+  Pattention p(5, 4, TokenShard{0, 7, 7}, norm);
+  {
+    torch::NoGradGuard no_grad;
+    p->key_tokens.normal_(0, 0.5);
+    p->value_tokens.normal_(0, 0.5);
+  }
+  p->to(torch::kFloat64);
+  const auto x = torch::randn({3, 5}, torch::kFloat64).requires_grad_(true);
+  const auto probe = torch::randn({3, 4}, torch::kFloat64);
+  const TokenParallelOps ops;
+  auto objective = [&] { return (p->forward(x, ops) * probe).sum(); };
+  objective().backward();
+  for (torch::Tensor t : {x, p->key_tokens, p->value_tokens}) {
+    const auto analytic = t.grad().clone();
+    auto flat = t.detach().view({-1});
+    for (int64_t i = 0; i < flat.numel(); ++i) {
+      const double saved = flat[i].item<double>(), h = 1e-6;
+      double plus, minus;
+      {
+        torch::NoGradGuard no_grad;
+        flat[i] = saved + h;
+        plus = objective().item<double>();
+        flat[i] = saved - h;
+        minus = objective().item<double>();
+        flat[i] = saved;
+      }
+      const double numeric = (plus - minus) / (2 * h);
+      EXPECT_NEAR(analytic.view({-1})[i].item<double>(), numeric, 1e-6 * (1 + std::abs(numeric)))
+          << "entry " << i << " of a tensor of shape " << t.sizes();
+    }
+  }
+}
+
+TEST(Pattention, GradientsL2NormGelu) { check_gradients(PattentionNorm::kL2NormGelu); }
+TEST(Pattention, GradientsGeluL2Norm) { check_gradients(PattentionNorm::kGeluL2Norm); }
+TEST(Pattention, GradientsSoftmax) { check_gradients(PattentionNorm::kSoftmax); }
+
+TEST(Pattention, TokenShardSplitsEvenlyWithRemainderFirst) {
+  const TokenShard a = token_shard(10, 4, 0), b = token_shard(10, 4, 1), d = token_shard(10, 4, 3);
+  EXPECT_EQ(a.offset, 0);
+  EXPECT_EQ(a.count, 3);
+  EXPECT_EQ(b.offset, 3);
+  EXPECT_EQ(b.count, 3);
+  EXPECT_EQ(d.offset, 8);
+  EXPECT_EQ(d.count, 2);
+  EXPECT_EQ(d.total, 10);
+}
+
+}  // namespace
+}  // namespace tf
