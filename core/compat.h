@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <sstream>
+#include <string>
+#include <type_traits>
 
 namespace tf::compat {
 
@@ -24,6 +27,22 @@ inline torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tenso
   scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1), v);
 #endif
+}
+
+// Key of a parameter in torch::optim::Optimizer::state(): LibTorch 1.13 uses the TensorImpl
+// address printed as a string, later versions the address itself.
+using OptimizerStateKey =
+    typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+
+template <typename Key = OptimizerStateKey>  // a template, so the other branch is discarded
+Key optimizer_state_key(const torch::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream address;
+    address << static_cast<const void*>(param.unsafeGetTensorImpl());
+    return address.str();
+  } else {
+    return param.unsafeGetTensorImpl();
+  }
 }
 
 }  // namespace tf::compat

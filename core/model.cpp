@@ -112,11 +112,17 @@ void TokenFormerImpl::init_parameters(uint64_t seed) {
     const TokenShard& s = layer->shard();
     const auto keys = seeded_normal(seed, stream++, {s.total, layer->d_in()}, kInitStd);
     const auto values = seeded_normal(seed, stream++, {s.total, layer->d_out()}, value_std);
-    layer->key_tokens.copy_(keys.narrow(0, s.offset, s.count));
-    layer->value_tokens.copy_(values.narrow(0, s.offset, s.count));
+    layer->key_tokens.copy_(take_rows(keys, s));
+    layer->value_tokens.copy_(take_rows(values, s));
   }
   final_norm_weight.fill_(1.0);
   final_norm_bias.zero_();
+}
+
+void TokenFormerImpl::set_token_counts(int64_t qkv, int64_t proj, int64_t ffn) {
+  config_.qkv_tokens = qkv;
+  config_.proj_tokens = proj;
+  config_.ffn_tokens = ffn;
 }
 
 std::vector<Pattention> TokenFormerImpl::pattentions() const {

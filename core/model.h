@@ -55,6 +55,8 @@ class TokenFormerImpl : public torch::nn::Module {
   void set_compute_dtype(torch::ScalarType dtype) { compute_dtype_ = dtype; }
 
   const ModelConfig& config() const { return config_; }
+  // Records new token counts in config(); grow_model calls it after growing every layer.
+  void set_token_counts(int64_t qkv, int64_t proj, int64_t ffn);
   int64_t tp_size() const { return tp_size_; }
   int64_t tp_rank() const { return tp_rank_; }
 

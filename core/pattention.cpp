@@ -14,15 +14,47 @@ torch::Tensor at_least_fp32(const torch::Tensor& t) {
 
 }  // namespace
 
-TokenShard token_shard(int64_t total, int64_t parts, int64_t rank) {
+namespace {
+
+TokenRange even_share(int64_t total, int64_t parts, int64_t rank) {
   TF_CHECK(parts >= 1 && rank >= 0 && rank < parts, "rank ", rank, " of ", parts);
   const int64_t base = total / parts;
   const int64_t extra = total % parts;
+  return {rank * base + std::min(rank, extra), base + (rank < extra ? 1 : 0)};
+}
+
+}  // namespace
+
+int64_t TokenShard::count() const {
+  int64_t n = 0;
+  for (const TokenRange& r : ranges) n += r.count;
+  return n;
+}
+
+void TokenShard::grow(int64_t added, int64_t parts, int64_t rank) {
+  TokenRange share = even_share(added, parts, rank);
+  share.offset += total;
+  total += added;
+  if (share.count == 0) return;
+  if (!ranges.empty() && ranges.back().offset + ranges.back().count == share.offset) {
+    ranges.back().count += share.count;  // one process: [old; new] stays one range
+  } else {
+    ranges.push_back(share);
+  }
+}
+
+TokenShard token_shard(int64_t total, int64_t parts, int64_t rank) {
   TokenShard shard;
-  shard.count = base + (rank < extra ? 1 : 0);
-  shard.offset = rank * base + std::min(rank, extra);
-  shard.total = total;
+  shard.grow(total, parts, rank);
   return shard;
+}
+
+torch::Tensor take_rows(const torch::Tensor& full, const TokenShard& shard) {
+  TF_CHECK_EQ(full.size(0), shard.total);
+  std::vector<torch::Tensor> parts;
+  for (const TokenRange& r : shard.ranges) parts.push_back(full.narrow(0, r.offset, r.count));
+  if (parts.empty()) return full.narrow(0, 0, 0);
+  return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
 
 PattentionNorm parse_norm(const std::string& name) {
@@ -34,8 +66,8 @@ PattentionNorm parse_norm(const std::string& name) {
 
 PattentionImpl::PattentionImpl(int64_t d_in, int64_t d_out, TokenShard shard, PattentionNorm norm)
     : shard_(shard), norm_(norm) {
-  key_tokens = register_parameter("key_tokens", torch::zeros({shard.count, d_in}));
-  value_tokens = register_parameter("value_tokens", torch::zeros({shard.count, d_out}));
+  key_tokens = register_parameter("key_tokens", torch::zeros({shard.count(), d_in}));
+  value_tokens = register_parameter("value_tokens", torch::zeros({shard.count(), d_out}));
 }
 
 double PattentionImpl::scale() const {
@@ -96,14 +128,19 @@ torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParalle
   return ops.sum_outputs(mix(activate(a, stat, maxima)));
 }
 
-void PattentionImpl::append_tokens(const torch::Tensor& keys, const torch::Tensor& values,
-                                   int64_t total_added) {
-  TF_CHECK_EQ(keys.size(0), values.size(0));
+void PattentionImpl::grow(const torch::Tensor& new_keys, const torch::Tensor& new_values,
+                          int64_t parts, int64_t rank) {
+  TF_CHECK_EQ(new_keys.size(0), new_values.size(0));
+  const int64_t added = new_keys.size(0);
+  shard_.grow(added, parts, rank);
+  const TokenShard share = token_shard(added, parts, rank);
+  const auto keys = take_rows(new_keys, share);
+  const auto values = take_rows(new_values, share);
   torch::NoGradGuard no_grad;
   key_tokens.set_data(torch::cat({key_tokens.detach(), keys.to(key_tokens.options())}));
   value_tokens.set_data(torch::cat({value_tokens.detach(), values.to(value_tokens.options())}));
-  shard_.count += keys.size(0);
-  shard_.total += total_added;
+  key_tokens.mutable_grad() = torch::Tensor();  // the old shape's gradient cannot accumulate
+  value_tokens.mutable_grad() = torch::Tensor();
 }
 
 }  // namespace tf

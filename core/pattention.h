@@ -52,9 +52,11 @@ class PattentionImpl : public torch::nn::Module {
   int64_t d_in() const { return key_tokens.size(1); }
   int64_t d_out() const { return value_tokens.size(1); }
 
-  // Appends rows to this shard (keys [m, d_in], values [m, d_out]) and raises the group total by
-  // `total_added`. Parameters keep their identity, so callers must rebuild optimizers.
-  void append_tokens(const torch::Tensor& keys, const torch::Tensor& values, int64_t total_added);
+  // Appends m tokens to the layer: `new_keys` [m, d_in] and `new_values` [m, d_out] are the whole
+  // new block (identical on every rank of the group); this rank keeps its share of it.
+  // Parameters keep their identity with new shapes, so callers must rebuild optimizers.
+  void grow(const torch::Tensor& new_keys, const torch::Tensor& new_values, int64_t parts,
+            int64_t rank);
 
   torch::Tensor key_tokens;    // [n_local, d_in]
   torch::Tensor value_tokens;  // [n_local, d_out]

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace tf {
 
 class TokenParallelOps {
@@ -23,14 +25,28 @@ class TokenParallelOps {
   virtual int64_t size() const { return 1; }
 };
 
-// The rows [offset, offset + count) of a `total`-row token matrix that one rank holds.
-struct TokenShard {
+// Rows [offset, offset + count) of a token matrix, in the global (single-process) row order.
+struct TokenRange {
   int64_t offset = 0;
   int64_t count = 0;
+};
+
+// The rows of a `total`-row token matrix that one rank holds, as global ranges in local row order.
+// A fresh layer has one range per rank; growth appends each rank's share of the new rows as
+// another range, so the global order stays that of the single-process model ([old; new]).
+struct TokenShard {
+  std::vector<TokenRange> ranges;
   int64_t total = 0;
+
+  int64_t count() const;
+  // Appends `added` rows to the layer: this rank takes its even share of them.
+  void grow(int64_t added, int64_t parts, int64_t rank);
 };
 
 // Even split of `total` rows over `parts` ranks; the first total % parts ranks get one more.
 TokenShard token_shard(int64_t total, int64_t parts, int64_t rank);
+
+// The rows of `full` ([total, ...], global order) that `shard` holds, in local order.
+torch::Tensor take_rows(const torch::Tensor& full, const TokenShard& shard);
 
 }  // namespace tf

@@ -37,10 +37,10 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   }
   accumulation_ = t.global_batch / per_step;
   const TokenParallelOps& ops = context_.token_ops();
-  model_ = TokenFormer(config_.model, ops.size(), ops.rank());
+  stages_ = plan_stages(config_);
+  model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
   model_->init_parameters(t.seed);
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
-  schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
   data_ = make_data(config_.data, config_.model.seq_len, t.seed);
   build_optimizer();
 }
@@ -105,7 +105,7 @@ StepStats Trainer::train_step() {
   context_.average_gradients(model_->parameters());
   StepStats stats;
   stats.grad_norm = clip_gradients();
-  stats.lr = schedule_.at(step_);
+  stats.lr = stage().schedule.at(step_ - stage_start_);
   for (auto& group : optimizer_->param_groups()) {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
   }
@@ -136,27 +136,37 @@ double Trainer::evaluate() {
 }
 
 void Trainer::log_step(const StepStats& s) const {
-  const double flops = training_flops_per_token(config_.model) * s.tokens / s.seconds;
+  const double flops = training_flops_per_token(model_->config()) * s.tokens / s.seconds;
   log_.info(
       format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
              "%.2f GFLOP/s",
-             (long long)s.step, (long long)config_.train.steps, s.loss, s.grad_norm, s.lr,
+             (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr,
              s.seconds, s.tokens / s.seconds, flops / 1e9));
 }
 
-void Trainer::run() {
+Trainer::RunEnd Trainer::run() {
   log_banner(config_, context_, log_);
   const TrainConfig& t = config_.train;
-  while (step_ < t.steps) {
-    const StepStats stats = train_step();
-    if (stats.step % t.log_interval == 0 || stats.step == 1 || stats.step == t.steps) {
-      log_step(stats);
+  while (true) {
+    if (step_ - stage_start_ >= stage().steps) {
+      if (stage_ + 1 == stages_.size()) break;
+      if (!start_next_stage()) {
+        log_.info(format("stage '%s' needs layout tp %lld x pp %lld: relaunch to continue",
+                         stages_[stage_ + 1].name.c_str(),
+                         (long long)stages_[stage_ + 1].parallel.tp,
+                         (long long)stages_[stage_ + 1].parallel.pp));
+        return RunEnd::kLayoutChange;
+      }
     }
-    if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && stats.step != t.steps) {
+    const StepStats stats = train_step();
+    const bool stage_end = step_ - stage_start_ == stage().steps;
+    if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
+    if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && !stage_end) {
       log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, evaluate()));
     }
   }
   log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, evaluate()));
+  return RunEnd::kFinished;
 }
 
 }  // namespace tf

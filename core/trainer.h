@@ -13,6 +13,7 @@
 #include "core/model.h"
 #include "core/parallel_context.h"
 #include "core/schedule.h"
+#include "core/stages.h"
 
 namespace tf {
 
@@ -29,16 +30,34 @@ class Trainer {
  public:
   Trainer(const Config& config, ParallelContext& context, const Logger& log);
 
-  // Runs the remaining steps with log lines, validation and a final validation pass.
-  void run();
+  // What run() ended with.
+  enum class RunEnd {
+    kFinished,         // every stage ran
+    kLayoutChange,     // the next stage needs another parallel layout: relaunch to continue
+  };
+  // Runs the remaining steps of every stage with log lines, validation, stage transitions and a
+  // final validation pass.
+  RunEnd run();
   // One optimizer step over the next global batch.
   StepStats train_step();
   // Mean validation loss over train.eval_batches micro batches per data-parallel rank.
   double evaluate();
 
+  // Grows the model at this step boundary to `tokens` with `policy` (a no-op for counts already
+  // reached), rebuilds the optimizer (fresh, or carrying the old tokens' moments) and logs it.
+  // Every rank must call it at the same step.
+  void grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer);
+  // Ends the current stage now and starts the next one (growth, optimizer, schedule restart).
+  // Returns false, doing nothing, when the next stage needs another parallel layout or when the
+  // current stage is the last.
+  bool start_next_stage();
+
+  const Stage& stage() const { return stages_[stage_]; }
+  size_t stage_index() const { return stage_; }
   int64_t step() const { return step_; }
   int64_t samples_consumed() const { return samples_consumed_; }
   TokenFormer& model() { return model_; }
+  torch::optim::AdamW& optimizer() { return *optimizer_; }
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
 
@@ -52,7 +71,10 @@ class Trainer {
   const Logger& log_;
   TokenFormer model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
-  LrSchedule schedule_;
+  std::vector<Stage> stages_;
+  size_t stage_ = 0;
+  int64_t stage_start_ = 0;  // global step at which the current stage started
+  int64_t growths_ = 0;      // growths so far: seeds the new tokens of the next one
   DataSplits data_;
   int64_t accumulation_ = 1;
   int64_t step_ = 0;

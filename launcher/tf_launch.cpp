@@ -14,6 +14,10 @@
 
 namespace {
 
+// Exit status when the next stage needs another parallel layout: the job chain relaunches with the
+// next stage's world size and resumes from the checkpoint (docs/progressive-scaling.md).
+constexpr int kExitRelaunch = 3;
+
 constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n";
 
@@ -36,8 +40,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   tf::Trainer trainer(config, context, log);
-  trainer.run();
-  return 0;
+  return trainer.run() == tf::Trainer::RunEnd::kLayoutChange ? kExitRelaunch : 0;
 }
 
 }  // namespace

@@ -142,9 +142,9 @@ TEST(Model, ShardsOfATokenParallelModelSliceTheSameInit) {
     const auto a = whole->pattentions(), b = part->pattentions();
     for (size_t i = 0; i < a.size(); ++i) {
       const TokenShard& s = b[i]->shard();
-      EXPECT_TRUE(torch::equal(a[i]->key_tokens.narrow(0, s.offset, s.count), b[i]->key_tokens))
+      EXPECT_TRUE(torch::equal(take_rows(a[i]->key_tokens, s), b[i]->key_tokens))
           << "layer " << i << " rank " << rank;
-      EXPECT_TRUE(torch::equal(a[i]->value_tokens.narrow(0, s.offset, s.count), b[i]->value_tokens))
+      EXPECT_TRUE(torch::equal(take_rows(a[i]->value_tokens, s), b[i]->value_tokens))
           << "layer " << i << " rank " << rank;
     }
     EXPECT_TRUE(torch::equal(whole->embedding, part->embedding));

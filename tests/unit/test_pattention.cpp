@@ -14,7 +14,7 @@ double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 
 // X = [1, 2], K rows (1,0), (0,1), (1,1) -> A = [1, 2, 3]; V = [1, 10, 100].
 Pattention hand_made(PattentionNorm norm) {
-  Pattention p(2, 1, TokenShard{0, 3, 3}, norm);
+  Pattention p(2, 1, token_shard(3, 1, 0), norm);
   torch::NoGradGuard no_grad;
   p->key_tokens.copy_(torch::tensor({1.0, 0.0, 0.0, 1.0, 1.0, 1.0}).reshape({3, 2}));
   p->value_tokens.copy_(torch::tensor({1.0, 10.0, 100.0}).reshape({3, 1}));
@@ -74,7 +74,7 @@ TEST(Pattention, TauOverrideAndZeroRow) {
 // X, K and V.
 void check_gradients(PattentionNorm norm) {
   torch::manual_seed(3);
-  Pattention p(5, 4, TokenShard{0, 7, 7}, norm);
+  Pattention p(5, 4, token_shard(7, 1, 0), norm);
   {
     torch::NoGradGuard no_grad;
     p->key_tokens.normal_(0, 0.5);
@@ -113,13 +113,29 @@ TEST(Pattention, GradientsSoftmax) { check_gradients(PattentionNorm::kSoftmax); 
 
 TEST(Pattention, TokenShardSplitsEvenlyWithRemainderFirst) {
   const TokenShard a = token_shard(10, 4, 0), b = token_shard(10, 4, 1), d = token_shard(10, 4, 3);
-  EXPECT_EQ(a.offset, 0);
-  EXPECT_EQ(a.count, 3);
-  EXPECT_EQ(b.offset, 3);
-  EXPECT_EQ(b.count, 3);
-  EXPECT_EQ(d.offset, 8);
-  EXPECT_EQ(d.count, 2);
+  ASSERT_EQ(a.ranges.size(), 1u);
+  EXPECT_EQ(a.ranges[0].offset, 0);
+  EXPECT_EQ(a.count(), 3);
+  EXPECT_EQ(b.ranges[0].offset, 3);
+  EXPECT_EQ(b.count(), 3);
+  EXPECT_EQ(d.ranges[0].offset, 8);
+  EXPECT_EQ(d.count(), 2);
   EXPECT_EQ(d.total, 10);
+}
+
+TEST(Pattention, GrownShardKeepsGlobalOrder) {
+  TokenShard s = token_shard(10, 4, 1);  // rows [3, 6)
+  s.grow(6, 4, 1);                       // new rows 10..15, rank 1 takes [12, 14)
+  ASSERT_EQ(s.ranges.size(), 2u);
+  EXPECT_EQ(s.ranges[1].offset, 12);
+  EXPECT_EQ(s.ranges[1].count, 2);
+  EXPECT_EQ(s.total, 16);
+  TokenShard whole = token_shard(10, 1, 0);
+  whole.grow(6, 1, 0);
+  ASSERT_EQ(whole.ranges.size(), 1u);  // one process: still one contiguous range
+  EXPECT_EQ(whole.count(), 16);
+  const auto full = torch::arange(16);
+  EXPECT_TRUE(torch::equal(take_rows(full, s), torch::tensor({3, 4, 5, 12, 13}, torch::kInt64)));
 }
 
 }  // namespace

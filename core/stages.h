@@ -1,0 +1,31 @@
+// The stage plan of a run (SPEC.md section 4): each stage fixes the token counts, its length, its
+// own learning-rate schedule (restarted at the stage start), how its new tokens are initialised and
+// what happens to the optimizer state. A config without `stages:` is one stage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/growth.h"
+#include "core/schedule.h"
+
+namespace tf {
+
+struct Stage {
+  std::string name;
+  TokenCounts tokens;
+  int64_t steps = 0;
+  LrSchedule schedule;      // indexed by the step within the stage
+  GrowthPolicy growth = GrowthPolicy::kPreserve;
+  bool carry_optimizer = false;
+  ParallelConfig parallel;
+};
+
+// Never empty. A stage starts when the previous one has run its steps, or earlier on request.
+std::vector<Stage> plan_stages(const Config& config);
+
+// Steps of all stages together (the run's length when no stage starts early).
+int64_t total_steps(const std::vector<Stage>& stages);
+
+}  // namespace tf

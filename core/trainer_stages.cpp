@@ -1,0 +1,66 @@
+// Stage transitions of the Trainer: growth at a step boundary and the optimizer rebuild after it.
+#include <chrono>
+
+#include "core/compat.h"
+#include "core/sizes.h"
+#include "core/trainer.h"
+
+namespace tf {
+namespace {
+
+// Moments of the old rows, zeros for the rows growth appended at the end of the local shard.
+torch::Tensor pad_rows(const torch::Tensor& old, const torch::Tensor& like) {
+  if (old.sizes() == like.sizes()) return old;
+  const auto extra = torch::zeros({like.size(0) - old.size(0), like.size(1)}, old.options());
+  return torch::cat({old, extra});
+}
+
+}  // namespace
+
+void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t before = parameter_count(model_->config());
+  // AdamW state is keyed by the parameter's TensorImpl, which growth keeps (set_data).
+  std::vector<std::pair<torch::Tensor, torch::optim::AdamWParamState>> carried;
+  if (carry_optimizer) {
+    for (const auto& p : model_->parameters()) {
+      const auto it = optimizer_->state().find(compat::optimizer_state_key(p));
+      if (it == optimizer_->state().end()) continue;
+      carried.emplace_back(p, static_cast<torch::optim::AdamWParamState&>(*it->second));
+    }
+  }
+  grow_model(*model_, tokens, policy, config_.train.seed, ++growths_);
+  build_optimizer();
+  for (auto& [param, state] : carried) {
+    auto grown = std::make_unique<torch::optim::AdamWParamState>(state);
+    grown->exp_avg(pad_rows(state.exp_avg(), param));
+    grown->exp_avg_sq(pad_rows(state.exp_avg_sq(), param));
+    optimizer_->state()[compat::optimizer_state_key(param)] = std::move(grown);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log_.info(format("grew to qkv %lld, proj %lld, ffn %lld tokens: %s -> %s parameters in %.3f s "
+                   "(optimizer %s)",
+                   (long long)tokens.qkv, (long long)tokens.proj, (long long)tokens.ffn,
+                   with_commas(before).c_str(), with_commas(parameter_count(model_->config())).c_str(),
+                   seconds, carry_optimizer ? "moments carried" : "reset"));
+}
+
+bool Trainer::start_next_stage() {
+  if (stage_ + 1 >= stages_.size()) return false;
+  const Stage& next = stages_[stage_ + 1];
+  const ParallelConfig& now = stage().parallel;
+  if (next.parallel.tp != now.tp || next.parallel.pp != now.pp) return false;
+  log_.info(format("stage '%s' ends at step %lld | validation loss %.4f", stage().name.c_str(),
+                   (long long)step_, evaluate()));
+  grow_to(next.tokens, next.growth, next.carry_optimizer);
+  ++stage_;
+  stage_start_ = step_;
+  log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s) | "
+                   "validation loss %.4f",
+                   next.name.c_str(), (long long)step_, (long long)next.steps, next.schedule.peak,
+                   growth_name(next.growth), evaluate()));
+  return true;
+}
+
+}  // namespace tf

@@ -1,0 +1,140 @@
+// Progressive scaling: growth policies, layout independence of growth, stage transitions.
+#include <gtest/gtest.h>
+
+#include "core/compat.h"
+#include "core/error.h"
+#include "core/growth.h"
+#include "core/trainer.h"
+
+namespace tf {
+namespace {
+
+ModelConfig small_model() {
+  ModelConfig m;
+  m.hidden_size = 16;
+  m.num_layers = 2;
+  m.num_heads = 2;
+  m.qkv_tokens = 8;
+  m.proj_tokens = 8;
+  m.ffn_tokens = 16;
+  m.seq_len = 8;
+  m.vocab_size = 40;
+  return m;
+}
+
+const TokenCounts kGrown{13, 11, 29};
+
+TEST(Growth, PreserveKeepsTheFunction) {
+  for (const char* norm : {"l2_norm_gelu", "gelu_l2_norm"}) {
+    ModelConfig m = small_model();
+    m.norm = norm;
+    TokenFormer model(m);
+    model->init_parameters(4);
+    const TokenParallelOps ops;
+    const auto samples = torch::randint(0, m.vocab_size, {3, m.seq_len + 1}, torch::kInt64);
+    const double before = model->loss(samples, ops).item<double>();
+    grow_model(*model, kGrown, GrowthPolicy::kPreserve, 4, 1);
+    EXPECT_EQ(model->pattentions()[0]->key_tokens.size(0), 13);
+    EXPECT_EQ(model->pattentions()[4]->value_tokens.size(0), 29);
+    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << norm;
+    // A second preserving growth keeps the first τ.
+    grow_model(*model, {20, 20, 40}, GrowthPolicy::kPreserve, 4, 2);
+    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << norm;
+    EXPECT_DOUBLE_EQ(model->pattentions()[4]->scale(), std::sqrt(16.0));
+  }
+}
+
+TEST(Growth, ZeroAndNormalPolicies) {
+  TokenFormer zero(small_model()), normal(small_model());
+  zero->init_parameters(4);
+  normal->init_parameters(4);
+  grow_model(*zero, kGrown, GrowthPolicy::kZero, 4, 1);
+  grow_model(*normal, kGrown, GrowthPolicy::kNormal, 4, 1);
+  const auto z = zero->pattentions()[4], n = normal->pattentions()[4];
+  EXPECT_TRUE(torch::equal(z->key_tokens.narrow(0, 16, 13), torch::zeros({13, 16})));
+  EXPECT_GT(n->key_tokens.narrow(0, 16, 13).abs().sum().item<double>(), 0.0);
+  // Old rows are untouched, τ follows the new count, and new values are drawn alike.
+  EXPECT_TRUE(torch::equal(z->key_tokens.narrow(0, 0, 16), n->key_tokens.narrow(0, 0, 16)));
+  EXPECT_TRUE(torch::equal(z->value_tokens, n->value_tokens));
+  EXPECT_DOUBLE_EQ(z->scale(), std::sqrt(29.0));
+  EXPECT_THROW(grow_model(*zero, {1, 1, 1}, GrowthPolicy::kZero, 4, 2), Error);
+  ModelConfig soft = small_model();
+  soft.norm = "softmax";
+  TokenFormer softmax(soft);
+  EXPECT_THROW(grow_model(*softmax, kGrown, GrowthPolicy::kPreserve, 4, 1), Error);
+}
+
+TEST(Growth, TokenParallelShardsGrowToSlicesOfTheSameModel) {
+  TokenFormer whole(small_model());
+  whole->init_parameters(8);
+  grow_model(*whole, kGrown, GrowthPolicy::kNormal, 8, 1);
+  for (int64_t rank = 0; rank < 3; ++rank) {
+    TokenFormer part(small_model(), 3, rank);
+    part->init_parameters(8);
+    grow_model(*part, kGrown, GrowthPolicy::kNormal, 8, 1);
+    const auto a = whole->pattentions(), b = part->pattentions();
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_TRUE(torch::equal(take_rows(a[i]->key_tokens, b[i]->shard()), b[i]->key_tokens))
+          << "layer " << i << " rank " << rank;
+      EXPECT_TRUE(torch::equal(take_rows(a[i]->value_tokens, b[i]->shard()), b[i]->value_tokens))
+          << "layer " << i << " rank " << rank;
+    }
+  }
+}
+
+Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1) {
+  return parse_config(
+      "model: {hidden_size: 16, num_layers: 2, num_heads: 2, seq_len: 16, vocab_size: 257}\n"
+      "train: {global_batch: 4, micro_batch: 4, eval_batches: 1, log_interval: 100}\n"
+      "data: {synthetic: {documents: 100, doc_len: 64}}\n"
+      "stages:\n"
+      "  - {name: s1, qkv_tokens: 8, proj_tokens: 8, ffn_tokens: 16, steps: 3, lr: 0.01}\n"
+      "  - {name: s2, qkv_tokens: 12, proj_tokens: 12, ffn_tokens: 24, steps: 2, lr: 0.005,\n"
+      "     growth: preserve, optimizer: " + second_optimizer + "}\n"
+      "  - {name: s3, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 32, steps: 2, lr: 0.002,\n"
+      "     growth: normal, parallel: {tp: " + std::to_string(third_tp) + "}}\n",
+      "inline.yaml");
+}
+
+TEST(Stages, RunThroughEveryStage) {
+  const Config config = staged_config("reset");
+  LocalContext context;
+  const Logger log(1);  // quiet: not the primary rank
+  Trainer trainer(config, context, log);
+  EXPECT_EQ(trainer.run(), Trainer::RunEnd::kFinished);
+  EXPECT_EQ(trainer.step(), 7);
+  EXPECT_EQ(trainer.stage_index(), 2u);
+  EXPECT_EQ(trainer.model()->config().ffn_tokens, 32);
+  EXPECT_EQ(trainer.model()->pattentions()[4]->value_tokens.size(0), 32);
+}
+
+TEST(Stages, NextLayoutNeedsARelaunch) {
+  const Config config = staged_config("reset", 2);
+  LocalContext context;
+  const Logger log(1);
+  Trainer trainer(config, context, log);
+  EXPECT_EQ(trainer.run(), Trainer::RunEnd::kLayoutChange);
+  EXPECT_EQ(trainer.step(), 5);
+  EXPECT_EQ(trainer.stage_index(), 1u);
+}
+
+TEST(Stages, CarryKeepsTheOldTokensMoments) {
+  const Config config = staged_config("carry");
+  LocalContext context;
+  const Logger log(1);
+  Trainer trainer(config, context, log);
+  for (int i = 0; i < 3; ++i) trainer.train_step();
+  ASSERT_TRUE(trainer.start_next_stage());
+  const auto& keys = trainer.model()->pattentions()[0]->key_tokens;
+  auto& state = static_cast<torch::optim::AdamWParamState&>(
+      *trainer.optimizer().state().at(compat::optimizer_state_key(keys)));
+  EXPECT_EQ(state.exp_avg().size(0), 12);
+  EXPECT_GT(state.exp_avg().narrow(0, 0, 8).abs().sum().item<double>(), 0.0);
+  EXPECT_TRUE(torch::equal(state.exp_avg().narrow(0, 8, 4), torch::zeros({4, 16})));
+  EXPECT_EQ(state.step(), 3);
+  // The schedule restarts: the stage's first step uses its own warm-up (1 step) peak.
+  EXPECT_DOUBLE_EQ(trainer.train_step().lr, 0.005);
+}
+
+}  // namespace
+}  // namespace tf
