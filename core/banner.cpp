@@ -3,12 +3,14 @@
 #include <torch/torch.h>
 
 #include "core/sizes.h"
+#include "core/stages.h"
 #include "core/version.h"
 
 namespace tf {
 
 void log_banner(const Config& config, const ParallelContext& context, const Logger& log) {
-  const ModelConfig& m = config.model;
+  // The model starts at the first stage's token counts.
+  const ModelConfig m = with_token_counts(config.model, plan_stages(config).front().tokens);
   log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank", kVersion,
                   TORCH_VERSION, at::get_num_threads()));
   log.info("layout: " + context.describe());
@@ -21,6 +23,20 @@ void log_banner(const Config& config, const ParallelContext& context, const Logg
   log.info(format("parameters: %s (%s in parameter tokens); training FLOPs per token: %.4g",
                   with_commas(parameter_count(m)).c_str(),
                   with_commas(token_parameter_count(m)).c_str(), training_flops_per_token(m)));
+  if (!config.stages.empty()) {
+    for (const Stage& s : plan_stages(config)) {
+      const ModelConfig grown = with_token_counts(m, s.tokens);
+      log.info(format("stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
+                      "%.4g training FLOPs/token | %lld steps, lr %.2e -> %.2e, growth %s, "
+                      "optimizer %s, tp %lld pp %lld",
+                      s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
+                      (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
+                      training_flops_per_token(grown), (long long)s.steps, s.schedule.peak,
+                      s.schedule.minimum, growth_name(s.growth),
+                      s.carry_optimizer ? "carry" : "reset", (long long)s.parallel.tp,
+                      (long long)s.parallel.pp));
+    }
+  }
   const int64_t accumulation =
       config.train.global_batch / (config.train.micro_batch * context.dp_size());
   log.info(format("batch: global %lld = micro %lld x accumulation %lld x dp %lld sequences",

@@ -116,6 +116,7 @@ StepStats Trainer::train_step() {
   stats.step = ++step_;
   stats.loss = loss_sum.item<double>() / static_cast<double>(context_.dp_size());
   stats.tokens = t.global_batch * config_.model.seq_len;
+  flops_spent_ += training_flops_per_token(model_->config()) * static_cast<double>(stats.tokens);
   stats.seconds = seconds_since(start);
   return stats;
 }
@@ -133,6 +134,11 @@ double Trainer::evaluate() {
   torch::Tensor total = torch::tensor({local}, torch::kFloat64);
   context_.sum_over_dp(total);
   return total.item<double>() / static_cast<double>(t.eval_batches * context_.dp_size());
+}
+
+void Trainer::log_validation(const char* suffix) {
+  log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
+                   (long long)step_, evaluate(), flops_spent_, suffix));
 }
 
 void Trainer::log_step(const StepStats& s) const {
@@ -162,10 +168,10 @@ Trainer::RunEnd Trainer::run() {
     const bool stage_end = step_ - stage_start_ == stage().steps;
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
     if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && !stage_end) {
-      log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, evaluate()));
+      log_validation("");
     }
   }
-  log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, evaluate()));
+  log_validation(" | done");
   return RunEnd::kFinished;
 }
 

@@ -56,6 +56,7 @@ class Trainer {
   size_t stage_index() const { return stage_; }
   int64_t step() const { return step_; }
   int64_t samples_consumed() const { return samples_consumed_; }
+  double flops_spent() const { return flops_spent_; }
   TokenFormer& model() { return model_; }
   torch::optim::AdamW& optimizer() { return *optimizer_; }
   const Config& config() const { return config_; }
@@ -65,6 +66,8 @@ class Trainer {
   void build_optimizer();
   double clip_gradients();
   void log_step(const StepStats& stats) const;
+  // Runs evaluate() and logs it with the FLOPs spent so far.
+  void log_validation(const char* suffix);
 
   Config config_;
   ParallelContext& context_;
@@ -79,6 +82,7 @@ class Trainer {
   int64_t accumulation_ = 1;
   int64_t step_ = 0;
   int64_t samples_consumed_ = 0;
+  double flops_spent_ = 0;  // training FLOPs of every step so far (3 x forward, core/sizes.h)
 };
 
 }  // namespace tf

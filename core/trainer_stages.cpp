@@ -51,15 +51,15 @@ bool Trainer::start_next_stage() {
   const Stage& next = stages_[stage_ + 1];
   const ParallelConfig& now = stage().parallel;
   if (next.parallel.tp != now.tp || next.parallel.pp != now.pp) return false;
-  log_.info(format("stage '%s' ends at step %lld | validation loss %.4f", stage().name.c_str(),
-                   (long long)step_, evaluate()));
+  log_.info(format("stage '%s' ends at step %lld", stage().name.c_str(), (long long)step_));
+  log_validation(" | before growth");
   grow_to(next.tokens, next.growth, next.carry_optimizer);
   ++stage_;
   stage_start_ = step_;
-  log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s) | "
-                   "validation loss %.4f",
+  log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s)",
                    next.name.c_str(), (long long)step_, (long long)next.steps, next.schedule.peak,
-                   growth_name(next.growth), evaluate()));
+                   growth_name(next.growth)));
+  log_validation(" | after growth");
   return true;
 }
 

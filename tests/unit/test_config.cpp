@@ -82,7 +82,8 @@ TEST(Config, RoundTripsThroughYaml) {
 }
 
 TEST(Config, ShippedConfigsLoad) {
-  for (const char* name : {"tiny", "150m", "450m", "900m", "1.5b"}) {
+  for (const char* name : {"tiny", "tiny-stages", "150m", "450m", "900m", "1.5b", "124m", "354m",
+                           "757m", "1.4b"}) {
     SCOPED_TRACE(name);
     EXPECT_NO_THROW(load_config(std::string(TF_SOURCE_DIR) + "/configs/" + name + ".yaml"));
   }
