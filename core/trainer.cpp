@@ -40,7 +40,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   model_ = TokenFormer(config_.model, ops.size(), ops.rank());
   model_->init_parameters(t.seed);
   schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
-  data_ = make_data(config_.data, config_.model.seq_len, t.seed);
+  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
 }
 
@@ -91,7 +91,7 @@ StepStats Trainer::train_step() {
   double local_loss = 0;
   for (int64_t micro = 0; micro < accumulation_; ++micro) {
     const int64_t first =
-        samples_consumed_ + (context_.dp_rank() * accumulation_ + micro) * t.micro_batch;
+        first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
     loss.backward();
