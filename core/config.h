@@ -49,7 +49,7 @@ struct TrainConfig {
 };
 
 struct DataSource {
-  std::string path;  // indexed dataset prefix, or a .txt file read byte by byte
+  std::string path;  // indexed dataset prefix: PREFIX.bin + PREFIX.idx (docs/data.md)
   double weight = 1.0;
 };
 

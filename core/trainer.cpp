@@ -41,7 +41,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
   model_->init_parameters(t.seed);
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
-  data_ = make_data(config_.data, config_.model.seq_len, t.seed);
+  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
 }
 
@@ -96,7 +96,7 @@ StepStats Trainer::train_step() {
   double local_loss = 0;
   for (int64_t micro = 0; micro < accumulation_; ++micro) {
     const int64_t first =
-        samples_consumed_ + (context_.dp_rank() * accumulation_ + micro) * t.micro_batch;
+        first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
     loss.backward();

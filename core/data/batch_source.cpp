@@ -1,64 +1,96 @@
 #include "core/data/batch_source.h"
 
-#include <fstream>
-#include <iterator>
+#include <algorithm>
+#include <cmath>
 
+#include "core/data/blend.h"
+#include "core/data/indexed_dataset.h"
+#include "core/data/permutation.h"
 #include "core/data/synthetic.h"
 #include "core/error.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace tf {
 namespace {
 
-// Byte-level ids: one per byte, then the end-of-document id.
-constexpr int32_t kByteEod = 256;
+struct NamedStream {
+  std::string name;  // for messages: the config key and the file
+  std::shared_ptr<const TokenStream> stream;
+};
 
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
+                                       const std::string& key, int64_t vocab_size) {
+  std::vector<NamedStream> streams;
+  for (size_t k = 0; k < sources.size(); ++k) {
+    streams.push_back({key + "[" + std::to_string(k) + "] (" + sources[k].path + ")",
+                       std::make_shared<IndexedDataset>(sources[k].path, vocab_size)});
+  }
+  return streams;
 }
 
-// A seeded bijection on [0, n): a 4-round Feistel network on the enclosing power of two, walked
-// until it lands inside the range. Stateless, so sample i needs no table of the whole epoch.
-int64_t permute(int64_t index, int64_t n, uint64_t key) {
-  int bits = 2;
-  while ((int64_t{1} << bits) < n) bits += 2;
-  const int half = bits / 2;
-  const uint64_t mask = (uint64_t{1} << half) - 1;
-  uint64_t x = static_cast<uint64_t>(index);
-  do {
-    uint64_t left = x >> half, right = x & mask;
-    for (uint64_t round = 0; round < 4; ++round) {
-      const uint64_t f = mix64(right ^ mix64(key + round)) & mask;
-      const uint64_t next = left ^ f;
-      left = right;
-      right = next;
+NamedStream synthetic_stream(const DataConfig& config, int64_t vocab_size) {
+  const auto tokenizer = make_tokenizer(config.tokenizer);
+  const auto documents = synthetic_token_documents(config.synthetic, *tokenizer);
+  for (const auto& document : documents) {
+    for (int32_t id : document) {
+      if (id >= vocab_size) {
+        throw Error("data: the embedded corpus encoded with tokenizer '" + config.tokenizer +
+                    "' has token id " + std::to_string(id) + ", not below model.vocab_size " +
+                    std::to_string(vocab_size));
+      }
     }
-    x = (left << half) | right;
-  } while (static_cast<int64_t>(x) >= n);
-  return static_cast<int64_t>(x);
+  }
+  return {"data (embedded synthetic corpus)", std::make_shared<VectorTokenStream>(documents)};
 }
 
-std::vector<int32_t> byte_ids(const std::string& text) {
-  std::vector<int32_t> ids;
-  ids.reserve(text.size() + 1);
-  for (unsigned char c : text) ids.push_back(c);
-  ids.push_back(kByteEod);
-  return ids;
+std::shared_ptr<BatchSource> sampler(const NamedStream& named, int64_t begin, int64_t end,
+                                     int64_t seq_len, uint64_t seed, bool shuffle) {
+  if (end - begin < seq_len + 1) {
+    throw Error(named.name + ": " + std::to_string(end - begin) +
+                " tokens are too few for one sample of seq_len + 1 = " +
+                std::to_string(seq_len + 1) + " tokens");
+  }
+  return std::make_shared<WindowSampler>(named.stream, begin, end, seq_len, seed, shuffle);
 }
 
-std::vector<int32_t> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open data file");
-  return byte_ids(std::string(std::istreambuf_iterator<char>(in), {}));
+std::shared_ptr<BatchSource> blend(std::vector<std::shared_ptr<BatchSource>> sources,
+                                   const std::vector<DataSource>& config, uint64_t seed,
+                                   const std::string& key) {
+  if (sources.size() == 1) return sources[0];
+  std::vector<double> weights;
+  for (const DataSource& source : config) weights.push_back(source.weight);
+  return std::make_shared<BlendedSource>(std::move(sources), weights, seed, key);
+}
+
+// Where validation starts: the start of the document holding the first held-out token, unless
+// that leaves no training sample (a corpus of one long document), then that token itself.
+int64_t validation_start(const NamedStream& named, double valid_fraction, int64_t seq_len) {
+  const int64_t total = named.stream->size();
+  const int64_t held_out = std::max<int64_t>(
+      seq_len + 1, static_cast<int64_t>(std::ceil(static_cast<double>(total) * valid_fraction)));
+  const int64_t target = std::max<int64_t>(0, total - held_out);
+  const int64_t document_start = named.stream->document_start_at_or_before(target);
+  return document_start >= seq_len + 1 ? document_start : target;
 }
 
 }  // namespace
+
+VectorTokenStream::VectorTokenStream(const std::vector<std::vector<int32_t>>& documents) {
+  for (const auto& document : documents) {
+    document_starts_.push_back(size());
+    tokens_.insert(tokens_.end(), document.begin(), document.end());
+  }
+}
 
 void VectorTokenStream::read(int64_t offset, int64_t count, int64_t* out) const {
   TF_CHECK(offset >= 0 && offset + count <= size(), "read [", offset, ", ", offset + count, ") of ",
            size());
   for (int64_t i = 0; i < count; ++i) out[i] = tokens_[offset + i];
+}
+
+int64_t VectorTokenStream::document_start_at_or_before(int64_t offset) const {
+  const auto after = std::upper_bound(document_starts_.begin(), document_starts_.end(), offset);
+  return after == document_starts_.begin() ? 0 : *(after - 1);
 }
 
 WindowSampler::WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin, int64_t end,
@@ -90,31 +122,38 @@ torch::Tensor WindowSampler::samples(int64_t first, int64_t count) const {
   return out;
 }
 
-DataSplits make_data(const DataConfig& config, int64_t seq_len, uint64_t seed) {
-  std::vector<int32_t> tokens;
-  if (config.train.empty()) {
-    for (const std::string& doc : synthetic_documents(config.synthetic)) {
-      const auto ids = byte_ids(doc);
-      tokens.insert(tokens.end(), ids.begin(), ids.end());
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed) {
+  const std::vector<NamedStream> train =
+      config.train.empty() ? std::vector<NamedStream>{synthetic_stream(config, vocab_size)}
+                           : open_datasets(config.train, "data.train", vocab_size);
+  const std::vector<DataSource> train_weights =
+      config.train.empty() ? std::vector<DataSource>{DataSource{}} : config.train;
+  std::vector<std::shared_ptr<BatchSource>> train_samplers, valid_samplers;
+  for (size_t k = 0; k < train.size(); ++k) {
+    const int64_t total = train[k].stream->size();
+    const int64_t cut =
+        config.valid.empty() ? validation_start(train[k], config.valid_fraction, seq_len) : total;
+    if (config.valid.empty() && (cut < seq_len + 1 || total - cut < seq_len + 1)) {
+      throw Error(train[k].name + ": " + std::to_string(total) + " tokens split into " +
+                  std::to_string(cut) + " for training and " + std::to_string(total - cut) +
+                  " for validation, but each needs seq_len + 1 = " + std::to_string(seq_len + 1));
     }
-  } else if (config.train.size() == 1 && config.train[0].path.size() > 4 &&
-             config.train[0].path.substr(config.train[0].path.size() - 4) == ".txt") {
-    tokens = read_text_file(config.train[0].path);
-  } else {
-    throw Error("data.train: only the embedded corpus and single .txt files are supported");
+    // Each source gets its own shuffle, so equal-sized sources are not read in lockstep.
+    train_samplers.push_back(sampler(train[k], 0, cut, seq_len, seed + k, /*shuffle=*/true));
+    if (config.valid.empty()) {
+      valid_samplers.push_back(sampler(train[k], cut, total, seq_len, seed, /*shuffle=*/false));
+    }
   }
-  const int64_t total = static_cast<int64_t>(tokens.size());
-  const int64_t valid_tokens =
-      std::max<int64_t>(seq_len + 1, static_cast<int64_t>(total * config.valid_fraction));
-  if (total - valid_tokens < seq_len + 1) {
-    throw Error("data.train: " + std::to_string(total) + " tokens are too few for seq_len " +
-                std::to_string(seq_len) + " with a validation split");
+  if (!config.valid.empty()) {
+    for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size)) {
+      valid_samplers.push_back(
+          sampler(named, 0, named.stream->size(), seq_len, seed, /*shuffle=*/false));
+    }
   }
-  auto stream = std::make_shared<VectorTokenStream>(std::move(tokens));
   DataSplits splits;
-  splits.train = std::make_shared<WindowSampler>(stream, 0, total - valid_tokens, seq_len, seed);
-  splits.valid = std::make_shared<WindowSampler>(stream, total - valid_tokens, total, seq_len, seed,
-                                                 /*shuffle=*/false);
+  splits.train = blend(std::move(train_samplers), train_weights, seed, "data.train");
+  splits.valid = blend(std::move(valid_samplers),
+                       config.valid.empty() ? train_weights : config.valid, seed, "data.valid");
   return splits;
 }
 

@@ -20,17 +20,22 @@ class TokenStream {
   virtual int64_t size() const = 0;
   // Copies tokens [offset, offset + count) into `out`.
   virtual void read(int64_t offset, int64_t count, int64_t* out) const = 0;
+  // Where the document holding token `offset` starts (0 for an empty stream); splits cut there so
+  // that no document is shared by training and validation.
+  virtual int64_t document_start_at_or_before(int64_t offset) const = 0;
 };
 
-// An in-memory stream.
+// An in-memory stream of documents laid end to end.
 class VectorTokenStream : public TokenStream {
  public:
-  explicit VectorTokenStream(std::vector<int32_t> tokens) : tokens_(std::move(tokens)) {}
+  explicit VectorTokenStream(const std::vector<std::vector<int32_t>>& documents);
   int64_t size() const override { return static_cast<int64_t>(tokens_.size()); }
   void read(int64_t offset, int64_t count, int64_t* out) const override;
+  int64_t document_start_at_or_before(int64_t offset) const override;
 
  private:
   std::vector<int32_t> tokens_;
+  std::vector<int64_t> document_starts_;
 };
 
 class BatchSource {
@@ -42,10 +47,12 @@ class BatchSource {
   virtual int64_t epoch_size() const = 0;
 };
 
-// Non-overlapping windows of `seq_len + 1` tokens (stride seq_len, as GPT-NeoX packs them) over
-// tokens [begin, end) of a stream, visited in a seeded random order that is reshuffled each epoch.
+// Windows of `seq_len + 1` tokens at stride seq_len (neighbours share one token, as GPT-NeoX packs
+// them) over tokens [begin, end) of a stream, visited in a seeded random order that is reshuffled
+// each epoch.
 class WindowSampler : public BatchSource {
  public:
+  // Precondition: end - begin >= seq_len + 1.
   WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin, int64_t end,
                 int64_t seq_len, uint64_t seed, bool shuffle = true);
   torch::Tensor samples(int64_t first, int64_t count) const override;
@@ -65,7 +72,19 @@ struct DataSplits {
   std::shared_ptr<BatchSource> valid;
 };
 
-// The training and validation data named by `config.data` for sequences of `seq_len` tokens.
-DataSplits make_data(const DataConfig& config, int64_t seq_len, uint64_t seed);
+// The training and validation data named by `config` for sequences of `seq_len` tokens: the
+// blend of the indexed datasets in data.train (or the embedded synthetic corpus, encoded with
+// data.tokenizer, when it is empty) and data.valid (or the last valid_fraction of each training
+// dataset, cut at a document start). Throws tf::Error naming the key or file at fault, including
+// any token id not below `vocab_size`.
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed);
+
+// The first global sample of micro batch `micro` of data-parallel rank `dp_rank`, `consumed`
+// samples into training: the ranks read consecutive, disjoint slices of each global batch, so a
+// run resumed from `consumed` reads the same samples at any data-parallel size.
+inline int64_t first_sample(int64_t consumed, int64_t dp_rank, int64_t accumulation, int64_t micro,
+                            int64_t micro_batch) {
+  return consumed + (dp_rank * accumulation + micro) * micro_batch;
+}
 
 }  // namespace tf

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "core/tokenizer/tokenizer.h"
+
 namespace tf {
 
 std::vector<std::string> synthetic_documents(const SyntheticDataConfig& config) {
@@ -45,6 +47,16 @@ std::vector<std::string> synthetic_documents(const SyntheticDataConfig& config) 
     }
     text.resize(config.doc_len);
     documents.push_back(std::move(text));
+  }
+  return documents;
+}
+
+std::vector<std::vector<int32_t>> synthetic_token_documents(const SyntheticDataConfig& config,
+                                                            const Tokenizer& tokenizer) {
+  std::vector<std::vector<int32_t>> documents;
+  for (const std::string& text : synthetic_documents(config)) {
+    documents.push_back(tokenizer.encode(text));
+    documents.back().push_back(tokenizer.eod_id());
   }
   return documents;
 }

@@ -11,7 +11,14 @@
 
 namespace tf {
 
+class Tokenizer;
+
 // One string per document.
 std::vector<std::string> synthetic_documents(const SyntheticDataConfig& config);
+
+// The same documents encoded by `tokenizer`, each ending with its end-of-document id: what the
+// trainer reads when data.train is empty and what `tf-data synth` writes.
+std::vector<std::vector<int32_t>> synthetic_token_documents(const SyntheticDataConfig& config,
+                                                            const Tokenizer& tokenizer);
 
 }  // namespace tf

@@ -1,0 +1,162 @@
+#include "core/data/indexed_dataset.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/data/mmidx_format.h"
+#include "core/error.h"
+
+namespace tf {
+
+using mmidx::load;
+
+IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size)
+    : index_(prefix + ".idx"), bin_(prefix + ".bin") {
+  validate_index();
+  validate_tokens(vocab_size);
+}
+
+void IndexedDataset::fail(const MappedFile& file, const std::string& check) const {
+  throw Error(file.path() + ": " + check);
+}
+
+void IndexedDataset::validate_index() {
+  const uint8_t* p = index_.data();
+  const int64_t size = index_.size();
+  if (size >= 8 && std::memcmp(p, mmidx::kOldMagic, 8) == 0) {
+    fail(index_,
+         "old TNTIDX index (Megatron's lazy/cached format) is not supported; "
+         "re-run preprocessing with the mmap implementation or tf-data build");
+  }
+  if (size < mmidx::kHeaderBytes) {
+    fail(index_, std::to_string(size) + " bytes is shorter than the 34-byte MMIDIDX header");
+  }
+  if (std::memcmp(p, mmidx::kMagic, sizeof(mmidx::kMagic)) != 0) {
+    fail(index_, "bad magic: not an MMIDIDX index");
+  }
+  const auto version = load<uint64_t>(p + 9);
+  if (version != mmidx::kVersion) {
+    fail(index_, "version " + std::to_string(version) + " is not supported (only 1)");
+  }
+  dtype_ = p[17];
+  if (dtype_ == 6 || dtype_ == 7) {
+    fail(index_, "dtype code " + std::to_string(dtype_) +
+                     " is a float type (6 means float32 in GPT-NeoX but float64 in Megatron, "
+                     "7 float64); token ids must be integers");
+  }
+  dtype_bytes_ = mmidx::dtype_bytes(dtype_);
+  if (dtype_bytes_ == 0) fail(index_, "unknown dtype code " + std::to_string(dtype_));
+  const auto n = load<uint64_t>(p + 18);
+  const auto d = load<uint64_t>(p + 26);
+  // Compared in 128 bits: counts from a corrupt header could overflow the expected size.
+  const unsigned __int128 expected = mmidx::kHeaderBytes + static_cast<unsigned __int128>(n) * 12 +
+                                     static_cast<unsigned __int128>(d) * 8;
+  if (expected != static_cast<unsigned __int128>(size)) {
+    fail(index_, "size is " + std::to_string(size) + " bytes but the header's " +
+                     std::to_string(n) + " sequences and " + std::to_string(d) +
+                     " document indices need " +
+                     (expected >> 63 ? std::string("more than 2^63")
+                                     : std::to_string(static_cast<uint64_t>(expected))));
+  }
+  sequences_ = static_cast<int64_t>(n);
+  doc_index_count_ = static_cast<int64_t>(d);
+
+  int64_t next_pointer = 0;
+  for (int64_t i = 0; i < sequences_; ++i) {
+    if (length(i) < 0) fail(index_, "length of sequence " + std::to_string(i) + " is negative");
+    if (pointer(i) != next_pointer) {
+      fail(index_, "pointer of sequence " + std::to_string(i) + " is " +
+                       std::to_string(pointer(i)) + ", expected " + std::to_string(next_pointer) +
+                       " (previous pointer + length x " + std::to_string(dtype_bytes_) + " bytes)");
+    }
+    next_pointer += int64_t{length(i)} * dtype_bytes_;
+  }
+  if (next_pointer != bin_.size()) {
+    fail(bin_, "size is " + std::to_string(bin_.size()) + " bytes but the index ends at byte " +
+                   std::to_string(next_pointer) + " (last pointer + length)");
+  }
+  tokens_ = next_pointer / dtype_bytes_;
+
+  if (doc_index_count_ < 1 || doc_index(0) != 0 || doc_index(doc_index_count_ - 1) != sequences_) {
+    fail(index_,
+         "document indices must run from 0 to the sequence count " + std::to_string(sequences_));
+  }
+  for (int64_t k = 1; k < doc_index_count_; ++k) {
+    if (doc_index(k) < doc_index(k - 1)) {
+      fail(index_, "document index " + std::to_string(k) + " (" + std::to_string(doc_index(k)) +
+                       ") is below the one before it");
+    }
+  }
+}
+
+void IndexedDataset::validate_tokens(int64_t vocab_size) const {
+  for (int64_t position = 0; position < tokens_; ++position) {
+    const int64_t id = token_at(position);
+    if (id < 0 || id >= vocab_size) {
+      fail(bin_, "token id " + std::to_string(id) + " at token " + std::to_string(position) +
+                     " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+    }
+  }
+}
+
+int64_t IndexedDataset::pointer(int64_t sequence) const {
+  return load<int64_t>(index_.data() + mmidx::kHeaderBytes + 4 * sequences_ + 8 * sequence);
+}
+
+int32_t IndexedDataset::length(int64_t sequence) const {
+  return load<int32_t>(index_.data() + mmidx::kHeaderBytes + 4 * sequence);
+}
+
+int64_t IndexedDataset::doc_index(int64_t d) const {
+  return load<int64_t>(index_.data() + mmidx::kHeaderBytes + 12 * sequences_ + 8 * d);
+}
+
+int64_t IndexedDataset::token_at(int64_t position) const {
+  const uint8_t* p = bin_.data() + position * dtype_bytes_;
+  switch (dtype_) {
+    case mmidx::kUint8:
+      return *p;
+    case mmidx::kInt8:
+      return static_cast<int8_t>(*p);
+    case mmidx::kInt16:
+      return load<int16_t>(p);
+    case mmidx::kUint16:
+      return load<uint16_t>(p);
+    case mmidx::kInt32:
+      return load<int32_t>(p);
+    default:
+      return load<int64_t>(p);
+  }
+}
+
+void IndexedDataset::read(int64_t offset, int64_t count, int64_t* out) const {
+  TF_CHECK(offset >= 0 && count >= 0 && offset + count <= tokens_, "read [", offset, ", ",
+           offset + count, ") of ", tokens_);
+  for (int64_t i = 0; i < count; ++i) out[i] = token_at(offset + i);
+}
+
+int64_t IndexedDataset::document_start(int64_t d) const {
+  const int64_t first = doc_index(d);
+  return first < sequences_ ? pointer(first) / dtype_bytes_ : tokens_;
+}
+
+int64_t IndexedDataset::document_start_at_or_before(int64_t offset) const {
+  if (documents() == 0) return 0;
+  int64_t low = 0, high = documents();  // document_start(low) <= offset < document_start(high)
+  while (high - low > 1) {
+    const int64_t mid = low + (high - low) / 2;
+    (document_start(mid) <= offset ? low : high) = mid;
+  }
+  return document_start(low);
+}
+
+std::vector<int32_t> IndexedDataset::document(int64_t d) const {
+  TF_CHECK(d >= 0 && d < documents(), "document ", d, " of ", documents());
+  std::vector<int32_t> tokens;
+  for (int64_t position = document_start(d); position < document_start(d + 1); ++position) {
+    tokens.push_back(static_cast<int32_t>(token_at(position)));
+  }
+  return tokens;
+}
+
+}  // namespace tf

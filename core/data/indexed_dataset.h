@@ -1,0 +1,51 @@
+// Read-only, memory-mapped Megatron / GPT-NeoX indexed dataset (PREFIX.bin + PREFIX.idx, format
+// in mmidx_format.h). The constructor validates everything before training starts and throws
+// tf::Error naming the file and the failed check; afterwards reads cannot fail. As a TokenStream
+// it is the concatenation of all sequences in file order (documents packed as GPT-NeoX does).
+// Immutable after construction: safe to read from several threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/data/batch_source.h"
+#include "core/data/posix_file.h"
+
+namespace tf {
+
+class IndexedDataset : public TokenStream {
+ public:
+  // Every token id must lie in [0, vocab_size).
+  IndexedDataset(const std::string& prefix, int64_t vocab_size);
+
+  int64_t size() const override { return tokens_; }
+  void read(int64_t offset, int64_t count, int64_t* out) const override;
+  int64_t document_start_at_or_before(int64_t offset) const override;
+
+  int64_t sequences() const { return sequences_; }
+  int64_t documents() const { return doc_index_count_ - 1; }
+  uint8_t dtype_code() const { return dtype_; }
+  // Tokens of document d (sequences doc_index[d] .. doc_index[d + 1]).
+  std::vector<int32_t> document(int64_t d) const;
+
+ private:
+  int64_t pointer(int64_t sequence) const;
+  int32_t length(int64_t sequence) const;
+  int64_t doc_index(int64_t d) const;
+  int64_t document_start(int64_t d) const;  // in tokens; d == documents() gives size()
+  int64_t token_at(int64_t position) const;
+  void validate_index();
+  void validate_tokens(int64_t vocab_size) const;
+  [[noreturn]] void fail(const MappedFile& file, const std::string& check) const;
+
+  MappedFile index_;
+  MappedFile bin_;
+  uint8_t dtype_ = 0;
+  int64_t dtype_bytes_ = 0;
+  int64_t sequences_ = 0;
+  int64_t doc_index_count_ = 0;
+  int64_t tokens_ = 0;
+};
+
+}  // namespace tf

@@ -1,0 +1,187 @@
+// MMIDIDX writer/reader round trip and the reader's validation messages.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "core/data/indexed_dataset.h"
+#include "core/data/indexed_writer.h"
+#include "core/error.h"
+
+namespace tf {
+namespace {
+
+// A fresh prefix under the test's temporary directory; files are removed afterwards.
+class IndexedDatasetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/tf_indexed_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    prefix_ = dir_ + "/data";
+  }
+  void TearDown() override {
+    for (const char* ext : {".bin", ".idx", ".bin.partial", ".idx.partial"}) {
+      std::remove((prefix_ + ext).c_str());
+    }
+    rmdir(dir_.c_str());
+  }
+
+  void write(const std::vector<std::vector<int32_t>>& documents, int64_t vocab_size) {
+    IndexedDatasetWriter writer(prefix_, vocab_size);
+    for (const auto& document : documents) writer.add_document(document);
+    writer.finish();
+  }
+
+  std::string read_file(const std::string& ext) {
+    std::ifstream in(prefix_ + ext, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  void write_file(const std::string& ext, const std::string& bytes) {
+    std::ofstream(prefix_ + ext, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  // Overwrites the bytes of the .idx at `offset`.
+  template <typename T>
+  void patch_index(size_t offset, T value) {
+    std::string index = read_file(".idx");
+    std::memcpy(&index[offset], &value, sizeof(T));
+    write_file(".idx", index);
+  }
+
+  std::string open_error(int64_t vocab_size = 1000) {
+    try {
+      IndexedDataset dataset(prefix_, vocab_size);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  std::string dir_, prefix_;
+  const std::vector<std::vector<int32_t>> documents_{{5, 6, 7, 0}, {}, {999, 0}, {1, 2, 3, 4, 0}};
+};
+
+TEST_F(IndexedDatasetTest, RoundTripUint16) {
+  write(documents_, 1000);
+  IndexedDataset dataset(prefix_, 1000);
+  EXPECT_EQ(dataset.dtype_code(), 8);
+  EXPECT_EQ(dataset.sequences(), 4);
+  EXPECT_EQ(dataset.documents(), 4);
+  EXPECT_EQ(dataset.size(), 11);
+  for (int64_t d = 0; d < 4; ++d) EXPECT_EQ(dataset.document(d), documents_[d]) << "document " << d;
+  std::vector<int64_t> all(11);
+  dataset.read(0, 11, all.data());
+  EXPECT_EQ(all, (std::vector<int64_t>{5, 6, 7, 0, 999, 0, 1, 2, 3, 4, 0}));
+  EXPECT_EQ(dataset.document_start_at_or_before(0), 0);
+  EXPECT_EQ(dataset.document_start_at_or_before(3), 0);
+  EXPECT_EQ(dataset.document_start_at_or_before(4), 4);  // the empty document starts there too
+  EXPECT_EQ(dataset.document_start_at_or_before(7), 6);
+  EXPECT_EQ(dataset.document_start_at_or_before(10), 6);
+  // Exact bytes: 34-byte header + 4 x (4 + 8) + 5 x 8; two bytes per token.
+  EXPECT_EQ(read_file(".idx").size(), 34u + 48 + 40);
+  EXPECT_EQ(read_file(".bin").size(), 22u);
+  EXPECT_EQ(read_file(".idx").substr(0, 9), std::string("MMIDIDX\0\0", 9));
+}
+
+TEST_F(IndexedDatasetTest, RoundTripInt32ForLargeVocabularies) {
+  write({{70000, 1, 65535}}, 70001);
+  IndexedDataset dataset(prefix_, 70001);
+  EXPECT_EQ(dataset.dtype_code(), 4);
+  EXPECT_EQ(dataset.document(0), (std::vector<int32_t>{70000, 1, 65535}));
+  EXPECT_EQ(read_file(".bin").size(), 12u);
+}
+
+TEST_F(IndexedDatasetTest, AbandonedWriterLeavesNothing) {
+  {
+    IndexedDatasetWriter writer(prefix_, 1000);
+    writer.add_document({1, 2});
+  }
+  EXPECT_NE(access((prefix_ + ".bin").c_str(), F_OK), 0);
+  EXPECT_NE(access((prefix_ + ".bin.partial").c_str(), F_OK), 0);
+  EXPECT_NE(access((prefix_ + ".idx").c_str(), F_OK), 0);
+}
+
+TEST_F(IndexedDatasetTest, MissingFile) {
+  EXPECT_EQ(open_error(), prefix_ + ".idx: cannot open: No such file or directory");
+}
+
+TEST_F(IndexedDatasetTest, BadMagic) {
+  write(documents_, 1000);
+  patch_index<char>(0, 'X');
+  EXPECT_EQ(open_error(), prefix_ + ".idx: bad magic: not an MMIDIDX index");
+}
+
+TEST_F(IndexedDatasetTest, OldTntidxFormat) {
+  write_file(".idx", std::string("TNTIDX\0\0", 8) + std::string(40, '\0'));
+  write_file(".bin", "");
+  EXPECT_EQ(open_error(), prefix_ +
+                              ".idx: old TNTIDX index (Megatron's lazy/cached format) is not "
+                              "supported; re-run preprocessing with the mmap implementation or "
+                              "tf-data build");
+}
+
+TEST_F(IndexedDatasetTest, UnsupportedVersion) {
+  write(documents_, 1000);
+  patch_index<uint64_t>(9, 2);
+  EXPECT_EQ(open_error(), prefix_ + ".idx: version 2 is not supported (only 1)");
+}
+
+TEST_F(IndexedDatasetTest, FloatDtypesAreRejectedWithTheReason) {
+  write(documents_, 1000);
+  for (uint8_t code : {6, 7}) {
+    patch_index<uint8_t>(17, code);
+    EXPECT_EQ(open_error(), prefix_ + ".idx: dtype code " + std::to_string(code) +
+                                " is a float type (6 means float32 in GPT-NeoX but float64 in "
+                                "Megatron, 7 float64); token ids must be integers");
+  }
+  patch_index<uint8_t>(17, 9);
+  EXPECT_EQ(open_error(), prefix_ + ".idx: unknown dtype code 9");
+}
+
+TEST_F(IndexedDatasetTest, IndexOfWrongSize) {
+  write(documents_, 1000);
+  write_file(".idx", read_file(".idx") + "x");
+  EXPECT_EQ(open_error(), prefix_ +
+                              ".idx: size is 123 bytes but the header's 4 sequences and 5 "
+                              "document indices need 122");
+  write_file(".idx", "MMIDIDX");
+  EXPECT_EQ(open_error(), prefix_ + ".idx: 7 bytes is shorter than the 34-byte MMIDIDX header");
+}
+
+TEST_F(IndexedDatasetTest, BinOfWrongSize) {
+  write(documents_, 1000);
+  write_file(".bin", read_file(".bin").substr(0, 20));
+  EXPECT_EQ(
+      open_error(),
+      prefix_ + ".bin: size is 20 bytes but the index ends at byte 22 (last pointer + length)");
+}
+
+TEST_F(IndexedDatasetTest, PointersMustFollowLengths) {
+  write(documents_, 1000);
+  patch_index<int64_t>(34 + 16 + 8 * 2, 10);  // pointer of sequence 2 (should be 8)
+  EXPECT_EQ(open_error(), prefix_ +
+                              ".idx: pointer of sequence 2 is 10, expected 8 (previous pointer + "
+                              "length x 2 bytes)");
+}
+
+TEST_F(IndexedDatasetTest, DocumentIndicesMustBeOrdered) {
+  write(documents_, 1000);
+  patch_index<int64_t>(34 + 48 + 8 * 2, 3);  // [0, 1, 3, 3, 4]: still ordered
+  patch_index<int64_t>(34 + 48 + 8 * 3, 1);
+  EXPECT_EQ(open_error(), prefix_ + ".idx: document index 3 (1) is below the one before it");
+  patch_index<int64_t>(34 + 48 + 8 * 4, 3);
+  EXPECT_EQ(open_error(),
+            prefix_ + ".idx: document indices must run from 0 to the sequence count 4");
+}
+
+TEST_F(IndexedDatasetTest, TokenIdsMustBeBelowTheVocabulary) {
+  write(documents_, 1000);
+  EXPECT_EQ(open_error(999),
+            prefix_ + ".bin: token id 999 at token 4 is outside the vocabulary [0, 999)");
+}
+
+}  // namespace
+}  // namespace tf
