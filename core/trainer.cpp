@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/banner.h"
+#include "core/checkpoint/authors_layout.h"
 #include "core/error.h"
 #include "core/sizes.h"
 
@@ -39,6 +40,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   const TokenParallelOps& ops = context_.token_ops();
   model_ = TokenFormer(config_.model, ops.size(), ops.rank());
   model_->init_parameters(t.seed);
+  if (!config_.model.init_from.empty()) import_authors_layout(config_.model.init_from, model_);
   schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
   data_ = make_data(config_.data, config_.model.seq_len, t.seed);
   build_optimizer();
@@ -140,16 +142,20 @@ void Trainer::log_step(const StepStats& s) const {
 
 void Trainer::run() {
   log_banner(config_, context_, log_);
+  resume_from_latest();
   const TrainConfig& t = config_.train;
+  const CheckpointConfig& c = config_.checkpoint;
   while (step_ < t.steps) {
     const StepStats stats = train_step();
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stats.step == t.steps) {
       log_step(stats);
     }
+    if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) save_checkpoint();
     if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && stats.step != t.steps) {
       log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, evaluate()));
     }
   }
+  if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
   log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, evaluate()));
 }
 

@@ -7,6 +7,9 @@
 
 #include <memory>
 
+#include "core/checkpoint/reader.h"
+#include "core/checkpoint/sync.h"
+#include "core/checkpoint/writer.h"
 #include "core/config.h"
 #include "core/data/batch_source.h"
 #include "core/log.h"
@@ -42,6 +45,18 @@ class Trainer {
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
 
+  // Checkpoints (defined in core/checkpoint/trainer_state.cpp). The state is this rank's part of
+  // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
+  // throws tf::Error naming the checkpoint and tensor when shapes disagree with the model.
+  CheckpointState checkpoint_state();
+  void restore(const CheckpointReader& checkpoint);
+  // Saves step_<step()> under checkpoint.dir; collective over the checkpoint sync.
+  void save_checkpoint();
+  // Restores the newest complete checkpoint under checkpoint.dir; false when there is none.
+  bool resume_from_latest();
+  // The ranks' agreement for saves; the single-process default until the parallel layer sets one.
+  void set_checkpoint_sync(CheckpointSync& sync) { checkpoint_sync_ = &sync; }
+
  private:
   void build_optimizer();
   double clip_gradients();
@@ -57,6 +72,9 @@ class Trainer {
   int64_t accumulation_ = 1;
   int64_t step_ = 0;
   int64_t samples_consumed_ = 0;
+  CheckpointSync local_sync_;
+  CheckpointSync* checkpoint_sync_ = &local_sync_;
+  int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
 };
 
 }  // namespace tf
