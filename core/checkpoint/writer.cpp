@@ -94,7 +94,10 @@ void prune(const std::string& root, int64_t newest, int64_t keep) {
   }
   std::sort(complete.rbegin(), complete.rend());
   for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 1)); i < complete.size(); ++i) {
-    remove_tree(join_path(root, step_directory_name(complete[i])));
+    // Marker first: a deletion cut short must not leave a directory that looks complete.
+    const std::string path = join_path(root, step_directory_name(complete[i]));
+    remove_tree(join_path(path, kMarkerFile));
+    remove_tree(path);
   }
   sync_directory(root);
 }
