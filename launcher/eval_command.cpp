@@ -63,8 +63,19 @@ int run_eval_command(int argc, char** argv) {
   }
   const Config config = load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
-  const int64_t batch = std::stoll(line.value("batch", std::to_string(config.train.micro_batch)));
-  if (batch < 1) throw Error("--batch must be at least 1");
+  int64_t batch = config.train.micro_batch;
+  if (line.has("batch")) {
+    const std::string text = line.value("batch");
+    size_t used = 0;
+    try {
+      batch = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || batch < 1) {
+      throw Error("--batch '" + text + "': expected a positive integer");
+    }
+  }
   LocalContext context;
   TokenFormer model(config.model);
   if (line.has("checkpoint")) {
