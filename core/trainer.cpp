@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/banner.h"
+#include "core/checkpoint/authors_layout.h"
 #include "core/error.h"
 #include "core/sizes.h"
 
@@ -41,6 +42,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
   model_->init_parameters(t.seed);
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
+  if (!config_.model.init_from.empty()) import_authors_layout(config_.model.init_from, model_);
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
 }
@@ -152,7 +154,9 @@ void Trainer::log_step(const StepStats& s) const {
 
 Trainer::RunEnd Trainer::run() {
   log_banner(config_, context_, log_);
+  resume_from_latest();
   const TrainConfig& t = config_.train;
+  const CheckpointConfig& c = config_.checkpoint;
   while (true) {
     if (step_ - stage_start_ >= stage().steps) {
       if (stage_ + 1 == stages_.size()) break;
@@ -161,16 +165,19 @@ Trainer::RunEnd Trainer::run() {
                          stages_[stage_ + 1].name.c_str(),
                          (long long)stages_[stage_ + 1].parallel.tp,
                          (long long)stages_[stage_ + 1].parallel.pp));
+        if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
         return RunEnd::kLayoutChange;
       }
     }
     const StepStats stats = train_step();
     const bool stage_end = step_ - stage_start_ == stage().steps;
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
+    if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) save_checkpoint();
     if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && !stage_end) {
       log_validation("");
     }
   }
+  if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
   log_validation(" | done");
   return RunEnd::kFinished;
 }

@@ -7,6 +7,9 @@
 
 #include <memory>
 
+#include "core/checkpoint/reader.h"
+#include "core/checkpoint/sync.h"
+#include "core/checkpoint/writer.h"
 #include "core/config.h"
 #include "core/data/batch_source.h"
 #include "core/log.h"
@@ -48,8 +51,8 @@ class Trainer {
   // Every rank must call it at the same step.
   void grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer);
   // Ends the current stage now and starts the next one (growth, optimizer, schedule restart).
-  // Returns false, doing nothing, when the next stage needs another parallel layout or when the
-  // current stage is the last.
+  // Returns false, doing nothing, when the next stage needs another parallel layout than this
+  // process runs, or when the current stage is the last.
   bool start_next_stage();
 
   const Stage& stage() const { return stages_[stage_]; }
@@ -61,6 +64,18 @@ class Trainer {
   torch::optim::AdamW& optimizer() { return *optimizer_; }
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
+
+  // Checkpoints (defined in core/checkpoint/trainer_state.cpp). The state is this rank's part of
+  // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
+  // throws tf::Error naming the checkpoint and tensor when shapes disagree with the model.
+  CheckpointState checkpoint_state();
+  void restore(const CheckpointReader& checkpoint);
+  // Saves step_<step()> under checkpoint.dir; collective over the checkpoint sync.
+  void save_checkpoint();
+  // Restores the newest complete checkpoint under checkpoint.dir; false when there is none.
+  bool resume_from_latest();
+  // The ranks' agreement for saves; the single-process default until the parallel layer sets one.
+  void set_checkpoint_sync(CheckpointSync& sync) { checkpoint_sync_ = &sync; }
 
  private:
   void build_optimizer();
@@ -83,6 +98,9 @@ class Trainer {
   int64_t step_ = 0;
   int64_t samples_consumed_ = 0;
   double flops_spent_ = 0;  // training FLOPs of every step so far (3 x forward, core/sizes.h)
+  CheckpointSync local_sync_;
+  CheckpointSync* checkpoint_sync_ = &local_sync_;
+  int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
 };
 
 }  // namespace tf

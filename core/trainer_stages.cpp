@@ -49,8 +49,8 @@ void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry
 bool Trainer::start_next_stage() {
   if (stage_ + 1 >= stages_.size()) return false;
   const Stage& next = stages_[stage_ + 1];
-  const ParallelConfig& now = stage().parallel;
-  if (next.parallel.tp != now.tp || next.parallel.pp != now.pp) return false;
+  // Compared with the layout this process runs, so a relaunch in the new layout goes on.
+  if (next.parallel.tp != context_.token_ops().size() || next.parallel.pp != 1) return false;
   log_.info(format("stage '%s' ends at step %lld", stage().name.c_str(), (long long)step_));
   log_validation(" | before growth");
   grow_to(next.tokens, next.growth, next.carry_optimizer);

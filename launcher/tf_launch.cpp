@@ -11,6 +11,7 @@
 #include "core/parallel_context.h"
 #include "core/trainer.h"
 #include "launcher/cli.h"
+#include "launcher/commands.h"
 
 namespace {
 
@@ -19,9 +20,14 @@ namespace {
 constexpr int kExitRelaunch = 3;
 
 constexpr const char* kUsage =
-    "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n";
+    "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n"
+    "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
+    "       tf-launch inspect-ckpt DIR\n";
 
 int run(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "eval") return tf::run_eval_command(argc - 1, argv + 1);
+  if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
   const tf::CommandLine line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);

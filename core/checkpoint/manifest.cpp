@@ -1,0 +1,135 @@
+#include "core/checkpoint/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace tf {
+namespace {
+
+using Json = nlohmann::json;
+constexpr const char* kFormat = "tokenformer-checkpoint";
+
+// Sorts the slices and requires them inside the tensor and disjoint; gaps are found on load.
+void check_slices(TensorInfo& info, const std::string& where) {
+  if (info.shape.empty()) throw Error(where + ": tensors need at least one dimension");
+  auto& s = info.slices;
+  std::sort(s.begin(), s.end(), [](auto& a, auto& b) { return a.row_begin < b.row_begin; });
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i].row_begin < 0 || s[i].row_begin > s[i].row_end || s[i].row_end > info.shape[0]) {
+      throw Error(where + ": slice rows [" + std::to_string(s[i].row_begin) + ", " +
+                  std::to_string(s[i].row_end) + ") outside the " + std::to_string(info.shape[0]) +
+                  " rows");
+    }
+    if (i > 0 && s[i - 1].row_end > s[i].row_begin) {
+      throw Error(where + ": slices in " + s[i - 1].file + " and " + s[i].file + " overlap");
+    }
+  }
+}
+
+}  // namespace
+
+std::string manifest_to_json(const Manifest& m) {
+  const RunState& r = m.run;
+  Json tensors = Json::object();
+  for (const auto& [name, info] : m.tensors) {
+    Json slices = Json::array();
+    for (const auto& s : info.slices) {
+      slices.push_back({{"file", s.file}, {"key", s.key}, {"rows", {s.row_begin, s.row_end}}});
+    }
+    tensors[name] = {{"dtype", info.dtype}, {"shape", info.shape}, {"slices", slices}};
+  }
+  const Json json = {
+      {"format", kFormat},
+      {"version", Manifest::kVersion},
+      {"step", r.step},
+      {"stage", {{"name", r.stage}, {"index", r.stage_index}, {"start_step", r.stage_start},
+                 {"growths", r.growths}}},
+      {"flops_spent", r.flops_spent},
+      {"layout", {{"world", r.layout.world}, {"dp", r.layout.dp}, {"tp", r.layout.tp},
+                  {"pp", r.layout.pp}}},
+      {"data", {{"samples_consumed", r.samples_consumed}}},
+      {"rng", {{"train_seed", r.train_seed}, {"data_seed", r.data_seed}}},
+      {"schedule", {{"peak", r.schedule.peak}, {"minimum", r.schedule.minimum},
+                    {"warmup", r.schedule.warmup}, {"total", r.schedule.total}}},
+      {"files", m.file_crc32},
+      {"tensors", tensors},
+      {"config", r.config_yaml}};
+  return json.dump(1) + "\n";
+}
+
+Manifest manifest_from_json(const std::string& text, const std::string& source) {
+  Json json;
+  try {
+    json = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error(source + ": manifest is not valid JSON: " + e.what());
+  }
+  Manifest m;
+  std::string field = "format";
+  try {
+    if (json.at("format").get<std::string>() != kFormat) {
+      throw Error(source + ": not a TokenFormer checkpoint manifest ('format' is not '" +
+                  std::string(kFormat) + "')");
+    }
+    field = "version";
+    if (json.at("version").get<int>() != Manifest::kVersion) {
+      throw Error(source + ": manifest version " + json.at("version").dump() +
+                  " is not supported (this build reads version " +
+                  std::to_string(Manifest::kVersion) + ")");
+    }
+    RunState& r = m.run;
+    field = "step";
+    r.step = json.at("step").get<int64_t>();
+    field = "stage";
+    const Json& stage = json.at("stage");
+    r.stage = stage.at("name").get<std::string>();
+    r.stage_index = stage.at("index").get<int64_t>();
+    r.stage_start = stage.at("start_step").get<int64_t>();
+    r.growths = stage.at("growths").get<int64_t>();
+    field = "flops_spent";
+    r.flops_spent = json.at("flops_spent").get<double>();
+    field = "layout";
+    const Json& layout = json.at("layout");
+    r.layout = {layout.at("world").get<int64_t>(), layout.at("dp").get<int64_t>(),
+                layout.at("tp").get<int64_t>(), layout.at("pp").get<int64_t>()};
+    field = "data";
+    r.samples_consumed = json.at("data").at("samples_consumed").get<int64_t>();
+    field = "rng";
+    r.train_seed = json.at("rng").at("train_seed").get<uint64_t>();
+    r.data_seed = json.at("rng").at("data_seed").get<uint64_t>();
+    field = "schedule";
+    const Json& s = json.at("schedule");
+    r.schedule = {s.at("peak").get<double>(), s.at("minimum").get<double>(),
+                  s.at("warmup").get<int64_t>(), s.at("total").get<int64_t>()};
+    field = "config";
+    r.config_yaml = json.at("config").get<std::string>();
+    field = "files";
+    m.file_crc32 = json.at("files").get<std::map<std::string, std::string>>();
+    for (const auto& [name, entry] : json.at("tensors").items()) {
+      field = "tensors." + name;
+      TensorInfo info;
+      info.dtype = entry.at("dtype").get<std::string>();
+      info.shape = entry.at("shape").get<std::vector<int64_t>>();
+      for (const Json& slice : entry.at("slices")) {
+        const auto rows = slice.at("rows").get<std::vector<int64_t>>();
+        if (rows.size() != 2) throw Error(source + ": '" + field + "': rows must be [begin, end]");
+        info.slices.push_back({slice.at("file").get<std::string>(), rows[0], rows[1],
+                               slice.value("key", std::string())});
+        if (!m.file_crc32.count(info.slices.back().file)) {
+          throw Error(source + ": '" + field + "': file '" + info.slices.back().file +
+                      "' is not listed under 'files'");
+        }
+      }
+      check_slices(info, source + ": '" + field + "'");
+      m.tensors.emplace(name, std::move(info));
+    }
+  } catch (const Json::exception& e) {
+    throw Error(source + ": manifest field '" + field + "': " + e.what());
+  }
+  return m;
+}
+
+}  // namespace tf

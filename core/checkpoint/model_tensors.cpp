@@ -1,0 +1,62 @@
+#include "core/checkpoint/model_tensors.h"
+
+#include "core/error.h"
+
+namespace tf {
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+
+ModelTensor replicated(const std::string& name, const torch::Tensor& param) {
+  return {name, param, token_shard(param.size(0), 1, 0), false};
+}
+
+}  // namespace
+
+std::vector<int64_t> ModelTensor::global_shape() const {
+  std::vector<int64_t> shape = param.sizes().vec();
+  shape[0] = rows.total;
+  return shape;
+}
+
+std::vector<ModelTensor> model_tensors(const TokenFormer& model) {
+  static const char* const kLayerNames[] = {"query", "key", "value", "proj", "mlp"};
+  std::vector<ModelTensor> all{replicated("embedding", model->embedding)};
+  for (size_t i = 0; i < model->blocks.size(); ++i) {
+    const auto layers = model->blocks[i]->pattentions();
+    for (size_t j = 0; j < layers.size(); ++j) {
+      const std::string prefix = "blocks." + std::to_string(i) + "." + kLayerNames[j] + ".";
+      all.push_back({prefix + "key_tokens", layers[j]->key_tokens, layers[j]->shard(), true});
+      all.push_back({prefix + "value_tokens", layers[j]->value_tokens, layers[j]->shard(), true});
+    }
+  }
+  all.push_back(replicated("final_norm.weight", model->final_norm_weight));
+  all.push_back(replicated("final_norm.bias", model->final_norm_bias));
+  return all;
+}
+
+torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::string& name,
+                        const ModelTensor& t) {
+  std::vector<int64_t> expected = t.global_shape();
+  const TensorInfo* info = checkpoint.has(name) ? &checkpoint.manifest().tensors.at(name) : nullptr;
+  if (info == nullptr) {
+    throw Error(checkpoint.directory() + ": tensor '" + name + "' is missing from the checkpoint");
+  }
+  if (info->shape != expected) {
+    throw Error(checkpoint.directory() + ": tensor '" + name + "' has shape " +
+                shape_text(info->shape) + ", the model needs " + shape_text(expected));
+  }
+  std::vector<torch::Tensor> parts;
+  for (const TokenRange& r : t.rows.ranges) {
+    parts.push_back(checkpoint.rows(name, r.offset, r.offset + r.count));
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts);
+}
+
+
+}  // namespace tf

@@ -1,0 +1,34 @@
+// The parameters of a TokenFormer under their checkpoint names, with the rows this rank holds:
+//   embedding, blocks.<i>.<query|key|value|proj|mlp>.<key_tokens|value_tokens>,
+//   final_norm.weight, final_norm.bias
+// Parameter tokens are sharded along rows (TokenShard); everything else is replicated.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "core/checkpoint/reader.h"
+#include "core/model.h"
+
+namespace tf {
+
+struct ModelTensor {
+  std::string name;
+  torch::Tensor param;  // the live parameter (shares storage with the model)
+  TokenShard rows;      // rows of the whole tensor held here; {0, n, n} when replicated
+  bool sharded = false;
+  std::vector<int64_t> global_shape() const;
+};
+
+// In a fixed order: embedding, blocks in order (query, key, value, proj, mlp), final norm.
+std::vector<ModelTensor> model_tensors(const TokenFormer& model);
+
+// The rows `t.rows` (in local order) of tensor `name` assembled from a checkpoint, whatever layout
+// wrote it. Throws tf::Error naming the checkpoint and tensor when it is missing or has another
+// global shape.
+torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::string& name,
+                              const ModelTensor& t);
+
+}  // namespace tf

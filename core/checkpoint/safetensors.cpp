@@ -1,0 +1,135 @@
+#include "core/checkpoint/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "safetensors data is little-endian; a big-endian host needs byte swapping");
+
+namespace tf {
+namespace {
+
+using Json = nlohmann::json;
+
+const std::vector<std::pair<std::string, torch::ScalarType>>& dtype_table() {
+  static const std::vector<std::pair<std::string, torch::ScalarType>> table = {
+      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
+      {"BF16", torch::kBFloat16}, {"I64", torch::kInt64}, {"I32", torch::kInt32},
+      {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
+      {"BOOL", torch::kBool}};
+  return table;
+}
+
+// Writers pad the header with spaces so that the data starts 8-byte aligned.
+constexpr size_t kAlignment = 8;
+// Headers are small; a bigger length means a corrupt or foreign file.
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+
+}  // namespace
+
+torch::ScalarType parse_safetensors_dtype(const std::string& name, const std::string& where) {
+  for (const auto& [spelling, type] : dtype_table()) {
+    if (spelling == name) return type;
+  }
+  throw Error(where + ": unsupported dtype '" + name + "'");
+}
+
+std::string safetensors_dtype(torch::ScalarType type) {
+  for (const auto& [spelling, known] : dtype_table()) {
+    if (known == type) return spelling;
+  }
+  TF_CHECK(false, "no safetensors dtype for ", c10::toString(type));
+}
+
+std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata) {
+  Json header = Json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::vector<torch::Tensor> contiguous;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    TF_CHECK(!header.contains(name), "duplicate tensor name ", name);
+    TF_CHECK(tensor.device().is_cpu(), name, " is not on the CPU");
+    contiguous.push_back(tensor.detach().contiguous());
+    const uint64_t bytes = contiguous.back().numel() * contiguous.back().element_size();
+    header[name] = {{"dtype", safetensors_dtype(tensor.scalar_type())},
+                    {"shape", tensor.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  text.append((kAlignment - text.size() % kAlignment) % kAlignment, ' ');
+  std::string out(8, '\0');
+  const uint64_t length = text.size();
+  std::memcpy(out.data(), &length, 8);
+  out += text;
+  out.reserve(out.size() + offset);
+  for (const auto& t : contiguous) {
+    out.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  }
+  return out;
+}
+
+SafetensorsContent decode_safetensors(const std::string& bytes, const std::string& source) {
+  if (bytes.size() < 8) throw Error(source + ": not a safetensors file (shorter than 8 bytes)");
+  uint64_t length = 0;
+  std::memcpy(&length, bytes.data(), 8);
+  if (length > kMaxHeaderBytes || length > bytes.size() - 8) {
+    throw Error(source + ": not a safetensors file (header length " + std::to_string(length) +
+                " exceeds the file size " + std::to_string(bytes.size()) + ")");
+  }
+  Json header;
+  try {
+    header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + length);
+  } catch (const Json::parse_error& e) {
+    throw Error(source + ": safetensors header is not valid JSON: " + e.what());
+  }
+  if (!header.is_object()) throw Error(source + ": safetensors header is not a JSON object");
+  const char* data = bytes.data() + 8 + length;
+  const uint64_t data_size = bytes.size() - 8 - length;
+  SafetensorsContent content;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, entry] : header.items()) {
+    const std::string where = source + ": tensor '" + name + "'";
+    try {
+      if (name == "__metadata__") {
+        content.metadata = entry.get<StringMap>();
+        continue;
+      }
+      const torch::ScalarType type = parse_safetensors_dtype(entry.at("dtype").get<std::string>(), where);
+      const auto shape = entry.at("shape").get<std::vector<int64_t>>();
+      const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
+      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
+        throw Error(where + ": data_offsets outside the " + std::to_string(data_size) +
+                    " data bytes");
+      }
+      uint64_t expected = c10::elementSize(type);
+      for (int64_t d : shape) {
+        if (d < 0) throw Error(where + ": negative dimension in shape");
+        expected *= static_cast<uint64_t>(d);
+      }
+      if (expected != offsets[1] - offsets[0]) {
+        throw Error(where + ": shape and dtype need " + std::to_string(expected) +
+                    " bytes, data_offsets give " + std::to_string(offsets[1] - offsets[0]));
+      }
+      ranges.emplace_back(offsets[0], offsets[1]);
+      auto tensor = torch::empty(shape, torch::dtype(type));
+      std::memcpy(tensor.data_ptr(), data + offsets[0], expected);
+      content.tensors.emplace(name, std::move(tensor));
+    } catch (const Json::exception& e) {
+      throw Error(where + ": malformed header entry: " + e.what());
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second) {
+      throw Error(source + ": tensors overlap in the data section");
+    }
+  }
+  return content;
+}
+
+}  // namespace tf

@@ -1,0 +1,38 @@
+// The safetensors container (https://huggingface.co/docs/safetensors): an 8-byte little-endian
+// header length, a JSON header {name: {dtype, shape, data_offsets: [begin, end)}, optional
+// "__metadata__": {string: string}}, then the raw little-endian tensor bytes.
+// Files are built and parsed whole in memory: fine for per-rank shards of the models this project
+// trains on CPU; a streaming writer is the next step for multi-GB shards.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tf {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+using StringMap = std::map<std::string, std::string>;
+
+// The bytes of a safetensors file holding `tensors` (CPU, any supported dtype; made contiguous)
+// in the given order. Duplicate names or an unsupported dtype are tf::InternalError.
+std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata = {});
+
+struct SafetensorsContent {
+  std::map<std::string, torch::Tensor> tensors;  // owned copies
+  StringMap metadata;
+};
+
+// Parses and validates `bytes` (header length, JSON, dtypes, shapes against byte ranges, ranges
+// inside the data and not overlapping). `source` names the file in the tf::Error thrown.
+SafetensorsContent decode_safetensors(const std::string& bytes, const std::string& source);
+
+// The safetensors spelling of a dtype ("F32", "BF16", "I64", ...) and back; an unknown spelling
+// throws tf::Error prefixed with `where`.
+std::string safetensors_dtype(torch::ScalarType type);
+torch::ScalarType parse_safetensors_dtype(const std::string& name, const std::string& where);
+
+}  // namespace tf

@@ -1,0 +1,23 @@
+// How the ranks of a job agree during a checkpoint save. The defaults are the single-process
+// case; parallel/ implements this over the world communicator. Every method is collective: all
+// ranks call it in the same order, from the training thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tf {
+
+class CheckpointSync {
+ public:
+  virtual ~CheckpointSync() = default;
+  virtual int64_t rank() const { return 0; }
+  virtual int64_t size() const { return 1; }
+  // True on every rank iff every rank passed true; also a barrier.
+  virtual bool all_succeeded(bool mine) { return mine; }
+  // Rank 0 receives every rank's string in rank order; the others receive an empty vector.
+  virtual std::vector<std::string> gather(const std::string& mine) { return {mine}; }
+};
+
+}  // namespace tf

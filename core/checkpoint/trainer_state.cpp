@@ -1,0 +1,133 @@
+// Trainer's checkpoint methods (declared in core/trainer.h): the mapping between a running trainer
+// and the tensors and scalars of a checkpoint.
+#include "core/checkpoint/adamw_state.h"
+#include "core/checkpoint/model_tensors.h"
+#include "core/error.h"
+#include "core/trainer.h"
+
+namespace tf {
+
+CheckpointState Trainer::checkpoint_state() {
+  CheckpointState state;
+  RunState& run = state.run;
+  run.step = step_;
+  run.stage = stage().name;
+  run.stage_index = static_cast<int64_t>(stage_);
+  run.stage_start = stage_start_;
+  run.growths = growths_;
+  run.flops_spent = flops_spent_;
+  const int64_t tp = context_.token_ops().size();
+  run.layout = {context_.world_size(), context_.dp_size(), tp,
+                context_.world_size() / (context_.dp_size() * tp)};
+  run.config_yaml = to_yaml(config_);
+  run.samples_consumed = samples_consumed_;
+  run.train_seed = config_.train.seed;
+  run.data_seed = config_.data.synthetic.seed;
+  run.schedule = stage().schedule;
+  // Data-parallel replicas hold copies; only the first writes. Replicated tensors come from the
+  // first rank of the token-parallel group.
+  if (context_.dp_rank() != 0) return state;
+  // τ frozen by `preserve` growth, per Pattention in model order (absent: the default sqrt(n)).
+  const auto layers = model_->pattentions();
+  for (size_t i = 0; i < layers.size() && context_.token_ops().rank() == 0; ++i) {
+    if (layers[i]->tau_override() == 0) continue;
+    state.tensors.push_back({"tau." + std::to_string(i),
+                             torch::tensor({layers[i]->tau_override()}, torch::kFloat64), {1}, 0});
+  }
+  for (const ModelTensor& t : model_tensors(model_)) {
+    if (!t.sharded && context_.token_ops().rank() != 0) continue;
+    const auto shape = t.global_shape();
+    const auto moments = get_adamw_state(*optimizer_, t.param);
+    // One entry per row range: after growth under token parallelism a shard holds several.
+    int64_t local = 0;
+    for (const TokenRange& r : t.rows.ranges) {
+      const auto rows = [&](const torch::Tensor& x) { return x.detach().narrow(0, local, r.count); };
+      state.tensors.push_back({t.name, rows(t.param), shape, r.offset});
+      if (moments) {
+        state.tensors.push_back({"optim." + t.name + ".exp_avg", rows(moments->exp_avg), shape, r.offset});
+        state.tensors.push_back(
+            {"optim." + t.name + ".exp_avg_sq", rows(moments->exp_avg_sq), shape, r.offset});
+      }
+      local += r.count;
+    }
+    if (!moments) continue;
+    // AdamW's step is per parameter; stored as a one-element tensor so every entry has rows.
+    state.tensors.push_back(
+        {"optim." + t.name + ".step", torch::tensor({moments->step}, torch::kInt64), {1}, 0});
+  }
+  return state;
+}
+
+void Trainer::restore(const CheckpointReader& checkpoint) {
+  const RunState& run = checkpoint.manifest().run;
+  if (run.stage_index >= static_cast<int64_t>(stages_.size())) {
+    throw Error(checkpoint.directory() + ": stage " + std::to_string(run.stage_index) + " ('" +
+                run.stage + "') is not in this config's " + std::to_string(stages_.size()) +
+                " stage(s)");
+  }
+  // A checkpoint taken after growth holds more tokens than a fresh model: grow to its counts
+  // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
+  const auto rows_of = [&](const char* layer) {
+    const std::string name = std::string("blocks.0.") + layer + ".key_tokens";
+    if (!checkpoint.has(name)) throw Error(checkpoint.directory() + ": tensor '" + name + "' is missing");
+    return checkpoint.manifest().tensors.at(name).shape.at(0);
+  };
+  const TokenCounts saved{rows_of("query"), rows_of("proj"), rows_of("mlp")};
+  const TokenCounts now = token_counts(model_->config());
+  if (!(saved == now) && saved.qkv >= now.qkv && saved.proj >= now.proj && saved.ffn >= now.ffn) {
+    grow_model(*model_, saved, GrowthPolicy::kZero, config_.train.seed, run.growths);
+    build_optimizer();
+  }
+  torch::NoGradGuard no_grad;
+  for (const ModelTensor& t : model_tensors(model_)) {
+    t.param.copy_(read_model_rows(checkpoint, t.name, t));
+    const std::string prefix = "optim." + t.name + ".";
+    if (!checkpoint.has(prefix + "step")) continue;  // saved before the first optimizer step
+    AdamWMoments moments;
+    moments.exp_avg = read_model_rows(checkpoint, prefix + "exp_avg", t);
+    moments.exp_avg_sq = read_model_rows(checkpoint, prefix + "exp_avg_sq", t);
+    moments.step = checkpoint.tensor(prefix + "step").item<int64_t>();
+    set_adamw_state(*optimizer_, t.param, moments);
+  }
+  for (auto layer : model_->pattentions()) layer->set_tau(0);
+  auto layers = model_->pattentions();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string name = "tau." + std::to_string(i);
+    if (checkpoint.has(name)) layers[i]->set_tau(checkpoint.tensor(name).item<double>());
+  }
+  step_ = run.step;
+  stage_ = static_cast<size_t>(run.stage_index);
+  stage_start_ = run.stage_start;
+  growths_ = run.growths;
+  flops_spent_ = run.flops_spent;
+  samples_consumed_ = run.samples_consumed;
+  saved_step_ = run.step;
+  if (run.train_seed != config_.train.seed) {
+    log_.info(format("warning: %s was trained with train.seed %llu, this run uses %llu; the data "
+                     "order differs from the original run",
+                     checkpoint.directory().c_str(), (unsigned long long)run.train_seed,
+                     (unsigned long long)config_.train.seed));
+  }
+}
+
+void Trainer::save_checkpoint() {
+  const CheckpointConfig& c = config_.checkpoint;
+  TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
+  const std::string dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
+  saved_step_ = step_;
+  log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
+}
+
+bool Trainer::resume_from_latest() {
+  const std::string& root = config_.checkpoint.dir;
+  if (root.empty()) return false;
+  const std::string latest =
+      find_latest_checkpoint(root, [&](const std::string& w) { log_.info("warning: " + w); });
+  if (latest.empty()) return false;
+  restore(CheckpointReader(latest));
+  log_.info(format("resumed from %s: step %lld, %lld samples consumed", latest.c_str(),
+                   (long long)step_, (long long)samples_consumed_));
+  return true;
+}
+
+}  // namespace tf

@@ -1,0 +1,12 @@
+// tf-launch sub-commands besides training. Each takes the words after its own name (argv[0] is
+// the sub-command) and returns the exit status; bad usage or data throws tf::Error.
+#pragma once
+
+namespace tf {
+
+// eval --config F (--checkpoint DIR | --init-from PATH.safetensors) --data PATH [--batch N]
+int run_eval_command(int argc, char** argv);
+// inspect-ckpt DIR
+int run_inspect_command(int argc, char** argv);
+
+}  // namespace tf

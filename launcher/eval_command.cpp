@@ -1,0 +1,72 @@
+#include <cstdio>
+
+#include "core/checkpoint/authors_layout.h"
+#include "core/checkpoint/model_tensors.h"
+#include "core/checkpoint/reader.h"
+#include "core/data/indexed_dataset.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/parallel_context.h"
+#include "launcher/cli.h"
+#include "launcher/commands.h"
+#include "launcher/evaluate_stream.h"
+
+namespace tf {
+namespace {
+
+constexpr const char* kEvalUsage =
+    "usage: tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH.safetensors)\n"
+    "                      --data PREFIX [--batch N] [--set key.path=value ...]\n";
+void load_checkpoint_weights(const std::string& dir, TokenFormer& model) {
+  const CheckpointReader checkpoint(dir);
+  torch::NoGradGuard no_grad;
+  for (const ModelTensor& t : model_tensors(model)) {
+    t.param.copy_(read_model_rows(checkpoint, t.name, t));
+  }
+}
+
+}  // namespace
+
+int run_eval_command(int argc, char** argv) {
+  const CommandLine line = parse_command_line(
+      argc, argv, {"config", "checkpoint", "init-from", "data", "batch"}, {"help"});
+  if (line.has("help")) {
+    std::fputs(kEvalUsage, stdout);
+    return 0;
+  }
+  if (!line.has("config") || !line.has("data") ||
+      line.has("checkpoint") == line.has("init-from")) {
+    throw Error(std::string("eval needs --config, --data and one of --checkpoint, --init-from\n") +
+                kEvalUsage);
+  }
+  const Config config = load_config(line.value("config"), line.sets);
+  if (config.train.threads > 0) at::set_num_threads(config.train.threads);
+  int64_t batch = config.train.micro_batch;
+  if (line.has("batch")) {
+    const std::string text = line.value("batch");
+    size_t used = 0;
+    try {
+      batch = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || batch < 1) {
+      throw Error("--batch '" + text + "': expected a positive integer");
+    }
+  }
+  LocalContext context;
+  TokenFormer model(config.model);
+  if (line.has("checkpoint")) {
+    load_checkpoint_weights(line.value("checkpoint"), model);
+  } else {
+    import_authors_layout(line.value("init-from"), model);
+  }
+  const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
+  const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops());
+  Logger(0).info(format("eval %s: %lld windows, %lld tokens | loss %.6f | perplexity %.4f",
+                        line.value("data").c_str(), (long long)r.windows, (long long)r.tokens,
+                        r.loss, r.perplexity));
+  return 0;
+}
+
+}  // namespace tf

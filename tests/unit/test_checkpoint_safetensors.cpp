@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "checkpoint_test_util.h"
+#include "core/checkpoint/safetensors.h"
+
+namespace tf {
+namespace {
+
+using testing::error_of;
+
+TEST(Safetensors, ExactBytesOfASmallFile) {
+  const std::string bytes = encode_safetensors({{"a", torch::tensor({1.0f, 2.0f})}});
+  const std::string header = R"({"a":{"data_offsets":[0,8],"dtype":"F32","shape":[2]}})";
+  const std::string padded = header + std::string((8 - header.size() % 8) % 8, ' ');
+  ASSERT_EQ(bytes.size(), 8 + padded.size() + 8);
+  uint64_t length = 0;
+  std::memcpy(&length, bytes.data(), 8);
+  EXPECT_EQ(length, padded.size());
+  EXPECT_EQ(bytes.substr(8, padded.size()), padded);
+  const float values[2] = {1.0f, 2.0f};
+  EXPECT_EQ(std::memcmp(bytes.data() + 8 + padded.size(), values, 8), 0);
+}
+
+TEST(Safetensors, RoundTripKeepsDtypesShapesValuesAndMetadata) {
+  const auto f32 = torch::randn({3, 5});
+  const auto i64 = torch::arange(12, torch::kInt64).reshape({2, 3, 2});
+  const auto bf16 = torch::randn({4}).to(torch::kBFloat16);
+  const auto strided = torch::randn({6, 4}).t();  // non-contiguous input
+  const std::string bytes = encode_safetensors(
+      {{"w", f32}, {"ids", i64}, {"half", bf16}, {"t", strided}}, {{"step", "7"}});
+  const SafetensorsContent back = decode_safetensors(bytes, "x.safetensors");
+  ASSERT_EQ(back.tensors.size(), 4u);
+  EXPECT_TRUE(torch::equal(back.tensors.at("w"), f32));
+  EXPECT_TRUE(torch::equal(back.tensors.at("ids"), i64));
+  EXPECT_EQ(back.tensors.at("half").scalar_type(), torch::kBFloat16);
+  EXPECT_TRUE(torch::equal(back.tensors.at("half"), bf16));
+  EXPECT_TRUE(torch::equal(back.tensors.at("t"), strided));
+  EXPECT_EQ(back.metadata, (StringMap{{"step", "7"}}));
+}
+
+TEST(Safetensors, RejectsDamagedFilesNamingThem) {
+  const std::string good = encode_safetensors({{"a", torch::ones({4})}});
+  EXPECT_EQ(error_of([&] { decode_safetensors(good.substr(0, 5), "f.st"); }),
+            "f.st: not a safetensors file (shorter than 8 bytes)");
+  std::string huge = good;
+  huge[7] = '\x01';
+  EXPECT_NE(error_of([&] { decode_safetensors(huge, "f.st"); })
+                .find("f.st: not a safetensors file (header length"),
+            std::string::npos);
+  // Dropping the last data byte leaves the offsets pointing past the end.
+  EXPECT_EQ(error_of([&] { decode_safetensors(good.substr(0, good.size() - 1), "f.st"); }),
+            "f.st: tensor 'a': data_offsets outside the 15 data bytes");
+  std::string bad_shape = good;
+  bad_shape.replace(bad_shape.find("[4]"), 3, "[3]");
+  EXPECT_EQ(error_of([&] { decode_safetensors(bad_shape, "f.st"); }),
+            "f.st: tensor 'a': shape and dtype need 12 bytes, data_offsets give 16");
+  std::string bad_dtype = good;
+  bad_dtype.replace(bad_dtype.find("F32"), 3, "F99");
+  EXPECT_EQ(error_of([&] { decode_safetensors(bad_dtype, "f.st"); }),
+            "f.st: tensor 'a': unsupported dtype 'F99'");
+  std::string bad_json = good;
+  bad_json[8] = '[';
+  EXPECT_NE(error_of([&] { decode_safetensors(bad_json, "f.st"); })
+                .find("f.st: safetensors header is not valid JSON"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tf
