@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 #include "launcher/data_build.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
@@ -18,23 +19,10 @@ const std::string kNeoxJson = std::string(TF_SHARED_DIR) + "/data/gpt-neox-20b-t
 
 class DataBuildTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir[] = "/tmp/tf_data_build_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    log_ = std::tmpfile();
-  }
-  void TearDown() override {
-    std::fclose(log_);
-    for (const std::string& name : files_) std::remove((dir_ + "/" + name).c_str());
-    for (const char* ext : {".bin", ".idx", ".bin.partial", ".idx.partial"}) {
-      std::remove((dir_ + "/out" + ext).c_str());
-    }
-    rmdir(dir_.c_str());
-  }
+  void SetUp() override { log_ = std::tmpfile(); }
+  void TearDown() override { std::fclose(log_); }
   std::string file(const std::string& name, const std::string& bytes) {
     std::ofstream(dir_ + "/" + name, std::ios::binary) << bytes;
-    files_.push_back(name);
     return dir_ + "/" + name;
   }
   std::string build_error(const BuildOptions& options) {
@@ -52,8 +40,8 @@ class DataBuildTest : public ::testing::Test {
     return false;
   }
 
-  std::string dir_;
-  std::vector<std::string> files_;
+  TempDir temp_;
+  const std::string dir_ = temp_.path();
   std::FILE* log_ = nullptr;
 };
 
