@@ -1,5 +1,6 @@
 # The two set-up commands of the README:
-#   make demo   installs what is missing, builds, trains configs/tiny.yaml on the embedded data
+#   make demo   installs what is missing, builds, writes the synthetic corpus with tf-data and
+#               trains configs/tiny.yaml on it through the indexed-dataset reader
 #   make test   installs what is missing, builds, runs every test
 BUILD ?= build
 JOBS ?= $(shell nproc)
@@ -14,7 +15,9 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	$(BUILD)/launcher/tf-launch --config configs/tiny.yaml
+	@mkdir -p $(BUILD)/demo
+	$(BUILD)/launcher/tf-data synth --output $(BUILD)/demo/synth
+	$(BUILD)/launcher/tf-launch --config configs/tiny.yaml --set 'data.train=[{path: $(BUILD)/demo/synth}]'
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

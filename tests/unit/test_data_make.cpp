@@ -1,15 +1,13 @@
 // make_data: indexed datasets and the embedded corpus give the same samples, blends read every
 // source, resuming from a global sample count continues exactly at any data-parallel size.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <cstdio>
 
 #include "core/data/batch_source.h"
 #include "core/data/indexed_writer.h"
 #include "core/data/synthetic.h"
 #include "core/error.h"
 #include "core/tokenizer/byte_tokenizer.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
@@ -21,30 +19,18 @@ constexpr uint64_t kSeed = 1234;
 class MakeDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/tf_make_data_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
     config_.synthetic.documents = 200;
     config_.synthetic.doc_len = 64;
   }
-  void TearDown() override {
-    for (const std::string& prefix : prefixes_) {
-      std::remove((prefix + ".bin").c_str());
-      std::remove((prefix + ".idx").c_str());
-    }
-    rmdir(dir_.c_str());
-  }
   std::string write(const std::string& name, const std::vector<std::vector<int32_t>>& documents) {
-    const std::string prefix = dir_ + "/" + name;
+    const std::string prefix = dir_.path() + "/" + name;
     IndexedDatasetWriter writer(prefix, kVocab);
     for (const auto& document : documents) writer.add_document(document);
     writer.finish();
-    prefixes_.push_back(prefix);
     return prefix;
   }
 
-  std::string dir_;
-  std::vector<std::string> prefixes_;
+  TempDir dir_;
   DataConfig config_;
 };
 
@@ -131,7 +117,7 @@ TEST_F(MakeDataTest, ErrorsNameTheSetting) {
     make_data(config, kSeqLen, kVocab, kSeed);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "data.train[0] (" + dir_ +
+    EXPECT_EQ(std::string(e.what()), "data.train[0] (" + dir_.path() +
                                          "/short): 5 tokens split into 0 for training and 5 "
                                          "for validation, but each needs seq_len + 1 = 33");
   }
@@ -140,7 +126,7 @@ TEST_F(MakeDataTest, ErrorsNameTheSetting) {
     make_data(config, kSeqLen, kVocab, kSeed);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "data.train[0] (" + dir_ +
+    EXPECT_EQ(std::string(e.what()), "data.train[0] (" + dir_.path() +
                                          "/short): 5 tokens are too few for one sample of "
                                          "seq_len + 1 = 33 tokens");
   }

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -10,26 +9,13 @@
 #include "core/data/indexed_dataset.h"
 #include "core/data/indexed_writer.h"
 #include "core/error.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
 
-// A fresh prefix under the test's temporary directory; files are removed afterwards.
 class IndexedDatasetTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir[] = "/tmp/tf_indexed_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    prefix_ = dir_ + "/data";
-  }
-  void TearDown() override {
-    for (const char* ext : {".bin", ".idx", ".bin.partial", ".idx.partial"}) {
-      std::remove((prefix_ + ext).c_str());
-    }
-    rmdir(dir_.c_str());
-  }
-
   void write(const std::vector<std::vector<int32_t>>& documents, int64_t vocab_size) {
     IndexedDatasetWriter writer(prefix_, vocab_size);
     for (const auto& document : documents) writer.add_document(document);
@@ -60,7 +46,8 @@ class IndexedDatasetTest : public ::testing::Test {
     return "no error";
   }
 
-  std::string dir_, prefix_;
+  TempDir dir_;
+  const std::string prefix_ = dir_.path() + "/data";
   const std::vector<std::vector<int32_t>> documents_{{5, 6, 7, 0}, {}, {999, 0}, {1, 2, 3, 4, 0}};
 };
 
