@@ -94,16 +94,22 @@ StepStats Trainer::train_step() {
   model_->train();
   optimizer_->zero_grad();
   double local_loss = 0;
+  double data_seconds = 0;
   for (int64_t micro = 0; micro < accumulation_; ++micro) {
     const int64_t first =
         samples_consumed_ + (context_.dp_rank() * accumulation_ + micro) * t.micro_batch;
+    const auto data_start = Clock::now();
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
+    data_seconds += seconds_since(data_start);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
     loss.backward();
     local_loss += loss.item<double>();
   }
+  const auto comm_start = Clock::now();
   context_.average_gradients(model_->parameters());
   StepStats stats;
+  stats.comm_seconds = seconds_since(comm_start);
+  stats.data_seconds = data_seconds;
   stats.grad_norm = clip_gradients();
   stats.lr = schedule_.at(step_);
   for (auto& group : optimizer_->param_groups()) {
@@ -147,16 +153,23 @@ void Trainer::log_step(const StepStats& s) const {
 void Trainer::run() {
   log_banner(config_, context_, log_);
   const TrainConfig& t = config_.train;
-  while (step_ < t.steps) {
+  while (step_ < t.steps && !stop_requested_) {
+    if (observer_) observer_->on_step_boundary(*this);
+    if (stop_requested_) break;
     const StepStats stats = train_step();
+    if (observer_) observer_->on_step(stats);
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stats.step == t.steps) {
       log_step(stats);
     }
     if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && stats.step != t.steps) {
-      log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, evaluate()));
+      const double loss = evaluate();
+      log_.info(format("step %6lld | validation loss %.4f", (long long)stats.step, loss));
+      if (observer_) observer_->on_validation(stats.step, loss);
     }
   }
-  log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, evaluate()));
+  const double loss = evaluate();
+  log_.info(format("step %6lld | validation loss %.4f | done", (long long)step_, loss));
+  if (observer_) observer_->on_validation(step_, loss);
 }
 
 }  // namespace tf

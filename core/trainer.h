@@ -22,7 +22,22 @@ struct StepStats {
   double grad_norm = 0;  // before clipping
   double lr = 0;
   double seconds = 0;
-  int64_t tokens = 0;  // tokens in the global batch
+  int64_t tokens = 0;       // tokens in the global batch
+  double data_seconds = 0;  // waiting for batches
+  double comm_seconds = 0;  // averaging gradients over data-parallel ranks
+};
+
+class Trainer;
+
+// Hooks into Trainer::run(), called on the training thread of every rank. The control plane
+// implements it; core/ knows nothing of what it does. The Trainer does not own it.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // Before every step; may block (pause) and may call Trainer::request_stop().
+  virtual void on_step_boundary(Trainer& trainer) = 0;
+  virtual void on_step(const StepStats& stats) = 0;
+  virtual void on_validation(int64_t step, double loss) = 0;
 };
 
 class Trainer {
@@ -41,6 +56,10 @@ class Trainer {
   TokenFormer& model() { return model_; }
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
+  // `observer` (may be null) must outlive run().
+  void set_observer(StepObserver* observer) { observer_ = observer; }
+  // run() finishes after the current step (with its final validation pass).
+  void request_stop() { stop_requested_ = true; }
 
  private:
   void build_optimizer();
@@ -57,6 +76,8 @@ class Trainer {
   int64_t accumulation_ = 1;
   int64_t step_ = 0;
   int64_t samples_consumed_ = 0;
+  StepObserver* observer_ = nullptr;
+  bool stop_requested_ = false;
 };
 
 }  // namespace tf

@@ -11,6 +11,9 @@
 #include "core/parallel_context.h"
 #include "core/trainer.h"
 #include "launcher/cli.h"
+#ifdef TF_WITH_CONTROL
+#include "launcher/control/control_plane.h"
+#endif
 
 namespace {
 
@@ -36,7 +39,16 @@ int run(int argc, char** argv) {
     return 0;
   }
   tf::Trainer trainer(config, context, log);
+#ifdef TF_WITH_CONTROL
+  // No scale-up or checkpoint action yet: the trainer cannot grow and core/ writes no
+  // checkpoints on this branch, so those requests are refused with UNIMPLEMENTED.
+  tf::control::ControlPlane control(config, context, log, tf::control::ControlActions{});
+  trainer.set_observer(&control.observer());
   trainer.run();
+  control.finish(trainer.step());
+#else
+  trainer.run();
+#endif
   return 0;
 }
 
