@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev
   nlohmann-json3-dev libicu-dev
-  prometheus jq curl
+  prometheus jq curl openssl
 )
 
 missing=()
