@@ -1,6 +1,7 @@
 // The TrainingControl gRPC service. Handlers run on gRPC's threads: they authenticate, validate
 // and queue commands, read the StatusBoard, and never touch tensors. A mutating handler blocks
-// until the training loop has applied its command (or refused it, or the run ended).
+// until the training loop has applied its command (or refused it, or the run ended); a command
+// whose client has given up meanwhile is still applied.
 // Borrows everything it is given; those must outlive the server that runs this service.
 #pragma once
 
