@@ -139,6 +139,19 @@ void read_checkpoint(YamlMap map, CheckpointConfig& c) {
   require(map, "keep", c.keep >= 1, "must be at least 1");
 }
 
+void read_control(YamlMap& map, ControlConfig& c) {
+  map.get("address", c.address);
+  map.get("token_file", c.token_file);
+  map.get("token_env", c.token_env);
+  map.get("tls_cert", c.tls_cert);
+  map.get("tls_key", c.tls_key);
+  map.finish();
+  require(map, "token_env", c.token_file.empty() || c.token_env.empty(),
+          "set either token_file or token_env, not both");
+  require(map, "tls_key", c.tls_cert.empty() == c.tls_key.empty(),
+          "tls_cert and tls_key go together");
+}
+
 void read_stage(YamlMap map, const Config& base, StageConfig& s) {
   s.qkv_tokens = base.model.qkv_tokens;
   s.proj_tokens = base.model.proj_tokens;
@@ -207,11 +220,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   read_checkpoint(top.map("checkpoint"), c.checkpoint);
   YamlMap control = top.map("control");
   control.get("address", c.control.address);
-  control.get("token_file", c.control.token_file);
-  control.finish();
+  read_control(control, c.control);
   YamlMap metrics = top.map("metrics");
   metrics.get("address", c.metrics.address);
+  metrics.get("peak_flops", c.metrics.peak_flops);
   metrics.finish();
+  require(metrics, "peak_flops", c.metrics.peak_flops >= 0, "must not be negative (0: unknown)");
   std::vector<YamlMap> stage_maps = top.list("stages");
   for (YamlMap& stage_map : stage_maps) {
     c.stages.emplace_back();
@@ -306,7 +320,11 @@ std::string to_yaml(const Config& c) {
   root["checkpoint"]["keep"] = c.checkpoint.keep;
   root["control"]["address"] = c.control.address;
   root["control"]["token_file"] = c.control.token_file;
+  root["control"]["token_env"] = c.control.token_env;
+  root["control"]["tls_cert"] = c.control.tls_cert;
+  root["control"]["tls_key"] = c.control.tls_key;
   root["metrics"]["address"] = c.metrics.address;
+  root["metrics"]["peak_flops"] = c.metrics.peak_flops;
   YAML::Node stages(YAML::NodeType::Sequence);
   for (const StageConfig& s : c.stages) {
     YAML::Node n;

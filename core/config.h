@@ -81,11 +81,15 @@ struct CheckpointConfig {
 
 struct ControlConfig {
   std::string address = "127.0.0.1:0";  // empty: no control server
-  std::string token_file;
+  std::string token_file;  // bearer token for mutating calls; at most one of token_file/token_env
+  std::string token_env;   // name of an environment variable holding the token
+  std::string tls_cert;    // PEM files; both or neither (then plaintext)
+  std::string tls_key;
 };
 
 struct MetricsConfig {
-  std::string address;  // empty: no metrics exposer
+  std::string address;    // empty: no metrics exposer
+  double peak_flops = 0;  // per rank, FLOP/s, for the MFU ratio; 0: unknown (no MFU metric)
 };
 
 struct StageConfig {

@@ -28,6 +28,10 @@ class ParallelContext {
   // In-place sums of small fp64 tensors over the data-parallel / token-parallel group.
   virtual void sum_over_dp(torch::Tensor& values) { (void)values; }
   virtual void sum_over_tp(torch::Tensor& values) { (void)values; }
+  // Returns world rank 0's `bytes` on every rank (the other ranks' argument is ignored); blocks
+  // until all ranks call it. Carries control commands so that every rank applies them at the
+  // same step.
+  virtual std::string broadcast_from_primary(const std::string& bytes) { return bytes; }
   // One line for the banner, e.g. "world 4 = dp 2 x pp 1 x tp 2".
   virtual std::string describe() const { return "world 1 = dp 1 x pp 1 x tp 1 (single process)"; }
 

@@ -96,16 +96,22 @@ StepStats Trainer::train_step() {
   model_->train();
   optimizer_->zero_grad();
   double local_loss = 0;
+  double data_seconds = 0;
   for (int64_t micro = 0; micro < accumulation_; ++micro) {
     const int64_t first =
         first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
+    const auto data_start = Clock::now();
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
+    data_seconds += seconds_since(data_start);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
     loss.backward();
     local_loss += loss.item<double>();
   }
+  const auto comm_start = Clock::now();
   context_.average_gradients(model_->parameters());
   StepStats stats;
+  stats.comm_seconds = seconds_since(comm_start);
+  stats.data_seconds = data_seconds;
   stats.grad_norm = clip_gradients();
   stats.lr = stage().schedule.at(step_ - stage_start_);
   for (auto& group : optimizer_->param_groups()) {
@@ -139,8 +145,10 @@ double Trainer::evaluate() {
 }
 
 void Trainer::log_validation(const char* suffix) {
+  const double loss = evaluate();
   log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
-                   (long long)step_, evaluate(), flops_spent_, suffix));
+                   (long long)step_, loss, flops_spent_, suffix));
+  if (observer_) observer_->on_validation(step_, loss);
 }
 
 void Trainer::log_step(const StepStats& s) const {
@@ -157,7 +165,7 @@ Trainer::RunEnd Trainer::run() {
   resume_from_latest();
   const TrainConfig& t = config_.train;
   const CheckpointConfig& c = config_.checkpoint;
-  while (true) {
+  while (!stop_requested_) {
     if (step_ - stage_start_ >= stage().steps) {
       if (stage_ + 1 == stages_.size()) break;
       if (!start_next_stage()) {
@@ -169,7 +177,10 @@ Trainer::RunEnd Trainer::run() {
         return RunEnd::kLayoutChange;
       }
     }
+    if (observer_) observer_->on_step_boundary(*this);
+    if (stop_requested_) break;
     const StepStats stats = train_step();
+    if (observer_) observer_->on_step(stats);
     const bool stage_end = step_ - stage_start_ == stage().steps;
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
     if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) save_checkpoint();

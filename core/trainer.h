@@ -26,7 +26,22 @@ struct StepStats {
   double grad_norm = 0;  // before clipping
   double lr = 0;
   double seconds = 0;
-  int64_t tokens = 0;  // tokens in the global batch
+  int64_t tokens = 0;       // tokens in the global batch
+  double data_seconds = 0;  // waiting for batches
+  double comm_seconds = 0;  // averaging gradients over data-parallel ranks
+};
+
+class Trainer;
+
+// Hooks into Trainer::run(), called on the training thread of every rank. The control plane
+// implements it; core/ knows nothing of what it does. The Trainer does not own it.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // Before every step; may block (pause) and may call Trainer::request_stop().
+  virtual void on_step_boundary(Trainer& trainer) = 0;
+  virtual void on_step(const StepStats& stats) = 0;
+  virtual void on_validation(int64_t step, double loss) = 0;
 };
 
 class Trainer {
@@ -56,6 +71,7 @@ class Trainer {
   bool start_next_stage();
 
   const Stage& stage() const { return stages_[stage_]; }
+  const std::vector<Stage>& stages() const { return stages_; }
   size_t stage_index() const { return stage_; }
   int64_t step() const { return step_; }
   int64_t samples_consumed() const { return samples_consumed_; }
@@ -64,6 +80,10 @@ class Trainer {
   torch::optim::AdamW& optimizer() { return *optimizer_; }
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
+  // `observer` (may be null) must outlive run().
+  void set_observer(StepObserver* observer) { observer_ = observer; }
+  // run() finishes after the current step (with its final validation pass).
+  void request_stop() { stop_requested_ = true; }
 
   // Checkpoints (defined in core/checkpoint/trainer_state.cpp). The state is this rank's part of
   // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
@@ -71,7 +91,7 @@ class Trainer {
   CheckpointState checkpoint_state();
   void restore(const CheckpointReader& checkpoint);
   // Saves step_<step()> under checkpoint.dir; collective over the checkpoint sync.
-  void save_checkpoint();
+  std::string save_checkpoint();
   // Restores the newest complete checkpoint under checkpoint.dir; false when there is none.
   bool resume_from_latest();
   // The ranks' agreement for saves; the single-process default until the parallel layer sets one.
@@ -101,6 +121,8 @@ class Trainer {
   CheckpointSync local_sync_;
   CheckpointSync* checkpoint_sync_ = &local_sync_;
   int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
+  StepObserver* observer_ = nullptr;
+  bool stop_requested_ = false;
 };
 
 }  // namespace tf

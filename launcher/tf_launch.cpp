@@ -12,12 +12,39 @@
 #include "core/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
+#ifdef TF_WITH_CONTROL
+#include "launcher/control/control_plane.h"
+#endif
 
 namespace {
 
 // Exit status when the next stage needs another parallel layout: the job chain relaunches with the
 // next stage's world size and resumes from the checkpoint (docs/progressive-scaling.md).
 constexpr int kExitRelaunch = 3;
+
+#ifdef TF_WITH_CONTROL
+// ScaleUp to the next stage's counts starts that stage (its growth policy, optimizer rule and
+// schedule); other counts grow in place with `preserve` and a fresh optimizer. SaveCheckpoint
+// writes to checkpoint.dir when one is configured.
+tf::control::ControlActions control_actions(const tf::Config& config) {
+  tf::control::ControlActions actions;
+  actions.scale_up = [](tf::Trainer& trainer,
+                        const tokenformer::control::v1::TokenCounts& counts) -> std::string {
+    const tf::TokenCounts target{counts.qkv_tokens(), counts.proj_tokens(), counts.ffn_tokens()};
+    const size_t next = trainer.stage_index() + 1;
+    if (next < trainer.stages().size() && trainer.stages()[next].tokens == target &&
+        trainer.start_next_stage()) {
+      return "stage '" + trainer.stage().name + "' started";
+    }
+    trainer.grow_to(target, tf::GrowthPolicy::kPreserve, /*carry_optimizer=*/false);
+    return "grown in place (preserve)";
+  };
+  if (!config.checkpoint.dir.empty()) {
+    actions.save_checkpoint = [](tf::Trainer& trainer) { return trainer.save_checkpoint(); };
+  }
+  return actions;
+}
+#endif
 
 constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n"
@@ -46,7 +73,16 @@ int run(int argc, char** argv) {
     return 0;
   }
   tf::Trainer trainer(config, context, log);
-  return trainer.run() == tf::Trainer::RunEnd::kLayoutChange ? kExitRelaunch : 0;
+  tf::Trainer::RunEnd end;
+#ifdef TF_WITH_CONTROL
+  tf::control::ControlPlane control(config, context, log, control_actions(config));
+  trainer.set_observer(&control.observer());
+  end = trainer.run();
+  control.finish(trainer.step());
+#else
+  end = trainer.run();
+#endif
+  return end == tf::Trainer::RunEnd::kLayoutChange ? kExitRelaunch : 0;
 }
 
 }  // namespace

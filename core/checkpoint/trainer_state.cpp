@@ -110,12 +110,13 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   }
 }
 
-void Trainer::save_checkpoint() {
+std::string Trainer::save_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
   TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
   const std::string dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
   saved_step_ = step_;
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
+  return dir;
 }
 
 bool Trainer::resume_from_latest() {

@@ -1,0 +1,246 @@
+#include "launcher/control/control_loop.h"
+
+#include "core/error.h"
+#include "core/sizes.h"
+
+namespace tf::control {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using grpc::StatusCode;
+
+std::string counts_text(int64_t qkv, int64_t proj, int64_t ffn) {
+  return "qkv " + std::to_string(qkv) + ", proj " + std::to_string(proj) + ", ffn " +
+         std::to_string(ffn);
+}
+
+// Stages are ordered by size: the current one is the last that the model has reached.
+int64_t stage_index(const std::vector<StageConfig>& stages, const ModelConfig& model) {
+  int64_t index = 0;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    if (stages[i].qkv_tokens <= model.qkv_tokens && stages[i].proj_tokens <= model.proj_tokens &&
+        stages[i].ffn_tokens <= model.ffn_tokens) {
+      index = static_cast<int64_t>(i);
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
+ControlLoop::ControlLoop(const Config& config, ParallelContext& context, const Logger& log,
+                         ControlActions actions, CommandQueue* queue, StatusBoard* board,
+                         TrainingMetrics* metrics)
+    : config_(config),
+      context_(context),
+      log_(log),
+      actions_(std::move(actions)),
+      queue_(queue),
+      board_(board),
+      metrics_(metrics),
+      commands_enabled_(!config.control.address.empty()) {
+  publish_model(config.model);
+}
+
+void ControlLoop::publish_model(const ModelConfig& model) {
+  const int64_t index = stage_index(config_.stages, model);
+  if (metrics_) metrics_->set_model(model, index);
+  if (!board_) return;
+  board_->update([&](v1::Status& s) {
+    s.set_stage_index(index);
+    s.set_stage(config_.stages.empty() ? "" : config_.stages[static_cast<size_t>(index)].name);
+    s.mutable_tokens()->set_qkv_tokens(model.qkv_tokens);
+    s.mutable_tokens()->set_proj_tokens(model.proj_tokens);
+    s.mutable_tokens()->set_ffn_tokens(model.ffn_tokens);
+    s.set_parameter_count(parameter_count(model));
+  });
+}
+
+void ControlLoop::on_step_boundary(Trainer& trainer) {
+  if (!commands_enabled_) return;
+  do {
+    std::string bytes;
+    if (queue_) {
+      bytes = queue_->take(paused_ ? kPausePoll : std::chrono::milliseconds(0)).value_or("");
+    }
+    bytes = context_.broadcast_from_primary(bytes);
+    if (bytes.empty()) continue;
+    v1::Command command;
+    TF_CHECK(command.ParseFromString(bytes), "control command of ", bytes.size(), " bytes");
+    const Outcome outcome = apply(command, trainer);
+    if (queue_) queue_->complete(outcome);
+  } while (paused_);
+}
+
+Outcome ControlLoop::apply(const v1::Command& command, Trainer& trainer) {
+  const int64_t step = trainer.step();
+  switch (command.action_case()) {
+    case v1::Command::kPause:
+      if (paused_) return {StatusCode::FAILED_PRECONDITION, "already paused", step};
+      paused_ = true;
+      set_state(v1::RUN_STATE_PAUSED, step, "paused before step " + std::to_string(step + 1));
+      return {StatusCode::OK, "paused before step " + std::to_string(step + 1), step};
+    case v1::Command::kResume:
+      if (!paused_) return {StatusCode::FAILED_PRECONDITION, "not paused", step};
+      paused_ = false;
+      set_state(v1::RUN_STATE_RUNNING, step, "resumed");
+      return {StatusCode::OK, "resumed at step " + std::to_string(step), step};
+    case v1::Command::kScaleUp:
+      return scale_up(command.scale_up(), trainer);
+    case v1::Command::kSaveCheckpoint:
+      return save_checkpoint(trainer);
+    case v1::Command::kStop:
+      return stop(trainer);
+    case v1::Command::ACTION_NOT_SET:
+      break;
+  }
+  return {StatusCode::INVALID_ARGUMENT, "empty command", step};
+}
+
+Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& trainer) {
+  const int64_t step = trainer.step();
+  const ModelConfig& model = trainer.model()->config();
+  v1::TokenCounts target = request.tokens();
+  if (!request.has_tokens()) {
+    // The next stage is the first whose counts exceed the model's, whatever moved it there.
+    const StageConfig* next = nullptr;
+    for (const StageConfig& stage : config_.stages) {
+      if (stage.qkv_tokens > model.qkv_tokens || stage.proj_tokens > model.proj_tokens ||
+          stage.ffn_tokens > model.ffn_tokens) {
+        next = &stage;
+        break;
+      }
+    }
+    if (!next) {
+      return {StatusCode::FAILED_PRECONDITION,
+              "no configured stage is larger than the current model (" +
+                  counts_text(model.qkv_tokens, model.proj_tokens, model.ffn_tokens) + ")",
+              step};
+    }
+    target.set_qkv_tokens(next->qkv_tokens);
+    target.set_proj_tokens(next->proj_tokens);
+    target.set_ffn_tokens(next->ffn_tokens);
+  }
+  const bool shrinks = target.qkv_tokens() < model.qkv_tokens ||
+                       target.proj_tokens() < model.proj_tokens ||
+                       target.ffn_tokens() < model.ffn_tokens;
+  const bool grows = target.qkv_tokens() > model.qkv_tokens ||
+                     target.proj_tokens() > model.proj_tokens ||
+                     target.ffn_tokens() > model.ffn_tokens;
+  if (shrinks || !grows) {
+    return {StatusCode::INVALID_ARGUMENT,
+            "token counts (" +
+                counts_text(target.qkv_tokens(), target.proj_tokens(), target.ffn_tokens()) +
+                ") must not be below the current ones (" +
+                counts_text(model.qkv_tokens, model.proj_tokens, model.ffn_tokens) +
+                ") and at least one must be larger",
+            step};
+  }
+  if (!actions_.scale_up) {
+    return {StatusCode::UNIMPLEMENTED,
+            "ScaleUp is not available in this run", step};
+  }
+  try {
+    const std::string message = actions_.scale_up(trainer, target);
+    publish_model(trainer.model()->config());
+    set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,
+              "scaled up: " + message);
+    return {StatusCode::OK, message, step};
+  } catch (const Error& e) {
+    return {StatusCode::FAILED_PRECONDITION, e.what(), step};
+  }
+}
+
+Outcome ControlLoop::save_checkpoint(Trainer& trainer) {
+  const int64_t step = trainer.step();
+  if (!actions_.save_checkpoint) {
+    return {StatusCode::UNIMPLEMENTED,
+            "SaveCheckpoint needs checkpoint.dir in the config", step};
+  }
+  const auto start = Clock::now();
+  try {
+    const std::string path = actions_.save_checkpoint(trainer);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (metrics_) metrics_->on_checkpoint(seconds, true);
+    if (board_) {
+      board_->update([&](v1::Status& s) {
+        s.set_last_checkpoint(path);
+        s.set_last_checkpoint_step(step);
+      });
+    }
+    return {StatusCode::OK, path, step};
+  } catch (const Error& e) {
+    if (metrics_) metrics_->on_checkpoint(0, false);
+    return {StatusCode::FAILED_PRECONDITION, e.what(), step};
+  }
+}
+
+Outcome ControlLoop::stop(Trainer& trainer) {
+  const int64_t step = trainer.step();
+  std::string message = "stopping at step " + std::to_string(step);
+  if (actions_.save_checkpoint) {
+    const Outcome saved = save_checkpoint(trainer);
+    if (saved.code != StatusCode::OK) return saved;  // keep training rather than lose work
+    message += "; checkpoint " + saved.message;
+  } else {
+    message += "; no checkpoint (not available in this build)";
+  }
+  paused_ = false;
+  trainer.request_stop();
+  set_state(v1::RUN_STATE_STOPPING, step, message);
+  return {StatusCode::OK, message, step};
+}
+
+void ControlLoop::set_state(v1::RunState state, int64_t step, const std::string& message) {
+  log_.info("control: " + message);
+  if (!board_) return;
+  board_->update([&](v1::Status& s) { s.set_state(state); });
+  v1::ProgressEvent event;
+  event.set_kind(v1::ProgressEvent::KIND_STATE);
+  event.set_step(step);
+  event.set_state(state);
+  event.set_message(message);
+  board_->publish(event);
+}
+
+void ControlLoop::on_step(const StepStats& stats) {
+  if (metrics_) metrics_->on_step(stats);
+  if (!board_) return;
+  const double tokens_per_second = stats.seconds > 0 ? stats.tokens / stats.seconds : 0;
+  board_->update([&](v1::Status& s) {
+    s.set_step(stats.step);
+    s.set_loss(stats.loss);
+    s.set_tokens_per_second(tokens_per_second);
+    s.set_tokens_total(s.tokens_total() + stats.tokens);
+  });
+  v1::ProgressEvent event;
+  event.set_kind(v1::ProgressEvent::KIND_STEP);
+  event.set_step(stats.step);
+  event.set_loss(stats.loss);
+  event.set_grad_norm(stats.grad_norm);
+  event.set_learning_rate(stats.lr);
+  event.set_step_seconds(stats.seconds);
+  event.set_tokens_per_second(tokens_per_second);
+  event.set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING);
+  board_->publish(event);
+}
+
+void ControlLoop::on_validation(int64_t step, double loss) {
+  if (metrics_) metrics_->on_validation(loss);
+  if (!board_) return;
+  board_->update([&](v1::Status& s) { s.set_validation_loss(loss); });
+  v1::ProgressEvent event;
+  event.set_kind(v1::ProgressEvent::KIND_VALIDATION);
+  event.set_step(step);
+  event.set_loss(loss);
+  board_->publish(event);
+}
+
+void ControlLoop::finish(int64_t step) {
+  if (queue_) queue_->close("the run has finished at step " + std::to_string(step));
+  if (!board_) return;
+  set_state(v1::RUN_STATE_FINISHED, step, "run finished at step " + std::to_string(step));
+  board_->finish();
+}
+
+}  // namespace tf::control

@@ -1,0 +1,64 @@
+// The training loop's side of the control plane: a StepObserver installed on every rank. At each
+// step boundary world rank 0 takes the pending command (if any) from the CommandQueue, every rank
+// receives it through ParallelContext::broadcast_from_primary and applies it, so all ranks act at
+// the same step. While paused it keeps polling at the boundary; the other ranks wait in the
+// broadcast, which rank 0 repeats every kPausePoll so that none waits unboundedly in one call.
+// Runs on the training thread only; queue, board and metrics are null on ranks other than 0.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "core/log.h"
+#include "core/parallel_context.h"
+#include "core/trainer.h"
+#include "launcher/control/command_queue.h"
+#include "launcher/control/status_board.h"
+#include "launcher/control/training_metrics.h"
+
+namespace tf::control {
+
+// What the launcher can do on request. Each is called on every rank at the same step, returns a
+// one-line description for the reply and throws tf::Error to refuse. Null: not in this build,
+// refused with UNIMPLEMENTED.
+struct ControlActions {
+  std::function<std::string(Trainer&, const v1::TokenCounts&)> scale_up;
+  std::function<std::string(Trainer&)> save_checkpoint;  // returns the checkpoint's path
+};
+
+class ControlLoop final : public StepObserver {
+ public:
+  static constexpr std::chrono::milliseconds kPausePoll{200};
+
+  ControlLoop(const Config& config, ParallelContext& context, const Logger& log,
+              ControlActions actions, CommandQueue* queue, StatusBoard* board,
+              TrainingMetrics* metrics);
+
+  void on_step_boundary(Trainer& trainer) override;
+  void on_step(const StepStats& stats) override;
+  void on_validation(int64_t step, double loss) override;
+  // After Trainer::run() returned: pending and later requests are refused, watchers end.
+  void finish(int64_t step);
+
+ private:
+  Outcome apply(const v1::Command& command, Trainer& trainer);
+  Outcome scale_up(const v1::ScaleUpRequest& request, Trainer& trainer);
+  Outcome save_checkpoint(Trainer& trainer);
+  Outcome stop(Trainer& trainer);
+  // Stage, token counts and parameter count, to the metrics and the status.
+  void publish_model(const ModelConfig& model);
+  void set_state(v1::RunState state, int64_t step, const std::string& message);
+
+  const Config& config_;
+  ParallelContext& context_;
+  const Logger& log_;
+  ControlActions actions_;
+  CommandQueue* queue_;
+  StatusBoard* board_;
+  TrainingMetrics* metrics_;
+  bool commands_enabled_;  // same on every rank: control.address is set
+  bool paused_ = false;
+};
+
+}  // namespace tf::control

@@ -1,0 +1,54 @@
+#include "launcher/control/control_server.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace tf::control {
+namespace {
+
+// Mutating calls wait for a step boundary; on shutdown they get this long to finish.
+constexpr std::chrono::seconds kShutdownGrace{2};
+
+std::string read_pem(const std::string& path, const char* key) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot read " + key);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::shared_ptr<grpc::ServerCredentials> credentials(const ControlConfig& config) {
+  if (config.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {read_pem(config.tls_key, "control.tls_key"), read_pem(config.tls_cert, "control.tls_cert")});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service)
+    : uses_tls_(!config.tls_cert.empty()) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.address, credentials(config), &port_);
+  builder.RegisterService(&service);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    throw Error("control.address: cannot listen on '" + config.address + "'");
+  }
+  if (config.address.rfind("unix:", 0) == 0) {
+    address_ = config.address;
+  } else {
+    address_ = config.address.substr(0, config.address.rfind(':')) + ":" + std::to_string(port_);
+  }
+}
+
+ControlServer::~ControlServer() {
+  server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  server_->Wait();
+}
+
+}  // namespace tf::control

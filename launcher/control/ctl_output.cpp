@@ -1,0 +1,96 @@
+#include "launcher/control/ctl_output.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+
+namespace tf::control {
+namespace {
+
+std::string printf_string(const char* fmt, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, fmt, value);
+  return buffer;
+}
+
+std::string state_name(v1::RunState state) {
+  const std::string name = v1::RunState_Name(state);
+  return name.substr(std::string("RUN_STATE_").size());
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string to_json(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  return status.ok() ? json : json_error("INTERNAL", status.ToString());
+}
+
+std::string json_error(const std::string& code, const std::string& message) {
+  return "{\"code\":" + json_string(code) + ",\"message\":" + json_string(message) + "}";
+}
+
+std::string human_status(const v1::Status& s) {
+  std::string out;
+  out += "state       " + state_name(s.state()) + "\n";
+  out += "step        " + std::to_string(s.step()) + " / " + std::to_string(s.total_steps()) + "\n";
+  out += "stage       " + (s.stage().empty() ? std::string("(none configured)") : s.stage()) +
+         " (index " + std::to_string(s.stage_index()) + ")\n";
+  out += "tokens      qkv " + std::to_string(s.tokens().qkv_tokens()) + ", proj " +
+         std::to_string(s.tokens().proj_tokens()) + ", ffn " +
+         std::to_string(s.tokens().ffn_tokens()) + "\n";
+  out += "parameters  " + std::to_string(s.parameter_count()) + "\n";
+  out += "layout      " + s.layout() + "\n";
+  out += "loss        " + printf_string("%.4f", s.loss()) + " (validation " +
+         printf_string("%.4f", s.validation_loss()) + ")\n";
+  out += "throughput  " + printf_string("%.0f", s.tokens_per_second()) + " tokens/s, " +
+         std::to_string(s.tokens_total()) + " tokens in total\n";
+  out += "checkpoint  " +
+         (s.last_checkpoint().empty()
+              ? std::string("none saved by this run")
+              : s.last_checkpoint() + " (step " + std::to_string(s.last_checkpoint_step()) + ")") +
+         "\n";
+  out += std::string("available   scale-up: ") + (s.capabilities().scale_up() ? "yes" : "no") +
+         ", checkpoint: " + (s.capabilities().save_checkpoint() ? "yes" : "no") + "\n";
+  return out;
+}
+
+std::string human_event(const v1::ProgressEvent& e) {
+  const std::string step = "step " + std::to_string(e.step());
+  switch (e.kind()) {
+    case v1::ProgressEvent::KIND_STEP:
+      return step + " | loss " + printf_string("%.4f", e.loss()) + " | grad norm " +
+             printf_string("%.3f", e.grad_norm()) + " | lr " +
+             printf_string("%.3e", e.learning_rate()) + " | " +
+             printf_string("%.3f", e.step_seconds()) + " s | " +
+             printf_string("%.0f", e.tokens_per_second()) + " tokens/s";
+    case v1::ProgressEvent::KIND_VALIDATION:
+      return step + " | validation loss " + printf_string("%.4f", e.loss());
+    case v1::ProgressEvent::KIND_STATE:
+      return step + " | " + state_name(e.state()) + " | " + e.message();
+    default:
+      return step + " | unknown event";
+  }
+}
+
+}  // namespace tf::control

@@ -1,0 +1,24 @@
+#include "launcher/control/request_validation.h"
+
+#include <string>
+#include <utility>
+
+namespace tf::control {
+
+grpc::Status validate(const v1::ScaleUpRequest& request) {
+  if (!request.has_tokens()) return grpc::Status::OK;
+  const v1::TokenCounts& t = request.tokens();
+  const std::pair<const char*, int64_t> counts[] = {{"qkv_tokens", t.qkv_tokens()},
+                                                    {"proj_tokens", t.proj_tokens()},
+                                                    {"ffn_tokens", t.ffn_tokens()}};
+  for (const auto& [name, value] : counts) {
+    if (value < 1) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, std::string("tokens.") + name +
+                                                      " must be at least 1 (got " +
+                                                      std::to_string(value) + ")"};
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace tf::control

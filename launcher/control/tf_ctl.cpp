@@ -1,0 +1,197 @@
+// tf-ctl: command-line client of a run's control API (docs/operations.md).
+// Exit status: 0 done, 1 the call was refused or failed (the gRPC code is printed), 2 bad usage.
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "core/error.h"
+#include "launcher/cli.h"
+#include "launcher/control/ctl_output.h"
+#include "launcher/control/status_code_name.h"
+#include "tokenformer/control/v1/control.grpc.pb.h"
+
+namespace {
+
+namespace v1 = ::tokenformer::control::v1;
+
+constexpr const char* kUsage =
+    "usage: tf-ctl --address HOST:PORT [--token-file FILE] [--tls-ca FILE] [--timeout SECONDS]\n"
+    "              [--json] COMMAND\n"
+    "commands:\n"
+    "  status                      step, stage, sizes, loss, throughput, last checkpoint\n"
+    "  watch [--count N]           one line per step until the run ends (or N events)\n"
+    "  scale-up [--qkv-tokens N --proj-tokens N --ffn-tokens N]\n"
+    "                              grow to the given counts, or to the next configured stage\n"
+    "  checkpoint                  save a checkpoint at the next step boundary\n"
+    "  pause | resume              hold / continue training at a step boundary\n"
+    "  stop                        save a checkpoint (when available) and end the run\n";
+
+std::string read_file(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in) throw tf::Error(std::string(flag) + ": cannot read '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+class Client {
+ public:
+  explicit Client(const tf::CommandLine& line)
+      : json_(line.has("json")),
+        timeout_(std::stod(line.value("timeout", "60"))),
+        stub_(v1::TrainingControl::NewStub(
+            grpc::CreateChannel(line.value("address"), credentials(line)))) {
+    if (line.has("token-file")) {
+      token_ = trimmed(read_file(line.value("token-file"), "--token-file"));
+    }
+  }
+
+  int run(const tf::CommandLine& line);
+
+ private:
+  static std::shared_ptr<grpc::ChannelCredentials> credentials(const tf::CommandLine& line) {
+    if (!line.has("tls-ca")) return grpc::InsecureChannelCredentials();
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = read_file(line.value("tls-ca"), "--tls-ca");
+    return grpc::SslCredentials(options);
+  }
+
+  void prepare(grpc::ClientContext& context, bool with_deadline) const {
+    if (with_deadline) {
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::milliseconds(static_cast<int64_t>(timeout_ * 1000)));
+    }
+    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
+  }
+
+  int fail(const grpc::Status& status) const {
+    const std::string code = tf::control::status_code_name(status.error_code());
+    if (json_) {
+      std::printf("%s\n", tf::control::json_error(code, status.error_message()).c_str());
+    } else {
+      std::fprintf(stderr, "tf-ctl: %s: %s\n", code.c_str(), status.error_message().c_str());
+    }
+    return 1;
+  }
+
+  template <typename Request>
+  using Call = grpc::Status (v1::TrainingControl::Stub::*)(grpc::ClientContext*, const Request&,
+                                                           v1::CommandReply*);
+
+  template <typename Request>
+  int mutate(Call<Request> call, const Request& request) {
+    grpc::ClientContext context;
+    prepare(context, true);
+    v1::CommandReply reply;
+    const grpc::Status status = (stub_.get()->*call)(&context, request, &reply);
+    if (!status.ok()) return fail(status);
+    if (json_) {
+      std::printf("%s\n", tf::control::to_json(reply).c_str());
+    } else {
+      std::printf("applied at step %lld: %s\n", static_cast<long long>(reply.applied_at_step()),
+                  reply.message().c_str());
+    }
+    return 0;
+  }
+
+  int status();
+  int watch(int64_t count);
+
+  bool json_;
+  double timeout_;
+  std::string token_;
+  std::unique_ptr<v1::TrainingControl::Stub> stub_;
+};
+
+int Client::status() {
+  grpc::ClientContext context;
+  prepare(context, true);
+  v1::Status reply;
+  const grpc::Status status = stub_->GetStatus(&context, v1::GetStatusRequest{}, &reply);
+  if (!status.ok()) return fail(status);
+  std::printf("%s", json_ ? (tf::control::to_json(reply) + "\n").c_str()
+                          : tf::control::human_status(reply).c_str());
+  return 0;
+}
+
+int Client::watch(int64_t count) {
+  grpc::ClientContext context;
+  prepare(context, false);  // a watch lasts as long as the run
+  auto reader = stub_->WatchProgress(&context, v1::WatchProgressRequest{});
+  v1::ProgressEvent event;
+  int64_t seen = 0;
+  while ((count == 0 || seen < count) && reader->Read(&event)) {
+    ++seen;
+    std::printf("%s\n", json_ ? tf::control::to_json(event).c_str()
+                              : tf::control::human_event(event).c_str());
+    std::fflush(stdout);
+  }
+  if (count > 0 && seen == count) {
+    context.TryCancel();
+    return 0;
+  }
+  const grpc::Status status = reader->Finish();
+  return status.ok() ? 0 : fail(status);
+}
+
+int Client::run(const tf::CommandLine& line) {
+  const std::string command = line.positional.front();
+  if (command == "status") return status();
+  if (command == "watch") return watch(std::stoll(line.value("count", "0")));
+  if (command == "checkpoint") return mutate(&v1::TrainingControl::Stub::SaveCheckpoint, {});
+  if (command == "pause") return mutate(&v1::TrainingControl::Stub::Pause, {});
+  if (command == "resume") return mutate(&v1::TrainingControl::Stub::Resume, {});
+  if (command == "stop") return mutate(&v1::TrainingControl::Stub::Stop, {});
+  if (command == "scale-up") {
+    v1::ScaleUpRequest request;
+    const int given = line.has("qkv-tokens") + line.has("proj-tokens") + line.has("ffn-tokens");
+    if (given != 0 && given != 3) {
+      throw tf::Error("scale-up: give all of --qkv-tokens, --proj-tokens, --ffn-tokens or none");
+    }
+    if (given == 3) {
+      request.mutable_tokens()->set_qkv_tokens(std::stoll(line.value("qkv-tokens")));
+      request.mutable_tokens()->set_proj_tokens(std::stoll(line.value("proj-tokens")));
+      request.mutable_tokens()->set_ffn_tokens(std::stoll(line.value("ffn-tokens")));
+    }
+    return mutate(&v1::TrainingControl::Stub::ScaleUp, request);
+  }
+  throw tf::Error("unknown command '" + command + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const tf::CommandLine line =
+        tf::parse_command_line(argc, argv,
+                               {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens",
+                                "proj-tokens", "ffn-tokens"},
+                               {"json", "help"});
+    if (line.has("help")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!line.has("address")) throw tf::Error("--address HOST:PORT is required");
+    if (line.positional.size() != 1) throw tf::Error("give exactly one command");
+    Client client(line);
+    return client.run(line);
+  } catch (const tf::Error& e) {
+    std::fprintf(stderr, "tf-ctl: %s\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {  // std::stoll/stod on a malformed number
+    std::fprintf(stderr, "tf-ctl: bad number: %s\n%s", e.what(), kUsage);
+    return 2;
+  }
+}

@@ -1,0 +1,61 @@
+// The run's Prometheus metrics (docs/operations.md lists them). Owns the registry; the
+// MetricsExposer serves it. Updated by the training thread of world rank 0 and by gRPC handler
+// threads (control requests); prometheus-cpp metrics are thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/parallel_context.h"
+#include "core/trainer.h"
+
+namespace tf::control {
+
+class TrainingMetrics {
+ public:
+  // Sets the constant figures: build info, layout, world size, model size, run start time.
+  TrainingMetrics(const Config& config, const ParallelContext& context);
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void on_step(const StepStats& stats);
+  void on_validation(double loss);
+  // After the model changed size (scale-up).
+  void set_model(const ModelConfig& model, int64_t stage_index);
+  void on_checkpoint(double seconds, bool ok);
+  void on_control_reply(const std::string& method, const std::string& code);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  double flops_per_token_;
+  double peak_flops_;  // of the whole world; 0: unknown
+  std::string rank_;
+  prometheus::Gauge& step_;
+  prometheus::Counter& tokens_;
+  prometheus::Family<prometheus::Gauge>& loss_;
+  prometheus::Gauge& grad_norm_;
+  prometheus::Gauge& learning_rate_;
+  prometheus::Histogram& step_duration_;
+  prometheus::Family<prometheus::Gauge>& rank_step_seconds_;
+  prometheus::Gauge& tokens_per_second_;
+  prometheus::Gauge* mfu_ = nullptr;  // only with metrics.peak_flops
+  prometheus::Counter& step_seconds_;
+  prometheus::Counter& communication_seconds_;
+  prometheus::Counter& data_wait_seconds_;
+  prometheus::Gauge& stage_;
+  prometheus::Gauge& parameters_;
+  prometheus::Family<prometheus::Gauge>& parameter_tokens_;
+  prometheus::Histogram& checkpoint_duration_;
+  prometheus::Family<prometheus::Counter>& checkpoints_;
+  prometheus::Gauge& checkpoint_last_success_;
+  prometheus::Family<prometheus::Counter>& control_requests_;
+};
+
+}  // namespace tf::control

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# End to end: with control.tls_cert/tls_key the API speaks TLS only. tf-ctl with the CA reaches
+# it (and the token still decides mutating calls); a plaintext client does not.
+source "$(dirname "$0")/lib.sh"
+command -v openssl >/dev/null || fail "no openssl (scripts/install-deps.sh installs it)"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+start_run --set control.tls_cert="$WORK/cert.pem" --set control.tls_key="$WORK/key.pem"
+grep -q "control: listening on $CONTROL (TLS)" "$WORK/run.log" || fail "TLS not announced"
+
+TLS=(--tls-ca "$WORK/cert.pem" --timeout 10)
+[ "$(ctl "${TLS[@]}" --json status | json_field state)" = RUN_STATE_RUNNING ] || fail "TLS status"
+rc=0
+out=$(ctl --timeout 5 --json status) || rc=$?
+[ $rc -eq 1 ] && [ "$(json_field code <<<"$out")" = UNAVAILABLE ] || fail "plaintext reached it: $out"
+out=$(ctl "${TLS[@]}" --json pause) || true
+[ "$(json_field code <<<"$out")" = UNAUTHENTICATED ] || fail "no-token pause over TLS: $out"
+ctl "${TLS[@]}" --token-file "$WORK/token" stop >/dev/null || fail "stop over TLS"
+wait_exit 60 "$RUN_PID" || fail "tf-launch did not exit 0 after stop"
+echo "PASS"

@@ -1,0 +1,65 @@
+# Helpers for the end-to-end scripts (sourced). Every wait is bounded; cleanup kills what the
+# script started, by process id.
+set -euo pipefail
+
+: "${TF_LAUNCH:?path of tf-launch}"
+: "${TF_CTL:?path of tf-ctl}"
+: "${TF_E2E_DIR:?directory of the e2e files}"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tf-e2e.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -f "$WORK/run.log" ]; then echo "--- run.log (last 40 lines)" >&2; tail -40 "$WORK/run.log" >&2; fi
+  exit 1
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+# wait_exit SECONDS PID: waits for a child to exit (killing it after SECONDS); returns its status.
+wait_exit() {
+  # Redirected so that a leftover sleep holds no pipe of the caller (ctest waits for pipes).
+  (sleep "$1" && kill "$2") >/dev/null 2>&1 &
+  local watchdog=$! rc=0
+  wait "$2" || rc=$?
+  kill "$watchdog" 2>/dev/null || true
+  return $rc
+}
+
+# start_run [--set ...]: starts tf-launch on control_run.yaml; sets RUN_PID, CONTROL, METRICS.
+start_run() {
+  printf 'e2e-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
+  chmod 600 "$WORK/token"
+  OMP_NUM_THREADS=1 "$TF_LAUNCH" --config "$TF_E2E_DIR/control_run.yaml" \
+    --set control.address=127.0.0.1:0 --set control.token_file="$WORK/token" \
+    --set metrics.address=127.0.0.1:0 "$@" >"$WORK/run.log" 2>&1 &
+  RUN_PID=$!
+  PIDS+=("$RUN_PID")
+  wait_for 60 grep -q "control: listening on" "$WORK/run.log" || fail "control server did not start"
+  CONTROL=$(sed -n 's/.*control: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$WORK/run.log" | head -1)
+  METRICS=$(sed -n 's|.*metrics: serving http://\([0-9.]*:[0-9]*\)/metrics.*|\1|p' "$WORK/run.log" | head -1)
+  [ -n "$CONTROL" ] && [ -n "$METRICS" ] || fail "no addresses in the log"
+}
+
+ctl() { timeout 60 "$TF_CTL" --address "$CONTROL" "$@"; }
+
+# json_field NAME: the value of a top-level scalar field of the JSON object on stdin.
+json_field() { jq -r ".$1"; }

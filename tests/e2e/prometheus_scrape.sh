@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End to end: a real Prometheus server (on loopback, temporary storage) scrapes a running
+# tf-launch through the shipped deploy/prometheus configuration; every PromQL expression of the
+# Grafana dashboard must return data, and the alert rules must load.
+source "$(dirname "$0")/lib.sh"
+: "${TF_DEPLOY_DIR:?path of deploy/}"
+PROMETHEUS=${PROMETHEUS:-prometheus}
+command -v "$PROMETHEUS" >/dev/null || fail "no prometheus binary (scripts/install-deps.sh installs it)"
+
+start_run --set metrics.peak_flops=1.0e11
+ctl status >/dev/null  # so that the control-request counter has a series
+
+# The shipped configuration, with second-scale intervals so the test is short.
+mkdir -p "$WORK/prometheus"
+sed -e 's/scrape_interval: 15s/scrape_interval: 1s/' -e 's/evaluation_interval: 15s/evaluation_interval: 1s/' \
+  -e 's/refresh_interval: 30s/refresh_interval: 1s/' \
+  "$TF_DEPLOY_DIR/prometheus/prometheus.yml" >"$WORK/prometheus/prometheus.yml"
+cp "$TF_DEPLOY_DIR/prometheus/alerts.yml" "$WORK/prometheus/"
+"$TF_DEPLOY_DIR/prometheus/publish-target.sh" "$WORK/prometheus/targets" "$METRICS"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 50); do
+  PROM_PORT=$((20000 + RANDOM % 30000))
+  port_in_use "$PROM_PORT" || break
+done
+"$PROMETHEUS" --config.file="$WORK/prometheus/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prometheus.log" 2>&1 &
+PIDS+=("$!")
+API="http://127.0.0.1:$PROM_PORT/api/v1"
+
+# query EXPR: prints the number of series in the instant-query result.
+query() { curl -sf --max-time 5 "$API/query" --data-urlencode "query=$1" | jq '.data.result | length'; }
+has_data() { [ "$(query "$1")" -gt 0 ]; }
+
+wait_for 60 has_data 'up{job="tokenformer"} == 1' ||
+  { tail -20 "$WORK/prometheus.log" >&2; fail "Prometheus does not scrape $METRICS"; }
+sleep 5  # rate() over [1m] needs two samples at least; give it a few
+
+missing=0
+while IFS= read -r expr; do
+  if wait_for 30 has_data "$expr"; then
+    echo "data: $expr"
+  else
+    echo "NO DATA: $expr" >&2
+    missing=$((missing + 1))
+  fi
+done < <(jq -r '.panels[].targets[].expr' "$TF_DEPLOY_DIR/grafana/tokenformer-training.json")
+[ $missing -eq 0 ] || fail "$missing dashboard expressions return no data"
+
+has_data 'tokenformer_step > 0' || fail "tokenformer_step is not positive"
+has_data 'tokenformer_build_info{control="grpc"} == 1' || fail "no build info"
+has_data 'tokenformer_control_requests_total{method="GetStatus",code="OK"} >= 1' ||
+  fail "control request not counted"
+rules=$(curl -sf --max-time 5 "$API/rules" | jq '[.data.groups[].rules[]] | length')
+[ "$rules" = 4 ] || fail "alert rules loaded: $rules, expected 4"
+echo "PASS"

@@ -1,0 +1,191 @@
+// The ControlLoop with a real (tiny) Trainer: commands submitted from another thread take effect
+// at a step boundary, with the codes the API promises.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/trainer.h"
+#include "launcher/control/command_queue.h"
+#include "launcher/control/control_loop.h"
+#include "launcher/control/status_board.h"
+
+namespace tf::control {
+namespace {
+
+using namespace std::chrono_literals;
+
+Config tiny_config(const std::string& stages = "") {
+  return parse_config(
+      "model: {hidden_size: 32, num_layers: 1, num_heads: 2, qkv_tokens: 32, proj_tokens: 32,\n"
+      "        ffn_tokens: 64, seq_len: 16, vocab_size: 257}\n"
+      "train: {steps: 100000, global_batch: 2, micro_batch: 2, eval_interval: 0, eval_batches: 1}\n"
+      "data: {synthetic: {documents: 50, doc_len: 64}}\n" +
+          stages,
+      "inline.yaml");
+}
+
+v1::Command command_of(void (*set)(v1::Command&)) {
+  v1::Command command;
+  set(command);
+  return command;
+}
+
+const v1::Command kPause = command_of([](v1::Command& c) { c.mutable_pause(); });
+const v1::Command kResume = command_of([](v1::Command& c) { c.mutable_resume(); });
+const v1::Command kStop = command_of([](v1::Command& c) { c.mutable_stop(); });
+const v1::Command kCheckpoint = command_of([](v1::Command& c) { c.mutable_save_checkpoint(); });
+
+v1::Command scale_up(int64_t qkv, int64_t proj, int64_t ffn) {
+  v1::Command command;
+  v1::TokenCounts* tokens = command.mutable_scale_up()->mutable_tokens();
+  tokens->set_qkv_tokens(qkv);
+  tokens->set_proj_tokens(proj);
+  tokens->set_ffn_tokens(ffn);
+  return command;
+}
+
+// A run of the tiny trainer on its own thread, as on world rank 0.
+class TrainingThread {
+ public:
+  explicit TrainingThread(const Config& config, ControlActions actions = {})
+      : config_(config),
+        trainer_(config_, context_, log_),
+        board_(v1::Status{}),
+        loop_(config_, context_, log_, std::move(actions), &queue_, &board_, nullptr) {
+    trainer_.set_observer(&loop_);
+    thread_ = std::thread([this] {
+      trainer_.run();
+      loop_.finish(trainer_.step());
+    });
+  }
+  ~TrainingThread() {
+    if (thread_.joinable()) {
+      queue_.submit(kStop, "Stop");
+      thread_.join();
+    }
+  }
+  Outcome submit(const v1::Command& command) { return queue_.submit(command, "test"); }
+  int64_t board_step() const { return board_.status().step(); }
+  v1::RunState state() const { return board_.status().state(); }
+  void join() { thread_.join(); }
+
+ private:
+  Config config_;
+  LocalContext context_;
+  Logger log_{1};  // quiet: rank 1 prints only every_rank() lines
+  Trainer trainer_;
+  CommandQueue queue_;
+  StatusBoard board_;
+  ControlLoop loop_;
+  std::thread thread_;
+};
+
+TEST(ControlLoop, PauseHoldsTrainingUntilResume) {
+  TrainingThread run(tiny_config());
+  EXPECT_EQ(run.submit(kResume).code, grpc::StatusCode::FAILED_PRECONDITION);
+  const Outcome paused = run.submit(kPause);
+  ASSERT_EQ(paused.code, grpc::StatusCode::OK) << paused.message;
+  EXPECT_EQ(run.state(), v1::RUN_STATE_PAUSED);
+  std::this_thread::sleep_for(100ms);  // the last step's stats reach the board
+  const int64_t held = run.board_step();
+  EXPECT_EQ(held, paused.step);
+  std::this_thread::sleep_for(3 * ControlLoop::kPausePoll);
+  EXPECT_EQ(run.board_step(), held) << "trained while paused";
+  EXPECT_EQ(run.submit(kPause).code, grpc::StatusCode::FAILED_PRECONDITION);
+  const Outcome resumed = run.submit(kResume);
+  ASSERT_EQ(resumed.code, grpc::StatusCode::OK) << resumed.message;
+  EXPECT_EQ(resumed.step, held);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (run.board_step() == held && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GT(run.board_step(), held) << "did not train after resume";
+}
+
+TEST(ControlLoop, StopEndsTheRunAndLaterRequestsAreUnavailable) {
+  TrainingThread run(tiny_config());
+  run.submit(kPause);
+  const Outcome stopped = run.submit(kStop);
+  ASSERT_EQ(stopped.code, grpc::StatusCode::OK) << stopped.message;
+  EXPECT_EQ(stopped.message, "stopping at step " + std::to_string(stopped.step) +
+                                 "; no checkpoint (not available in this build)");
+  run.join();
+  EXPECT_EQ(run.state(), v1::RUN_STATE_FINISHED);
+  EXPECT_EQ(run.board_step(), stopped.step);
+  EXPECT_EQ(run.submit(kPause).code, grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ControlLoop, ScaleUpChecksCountsAgainstTheModel) {
+  TrainingThread run(tiny_config());
+  EXPECT_EQ(run.submit(scale_up(16, 32, 64)).code, grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(run.submit(scale_up(32, 32, 64)).code, grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Command next_stage;
+  next_stage.mutable_scale_up();
+  EXPECT_EQ(run.submit(next_stage).code, grpc::StatusCode::FAILED_PRECONDITION);
+  const Outcome unsupported = run.submit(scale_up(64, 32, 64));
+  EXPECT_EQ(unsupported.code, grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(run.submit(kCheckpoint).code, grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST(ControlLoop, ActionsRunWithTheResolvedTarget) {
+  v1::TokenCounts requested;
+  ControlActions actions;
+  actions.scale_up = [&](Trainer&, const v1::TokenCounts& target) {
+    requested = target;
+    return std::string("grown");
+  };
+  int saves = 0;
+  actions.save_checkpoint = [&](Trainer& trainer) {
+    ++saves;
+    if (saves == 2) throw Error("disk full");
+    return "ckpt/step_" + std::to_string(trainer.step());
+  };
+  TrainingThread run(
+      tiny_config("stages:\n  - {name: small}\n  - {name: big, qkv_tokens: 48, ffn_tokens: 96}\n"),
+      std::move(actions));
+  v1::Command next_stage;
+  next_stage.mutable_scale_up();
+  const Outcome grown = run.submit(next_stage);
+  ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
+  EXPECT_EQ(requested.qkv_tokens(), 48);
+  EXPECT_EQ(requested.proj_tokens(), 32);
+  EXPECT_EQ(requested.ffn_tokens(), 96);
+  const Outcome saved = run.submit(kCheckpoint);
+  ASSERT_EQ(saved.code, grpc::StatusCode::OK);
+  EXPECT_EQ(saved.message, "ckpt/step_" + std::to_string(saved.step));
+  const Outcome failed = run.submit(kStop);  // its checkpoint fails: training goes on
+  EXPECT_EQ(failed.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(failed.message, "disk full");
+  const Outcome stopped = run.submit(kStop);
+  ASSERT_EQ(stopped.code, grpc::StatusCode::OK);
+  EXPECT_EQ(saves, 3);
+}
+
+// What ranks other than 0 do: no queue, apply whatever the primary broadcasts.
+class BroadcastingContext : public ParallelContext {
+ public:
+  std::string broadcast_from_primary(const std::string& bytes) override {
+    EXPECT_TRUE(bytes.empty()) << "a rank without a queue offered a command";
+    ++calls;
+    return calls == 3 ? kStop.SerializeAsString() : std::string();
+  }
+  int calls = 0;
+};
+
+TEST(ControlLoop, RanksWithoutQueueApplyTheBroadcastCommand) {
+  const Config config = tiny_config();
+  BroadcastingContext context;
+  const Logger log(1);
+  Trainer trainer(config, context, log);
+  ControlLoop loop(config, context, log, {}, nullptr, nullptr, nullptr);
+  trainer.set_observer(&loop);
+  trainer.run();
+  EXPECT_EQ(context.calls, 3);
+  EXPECT_EQ(trainer.step(), 2);  // boundaries before steps 1, 2 and 3; stopped at the third
+}
+
+}  // namespace
+}  // namespace tf::control
