@@ -42,6 +42,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   schedule_ = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
   data_ = make_data(config_.data, config_.model.seq_len, t.seed);
   build_optimizer();
+  context_.attach(model_, t);
 }
 
 void Trainer::build_optimizer() {
@@ -94,17 +95,22 @@ StepStats Trainer::train_step() {
         samples_consumed_ + (context_.dp_rank() * accumulation_ + micro) * t.micro_batch;
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
+    context_.set_last_micro_batch(micro + 1 == accumulation_);
     loss.backward();
     local_loss += loss.item<double>();
   }
-  context_.average_gradients(model_->parameters());
   StepStats stats;
-  stats.grad_norm = clip_gradients();
   stats.lr = schedule_.at(step_);
-  for (auto& group : optimizer_->param_groups()) {
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+  if (const std::optional<double> norm = context_.sharded_step(stats.lr)) {
+    stats.grad_norm = *norm;
+  } else {
+    context_.average_gradients(model_->parameters());
+    stats.grad_norm = clip_gradients();
+    for (auto& group : optimizer_->param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+    }
+    optimizer_->step();
   }
-  optimizer_->step();
   torch::Tensor loss_sum = torch::tensor({local_loss}, torch::kFloat64);
   context_.sum_over_dp(loss_sum);
   samples_consumed_ += t.global_batch;

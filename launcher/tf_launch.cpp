@@ -11,13 +11,16 @@
 #include "core/parallel_context.h"
 #include "core/trainer.h"
 #include "launcher/cli.h"
+#include "parallel/mesh_context.h"
+#include "parallel/mpi_runtime.h"
+#include "parallel/rank_main.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n";
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   const tf::CommandLine line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
@@ -26,8 +29,9 @@ int run(int argc, char** argv) {
   if (!line.has("config")) throw tf::Error("--config FILE is required");
   const tf::Config config = tf::load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
-  tf::Logger log(0);
-  tf::LocalContext context;
+  tf::Logger log(runtime.world_rank());
+  const auto world = runtime.world();
+  tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {
     log.info("resolved config:\n" + tf::to_yaml(config));
     tf::log_banner(config, context, log);
@@ -44,12 +48,10 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return run(argc, argv);
-  } catch (const tf::Error& e) {
+    const tf::parallel::MpiRuntime runtime(&argc, &argv);
+    return tf::parallel::run_rank(runtime, "tf-launch", [&] { return run(argc, argv, runtime); });
+  } catch (const std::exception& e) {  // MPI itself failed to start
     std::fprintf(stderr, "tf-launch: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tf-launch: internal error: %s\n", e.what());
     return 1;
   }
 }
