@@ -8,9 +8,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/parallel_context.h"
 #include "core/trainer.h"
 #include "launcher/cli.h"
+#include "parallel/communicator_factory.h"
 #include "parallel/mesh_context.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
@@ -30,7 +30,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   const tf::Config config = tf::load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
   tf::Logger log(runtime.world_rank());
-  const auto world = runtime.world();
+  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
   tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {
     log.info("resolved config:\n" + tf::to_yaml(config));

@@ -73,7 +73,8 @@ class Communicator {
   virtual std::unique_ptr<Work> start_all_reduce(torch::Tensor& tensor,
                                                  const AllReduceOptions& options = {}) = 0;
   // Flattened concatenation of every rank's `input` in rank order (1-D result).
-  virtual torch::Tensor all_gather(const torch::Tensor& input, const CountsOptions& options = {}) = 0;
+  virtual torch::Tensor all_gather(const torch::Tensor& input,
+                                   const CountsOptions& options = {}) = 0;
   // Sum over the group of the flat `input`, of which this rank receives its own count (1-D result).
   virtual torch::Tensor reduce_scatter(const torch::Tensor& input,
                                        const CountsOptions& options = {}) = 0;

@@ -8,21 +8,6 @@
 
 namespace tf::parallel {
 
-Backend parse_backend(const std::string& name) {
-  if (name == "local") return Backend::kLocal;
-  if (name == "mpi") return Backend::kMpi;
-  if (name == "nccl") return Backend::kNccl;
-  throw Error("unknown communicator backend '" + name + "' (local | mpi | nccl)");
-}
-
-bool backend_available(Backend backend) {
-#ifdef TF_HAS_NCCL
-  return true;
-#else
-  return backend != Backend::kNccl;
-#endif
-}
-
 std::unique_ptr<Communicator> make_world_communicator(Backend backend, const MpiRuntime& runtime,
                                                       int device) {
   switch (backend) {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-#include <string>
 
 #include "parallel/communicator.h"
 #include "parallel/mpi_runtime.h"
@@ -11,10 +10,6 @@ namespace tf::parallel {
 
 enum class Backend { kLocal, kMpi, kNccl };
 
-// "local" | "mpi" | "nccl"; throws tf::Error naming the accepted spellings.
-Backend parse_backend(const std::string& name);
-// Whether this build contains the backend (NCCL needs the CUDA build).
-bool backend_available(Backend backend);
 // kNccl uses CUDA device `device` and bootstraps over MPI; kLocal requires a world of one.
 // Throws tf::Error for an unavailable backend or a mismatched world, CommError on failure.
 std::unique_ptr<Communicator> make_world_communicator(Backend backend, const MpiRuntime& runtime,

@@ -27,7 +27,9 @@ class GradientReadyHook : public torch::autograd::FunctionPostHook {
 
 GradientBuckets::GradientBuckets(Communicator& group, std::vector<torch::Tensor> params,
                                  int64_t bucket_bytes)
-    : group_(group), params_(std::move(params)), bucket_of_(params_.size()),
+    : group_(group),
+      params_(std::move(params)),
+      bucket_of_(params_.size()),
       copied_(params_.size(), false) {
   int64_t bucket_elements = 0;
   for (size_t k = params_.size(); k-- > 0;) {

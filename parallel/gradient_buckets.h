@@ -5,7 +5,8 @@
 // non-blocking all-reduce(sum), strictly in bucket order so every rank issues the same sequence.
 // finish() waits and writes grad = sum / dp_size back: the mean over the global batch, since each
 // rank's gradient is already the mean over its own micro batches.
-// Owns the hooks (removed in the destructor); the group and parameters must outlive it. Main thread.
+// Owns the hooks (removed in the destructor); the group and parameters must outlive it. Main
+// thread.
 #pragma once
 
 #include <torch/torch.h>
@@ -43,7 +44,7 @@ class GradientBuckets {
 
  private:
   struct Bucket {
-    std::vector<size_t> members;  // parameter indices
+    std::vector<size_t> members;   // parameter indices
     std::vector<int64_t> offsets;  // of each member in buffer
     torch::Tensor buffer;
     size_t ready = 0;

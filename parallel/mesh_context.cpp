@@ -13,9 +13,9 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
   }
   Mesh mesh(world.size(), p.tp, p.pp);
   const ModelConfig& m = config.model;
-  const std::pair<const char*, int64_t> tokens[] = {
-      {"model.qkv_tokens", m.qkv_tokens}, {"model.proj_tokens", m.proj_tokens},
-      {"model.ffn_tokens", m.ffn_tokens}};
+  const std::pair<const char*, int64_t> tokens[] = {{"model.qkv_tokens", m.qkv_tokens},
+                                                    {"model.proj_tokens", m.proj_tokens},
+                                                    {"model.ffn_tokens", m.ffn_tokens}};
   for (const auto& [key, count] : tokens) {
     if (count < p.tp) {
       throw Error(config.source + ": '" + key + "' (" + std::to_string(count) +

@@ -16,14 +16,21 @@ MPI_Datatype datatype_for(const Communicator& comm, const std::string& op, const
   if (!t.defined() || !t.device().is_cpu() || !t.is_contiguous()) {
     throw CommError(describe_call(comm, op, t) + ": needs a defined, contiguous CPU tensor");
   }
-  if (t.numel() > INT_MAX) throw CommError(describe_call(comm, op, t) + ": more than INT_MAX elements");
+  if (t.numel() > INT_MAX)
+    throw CommError(describe_call(comm, op, t) + ": more than INT_MAX elements");
   switch (t.scalar_type()) {
-    case torch::kFloat32: return MPI_FLOAT;
-    case torch::kFloat64: return MPI_DOUBLE;
-    case torch::kInt32: return MPI_INT32_T;
-    case torch::kInt64: return MPI_INT64_T;
-    case torch::kUInt8: return MPI_UINT8_T;
-    default: throw CommError(describe_call(comm, op, t) + ": dtype not supported by the MPI backend");
+    case torch::kFloat32:
+      return MPI_FLOAT;
+    case torch::kFloat64:
+      return MPI_DOUBLE;
+    case torch::kInt32:
+      return MPI_INT32_T;
+    case torch::kInt64:
+      return MPI_INT64_T;
+    case torch::kUInt8:
+      return MPI_UINT8_T;
+    default:
+      throw CommError(describe_call(comm, op, t) + ": dtype not supported by the MPI backend");
   }
 }
 
@@ -98,7 +105,8 @@ std::unique_ptr<Work> MpiCommunicator::start_all_reduce(torch::Tensor& tensor,
   return std::make_unique<MpiWork>(request, tensor, describe_call(*this, op, tensor));
 }
 
-torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& input, const CountsOptions& options) {
+torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& input,
+                                          const CountsOptions& options) {
   const MPI_Datatype type = datatype_for(*this, "all_gather", input);
   const std::vector<int> counts = to_int(gather_counts(*this, input, options));
   const std::vector<int> displs = displacements(counts);
@@ -112,31 +120,38 @@ torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& input, const Coun
 torch::Tensor MpiCommunicator::reduce_scatter(const torch::Tensor& input,
                                               const CountsOptions& options) {
   const MPI_Datatype type = datatype_for(*this, "reduce_scatter", input);
-  const std::vector<int> counts = to_int(resolve_counts(*this, "reduce_scatter", input.numel(), options));
+  const std::vector<int> counts =
+      to_int(resolve_counts(*this, "reduce_scatter", input.numel(), options));
   torch::Tensor output = torch::empty({counts[rank_]}, input.options());
-  mpi_check(MPI_Reduce_scatter(input.data_ptr(), output.data_ptr(), counts.data(), type, MPI_SUM,
-                               comm_),
-            [&] { return describe_call(*this, "reduce_scatter", input); });
+  mpi_check(
+      MPI_Reduce_scatter(input.data_ptr(), output.data_ptr(), counts.data(), type, MPI_SUM, comm_),
+      [&] { return describe_call(*this, "reduce_scatter", input); });
   return output;
 }
 
 void MpiCommunicator::broadcast(torch::Tensor& tensor, const BroadcastOptions& options) {
   const MPI_Datatype type = datatype_for(*this, "broadcast", tensor);
-  mpi_check(MPI_Bcast(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.root, comm_),
-            [&] { return describe_call(*this, "broadcast from " + std::to_string(options.root), tensor); });
+  mpi_check(
+      MPI_Bcast(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.root, comm_),
+      [&] {
+        return describe_call(*this, "broadcast from " + std::to_string(options.root), tensor);
+      });
 }
 
 void MpiCommunicator::send(const torch::Tensor& tensor, const PeerOptions& options) {
   const MPI_Datatype type = datatype_for(*this, "send", tensor);
-  mpi_check(MPI_Send(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.peer,
-                     options.tag, comm_),
-            [&] { return describe_call(*this, "send to " + std::to_string(options.peer), tensor); });
+  mpi_check(
+      MPI_Send(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.peer, options.tag,
+               comm_),
+      [&] { return describe_call(*this, "send to " + std::to_string(options.peer), tensor); });
 }
 
 void MpiCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
   const MPI_Datatype type = datatype_for(*this, "recv", tensor);
   MPI_Status status;
-  const auto what = [&] { return describe_call(*this, "recv from " + std::to_string(options.peer), tensor); };
+  const auto what = [&] {
+    return describe_call(*this, "recv from " + std::to_string(options.peer), tensor);
+  };
   mpi_check(MPI_Recv(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.peer,
                      options.tag, comm_, &status),
             what);

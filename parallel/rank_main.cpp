@@ -8,8 +8,8 @@
 namespace tf::parallel {
 namespace {
 
-int fail(const MpiRuntime& runtime, const char* program, const char* kind,
-                       const char* what, int code) {
+int fail(const MpiRuntime& runtime, const char* program, const char* kind, const char* what,
+         int code) {
   std::fprintf(stderr, "%s: rank %d: %s: %s\n", program, runtime.world_rank(), kind, what);
   std::fflush(stderr);
   if (runtime.world_size() > 1) runtime.abort(code);

@@ -67,8 +67,8 @@ double Zero1Optimizer::step(double lr) {
 
   // Token shards are disjoint over tp (sum there too); everything else is replicated over tp.
   const torch::Tensor sq = grad.to(torch::kFloat64).square();
-  torch::Tensor parts = torch::stack({sq.masked_select(sharded_).sum(),
-                                      sq.masked_select(~sharded_).sum()});
+  torch::Tensor parts =
+      torch::stack({sq.masked_select(sharded_).sum(), sq.masked_select(~sharded_).sum()});
   dp_.all_reduce(parts);
   torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
   tp_.all_reduce(token_part);

@@ -1,6 +1,7 @@
 // The one place for CUDA build differences of the NCCL backend. With a CUDA LibTorch
 // (TF_TORCH_HAS_CUDA, set by CMake) collectives order themselves after LibTorch's current stream;
-// with a CPU LibTorch (CI) that stream is unknown and PyTorch's default, the legacy stream, is used.
+// with a CPU LibTorch (CI) that stream is unknown and PyTorch's default, the legacy stream, is
+// used.
 #pragma once
 
 #include <cuda_runtime.h>

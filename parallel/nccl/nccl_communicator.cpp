@@ -13,18 +13,26 @@ using Clock = std::chrono::steady_clock;
 ncclDataType_t datatype_for(const Communicator& comm, const std::string& op, const torch::Tensor& t,
                             int device) {
   if (!t.defined() || !t.is_cuda() || t.get_device() != device || !t.is_contiguous()) {
-    throw CommError(describe_call(comm, op, t) + ": needs a defined, contiguous tensor on cuda:" +
-                    std::to_string(device));
+    throw CommError(describe_call(comm, op, t) +
+                    ": needs a defined, contiguous tensor on cuda:" + std::to_string(device));
   }
   switch (t.scalar_type()) {
-    case torch::kFloat32: return ncclFloat32;
-    case torch::kFloat64: return ncclFloat64;
-    case torch::kFloat16: return ncclFloat16;
-    case torch::kBFloat16: return ncclBfloat16;
-    case torch::kInt32: return ncclInt32;
-    case torch::kInt64: return ncclInt64;
-    case torch::kUInt8: return ncclUint8;
-    default: throw CommError(describe_call(comm, op, t) + ": dtype not supported by NCCL");
+    case torch::kFloat32:
+      return ncclFloat32;
+    case torch::kFloat64:
+      return ncclFloat64;
+    case torch::kFloat16:
+      return ncclFloat16;
+    case torch::kBFloat16:
+      return ncclBfloat16;
+    case torch::kInt32:
+      return ncclInt32;
+    case torch::kInt64:
+      return ncclInt64;
+    case torch::kUInt8:
+      return ncclUint8;
+    default:
+      throw CommError(describe_call(comm, op, t) + ": dtype not supported by NCCL");
   }
 }
 
@@ -106,7 +114,8 @@ NcclCommunicator::~NcclCommunicator() noexcept {
 }
 
 void NcclCommunicator::check_usable(const std::string& what) const {
-  if (aborted_) throw CommError(what + ": the NCCL communicator was aborted after an earlier error");
+  if (aborted_)
+    throw CommError(what + ": the NCCL communicator was aborted after an earlier error");
 }
 
 void NcclCommunicator::fail(const std::string& message) {
@@ -180,7 +189,8 @@ std::unique_ptr<Work> NcclCommunicator::start_all_reduce(torch::Tensor& tensor,
   return work;
 }
 
-torch::Tensor NcclCommunicator::all_gather(const torch::Tensor& input, const CountsOptions& options) {
+torch::Tensor NcclCommunicator::all_gather(const torch::Tensor& input,
+                                           const CountsOptions& options) {
   const std::string what = describe_call(*this, "all_gather", input);
   const ncclDataType_t type = datatype_for(*this, "all_gather", input, device_);
   const std::vector<int64_t> counts = gather_counts(*this, input, options);
@@ -202,7 +212,8 @@ torch::Tensor NcclCommunicator::reduce_scatter(const torch::Tensor& input,
                                                const CountsOptions& options) {
   const std::string what = describe_call(*this, "reduce_scatter", input);
   const ncclDataType_t type = datatype_for(*this, "reduce_scatter", input, device_);
-  const std::vector<int64_t> counts = resolve_counts(*this, "reduce_scatter", input.numel(), options);
+  const std::vector<int64_t> counts =
+      resolve_counts(*this, "reduce_scatter", input.numel(), options);
   const std::vector<int64_t> offsets = offsets_of(counts);
   torch::Tensor output = torch::empty({counts[rank_]}, input.options());
   // Uneven counts: one reduce per destination rank inside a group.
@@ -239,7 +250,8 @@ void NcclCommunicator::send(const torch::Tensor& tensor, const PeerOptions& opti
 }
 
 void NcclCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
-  const std::string what = describe_call(*this, "recv from " + std::to_string(options.peer), tensor);
+  const std::string what =
+      describe_call(*this, "recv from " + std::to_string(options.peer), tensor);
   const ncclDataType_t type = datatype_for(*this, "recv", tensor, device_);
   enqueue(what, done_, [&] {
     TF_NCCL_CHECK(ncclRecv(tensor.data_ptr(), tensor.numel(), type, options.peer, comm_, stream_),
@@ -249,15 +261,18 @@ void NcclCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
 }
 
 void NcclCommunicator::barrier() {
-  torch::Tensor token = torch::zeros({1}, torch::dtype(torch::kFloat32).device(torch::kCUDA, device_));
+  torch::Tensor token =
+      torch::zeros({1}, torch::dtype(torch::kFloat32).device(torch::kCUDA, device_));
   all_reduce(token, {});
 }
 
 std::unique_ptr<Communicator> NcclCommunicator::split(const SplitOptions& options) {
-  const std::string what = describe_call(*this, "split(color " + std::to_string(options.color) + ")", {});
+  const std::string what =
+      describe_call(*this, "split(color " + std::to_string(options.color) + ")", {});
   check_usable(what);
   ncclComm_t sub = nullptr;
-  TF_NCCL_CHECK(ncclCommSplit(comm_, options.color, options.key, &sub, nullptr), [&] { return what; });
+  TF_NCCL_CHECK(ncclCommSplit(comm_, options.color, options.key, &sub, nullptr),
+                [&] { return what; });
   return std::unique_ptr<Communicator>(new NcclCommunicator(sub, device_, timeout_));
 }
 

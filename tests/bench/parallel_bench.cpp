@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "core/trainer.h"
 #include "parallel/mesh_context.h"
@@ -38,11 +39,12 @@ int bench(const tf::parallel::MpiRuntime& runtime, int64_t tp, int64_t steps) {
   const tf::Config config = tf::load_config(
       std::string(TF_SOURCE_DIR) + "/configs/tiny.yaml",
       {"model.hidden_size=128", "model.num_layers=2", "model.num_heads=4", "model.qkv_tokens=256",
-       "model.proj_tokens=256", "model.ffn_tokens=1024", "model.seq_len=64",
-       "train.global_batch=8", "train.micro_batch=4", "train.steps=" + std::to_string(steps + 2),
+       "model.proj_tokens=256", "model.ffn_tokens=1024", "model.seq_len=64", "train.global_batch=8",
+       "train.micro_batch=4", "train.steps=" + std::to_string(steps + 2),
        "parallel.tp=" + std::to_string(tp)});
   double bytes = 0;
   tf::parallel::bench::CountingCommunicator world(runtime.world(), &bytes);
+  const auto timing = runtime.world();  // not counted
   tf::parallel::MeshContext context(world, config);
   const tf::Logger quiet(1);
   tf::Trainer trainer(config, context, quiet);
@@ -51,7 +53,7 @@ int bench(const tf::parallel::MpiRuntime& runtime, int64_t tp, int64_t steps) {
   const double bytes_before = bytes;
   for (int64_t i = 0; i < steps; ++i) {
     torch::Tensor seconds = torch::tensor({trainer.train_step().seconds}, torch::kFloat64);
-    runtime.world()->all_reduce(seconds, {tf::parallel::ReduceOp::kMax});  // not counted
+    timing->all_reduce(seconds, {tf::parallel::ReduceOp::kMax});
     times.push_back(seconds.item<double>());
   }
   std::sort(times.begin(), times.end());
@@ -61,10 +63,11 @@ int bench(const tf::parallel::MpiRuntime& runtime, int64_t tp, int64_t steps) {
   const double expected =
       analytic_bytes(config, tp, context.dp_size(), trainer.accumulation_steps(), params_local);
   if (runtime.world_rank() == 0) {
-    std::printf("ranks %d tp %lld dp %lld | median step %.4f s | sent/rank/step %.0f B | "
-                "analytic %.0f B | ratio %.4f\n",
-                runtime.world_size(), (long long)tp, (long long)context.dp_size(),
-                times[times.size() / 2], measured, expected, expected > 0 ? measured / expected : 1.0);
+    std::printf(
+        "ranks %d tp %lld dp %lld | median step %.4f s | sent/rank/step %.0f B | "
+        "analytic %.0f B | ratio %.4f\n",
+        runtime.world_size(), (long long)tp, (long long)context.dp_size(), times[times.size() / 2],
+        measured, expected, expected > 0 ? measured / expected : 1.0);
   }
   return 0;
 }

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "parallel/communicator_factory.h"
 #include "parallel/mpi_runtime.h"
-#include "parallel/nccl/nccl_communicator.h"
 #include "parallel/rank_main.h"
 
 namespace {
@@ -42,7 +42,8 @@ void run_checks(Communicator& comm, int device) {
   torch::Tensor expected_gather = torch::empty({0}, torch::kFloat32);
   for (int64_t q = 0; q < p; ++q) {
     counts.counts.push_back(q + 1);
-    expected_gather = torch::cat({expected_gather, torch::arange(0, q + 1, torch::kFloat32) + 100 * q});
+    expected_gather =
+        torch::cat({expected_gather, torch::arange(0, q + 1, torch::kFloat32) + 100 * q});
   }
   check("all_gather uneven",
         comm.all_gather(torch::arange(0, r + 1, cuda.dtype(torch::kFloat32)) + 100 * r, counts),
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
   const tf::parallel::MpiRuntime runtime(&argc, &argv);
   return tf::parallel::run_rank(runtime, "tf_nccl_check", [&] {
     const int device = 0;  // one GPU per node in the GPU check
-    auto comm = tf::parallel::NcclCommunicator::create(*runtime.world(), device);
+    auto comm =
+        tf::parallel::make_world_communicator(tf::parallel::Backend::kNccl, runtime, device);
     run_checks(*comm, device);
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;

@@ -6,13 +6,13 @@
 namespace tf::parallel::testing {
 
 Config parity_config(int64_t tp, bool zero1, const std::string& norm) {
-  return load_config(std::string(TF_SOURCE_DIR) + "/configs/tiny.yaml",
-                     {"model.hidden_size=32", "model.num_layers=2", "model.num_heads=4",
-                      "model.qkv_tokens=15", "model.proj_tokens=9", "model.ffn_tokens=33",
-                      "model.seq_len=16", "model.norm=" + norm, "train.steps=5",
-                      "train.global_batch=8", "train.micro_batch=2", "train.warmup_steps=2",
-                      "train.seed=7", "parallel.tp=" + std::to_string(tp),
-                      std::string("parallel.zero1=") + (zero1 ? "true" : "false")});
+  return load_config(
+      std::string(TF_SOURCE_DIR) + "/configs/tiny.yaml",
+      {"model.hidden_size=32", "model.num_layers=2", "model.num_heads=4", "model.qkv_tokens=15",
+       "model.proj_tokens=9", "model.ffn_tokens=33", "model.seq_len=16", "model.norm=" + norm,
+       "train.steps=5", "train.global_batch=8", "train.micro_batch=2", "train.warmup_steps=2",
+       "train.seed=7", "parallel.tp=" + std::to_string(tp),
+       std::string("parallel.zero1=") + (zero1 ? "true" : "false")});
 }
 
 RunResult train_steps(const Config& config, ParallelContext& context, Communicator& tp_group,

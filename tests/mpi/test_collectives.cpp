@@ -58,7 +58,8 @@ TEST(Collectives, AllGatherUnevenCounts) {
   for (int64_t q = 0; q < p; ++q) options.counts.push_back(q + 1);
   const torch::Tensor mine = torch::arange(0, r + 1, torch::kFloat32) + 100 * r;
   std::vector<torch::Tensor> parts;
-  for (int64_t q = 0; q < p; ++q) parts.push_back(torch::arange(0, q + 1, torch::kFloat32) + 100 * q);
+  for (int64_t q = 0; q < p; ++q)
+    parts.push_back(torch::arange(0, q + 1, torch::kFloat32) + 100 * q);
   expect_close(comm.all_gather(mine, options), torch::cat(parts), "uneven all_gather");
 }
 
@@ -66,8 +67,7 @@ TEST(Collectives, AllGatherEqualCountsFlattens) {
   Communicator& comm = world();
   const int64_t r = comm.rank(), p = comm.size();
   const torch::Tensor mine = torch::full({2, 3}, r, torch::kInt64);
-  const torch::Tensor expected =
-      torch::arange(0, p, torch::kInt64).repeat_interleave(6);
+  const torch::Tensor expected = torch::arange(0, p, torch::kInt64).repeat_interleave(6);
   expect_close(comm.all_gather(mine), expected, "equal all_gather");
 }
 
@@ -82,7 +82,8 @@ TEST(Collectives, ReduceScatterUnevenCounts) {
     total += q + 2;
   }
   const torch::Tensor input = torch::arange(0, total, torch::kFloat64) * (r + 1);
-  const torch::Tensor expected = torch::arange(offset, offset + r + 2, torch::kFloat64) * triangle(p);
+  const torch::Tensor expected =
+      torch::arange(offset, offset + r + 2, torch::kFloat64) * triangle(p);
   expect_close(comm.reduce_scatter(input, options), expected, "uneven reduce_scatter");
 }
 
@@ -90,7 +91,7 @@ TEST(Collectives, BroadcastFromLastRank) {
   Communicator& comm = world();
   const int root = comm.size() - 1;
   torch::Tensor x = comm.rank() == root ? torch::arange(0, 9, torch::kInt64) * 3
-                                         : torch::full({9}, -1, torch::kInt64);
+                                        : torch::full({9}, -1, torch::kInt64);
   comm.broadcast(x, {root});
   expect_close(x, torch::arange(0, 9, torch::kInt64) * 3, "broadcast");
 }
@@ -141,7 +142,9 @@ TEST(Collectives, MisuseThrowsCommErrorNamingRankOpAndDtype) {
     ADD_FAILURE() << "bool all_reduce did not throw on rank " << comm.rank();
   } catch (const CommError& e) {
     const std::string text = e.what();
-    EXPECT_NE(text.find("all_reduce(sum) on rank " + std::to_string(comm.rank())), std::string::npos) << text;
+    EXPECT_NE(text.find("all_reduce(sum) on rank " + std::to_string(comm.rank())),
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("Bool"), std::string::npos) << text;
   }
   CountsOptions wrong{std::vector<int64_t>(comm.size() + 1, 1)};

@@ -7,6 +7,9 @@
 // their propagation through AdamW's normalised update, which is at most lr per element per step.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
 #include "tests/mpi/mpi_env.h"
@@ -35,9 +38,9 @@ std::vector<Layout> layouts_for(int64_t world) {
   return out;
 }
 
-void expect_parity(const std::string& norm) {
+void expect_parity(const std::string& norm, const std::vector<Layout>& layouts) {
   Communicator& comm = world();
-  for (const Layout& layout : layouts_for(comm.size())) {
+  for (const Layout& layout : layouts) {
     const Config config = parity_config(layout.tp, layout.zero1, norm);
     const std::string what = "tp " + std::to_string(layout.tp) + " dp " +
                              std::to_string(comm.size() / layout.tp) +
@@ -48,6 +51,19 @@ void expect_parity(const std::string& norm) {
     const RunResult reference = train_steps(parity_config(1, false, norm), local, alone, kSteps);
     MeshContext context(comm, config, /*bucket_bytes=*/16 << 10);  // several buckets
     const RunResult sharded = train_steps(config, context, context.tp_group(), kSteps);
+    double loss_gap = 0, param_gap = 0;
+    for (int64_t s = 0; s < kSteps; ++s) {
+      loss_gap = std::max(loss_gap, std::abs(sharded.losses[s] / reference.losses[s] - 1));
+    }
+    for (size_t i = 0; i < reference.params.size() && i < sharded.params.size(); ++i) {
+      if (sharded.params[i].sizes() != reference.params[i].sizes()) continue;
+      param_gap =
+          std::max(param_gap, (sharded.params[i] - reference.params[i]).abs().max().item<double>());
+    }
+    if (comm.rank() == 0) {
+      std::printf("parity %s: max relative loss gap %.2e, max parameter gap %.2e\n", what.c_str(),
+                  loss_gap, param_gap);
+    }
     for (int64_t s = 0; s < kSteps; ++s) {
       EXPECT_NEAR(sharded.losses[s], reference.losses[s], kLossRtol * reference.losses[s])
           << what << ": rank " << comm.rank() << " step " << s + 1;
@@ -60,9 +76,12 @@ void expect_parity(const std::string& norm) {
   }
 }
 
-TEST(Parity, L2NormGeluEveryLayout) { expect_parity("l2_norm_gelu"); }
-TEST(Parity, SoftmaxEveryLayout) { expect_parity("softmax"); }
-TEST(Parity, GeluL2NormEveryLayout) { expect_parity("gelu_l2_norm"); }
+TEST(Parity, L2NormGeluEveryLayout) { expect_parity("l2_norm_gelu", layouts_for(world().size())); }
+// The other norms differ only in the token-parallel reductions: the widest tp layout covers them.
+TEST(Parity, SoftmaxWidestTokenParallel) { expect_parity("softmax", {{world().size(), false}}); }
+TEST(Parity, GeluL2NormWidestTokenParallel) {
+  expect_parity("gelu_l2_norm", {{world().size(), false}});
+}
 
 }  // namespace
 }  // namespace tf::parallel::testing
