@@ -18,7 +18,7 @@
 namespace tf::parallel::testing {
 namespace {
 
-constexpr double kLossRtol = 1e-5;
+constexpr double kLossRtol = 1e-6;
 constexpr double kParamAtol = 2e-5;
 constexpr int64_t kSteps = 5;
 
