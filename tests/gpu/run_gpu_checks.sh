@@ -34,11 +34,12 @@ stage() {  # name command... : runs command with output to OUT_DIR/name.log, rec
 
 prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 stage configure cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" -DTF_WITH_CONTROL=OFF -DTF_WITH_CUDA=ON -DTF_WITH_NCCL=ON
+  -DCMAKE_PREFIX_PATH="$prefix" -DTF_WITH_CONTROL=OFF -DTF_WITH_CUDA=ON -DTF_WITH_NCCL=ON \
+  -DTF_BUILD_TESTS=OFF
 grep -q "NCCL communicator: /" "$out/configure.log" || { echo "FAIL nccl-found" | tee -a "$summary"; status=1; }
 stage build cmake --build "$build" -j "$(nproc)" --target tf_nccl_check tf-launch
 mpirun=(mpirun --allow-run-as-root --oversubscribe -np 1)
-stage nccl-check "${mpirun[@]}" "$build/tests/tf_nccl_check"
+stage nccl-check "${mpirun[@]}" "$build/tests/gpu/tf_nccl_check"
 
 # Training check: the tiny config for 60 steps; the loss at the end must be below the first one.
 stage train "${mpirun[@]}" "$build/launcher/tf-launch" --config "$root/configs/tiny.yaml" \
