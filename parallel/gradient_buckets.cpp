@@ -78,7 +78,9 @@ void GradientBuckets::copy_in(size_t index) {
 void GradientBuckets::on_gradient_ready(size_t index) {
   if (!armed_ || copied_[index]) return;
   copy_in(index);
+  const size_t before = next_to_start_;
   start_ready_buckets();
+  started_during_backward_ += static_cast<int64_t>(next_to_start_ - before);
   // MPI progresses non-blocking collectives only inside MPI calls: nudge the oldest one.
   for (const Bucket& b : buckets_) {
     if (b.work) {

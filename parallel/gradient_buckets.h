@@ -36,6 +36,8 @@ class GradientBuckets {
   void finish();
 
   int64_t num_buckets() const { return static_cast<int64_t>(buckets_.size()); }
+  // Buckets whose all-reduce a hook started during backward (not finish()) since construction.
+  int64_t started_during_backward() const { return started_during_backward_; }
   // Bytes this rank handed to all-reduce since construction.
   int64_t bytes_reduced() const { return bytes_reduced_; }
 
@@ -61,6 +63,7 @@ class GradientBuckets {
   size_t next_to_start_ = 0;
   bool armed_ = false;
   int64_t bytes_reduced_ = 0;
+  int64_t started_during_backward_ = 0;
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;
   std::vector<uintptr_t> hook_keys_;
 };
