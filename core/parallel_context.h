@@ -4,9 +4,12 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/config.h"
+#include "core/model.h"
 #include "core/token_parallel.h"
 
 namespace tf {
@@ -22,6 +25,22 @@ class ParallelContext {
   // The token-parallel group of this rank (tp_rank/tp_size are its rank/size).
   virtual const TokenParallelOps& token_ops() const { return local_ops_; }
 
+  // Called by the trainer once the model and its optimizer exist (again whenever they are rebuilt)
+  // and before the first backward: a context may hook the parameters' gradients here.
+  virtual void attach(TokenFormer& model, const TrainConfig& train) {
+    (void)model;
+    (void)train;
+  }
+  // Called before each backward; `last` marks the last micro batch of an optimizer step, after
+  // whose backward the gradients are complete and may be synchronised.
+  virtual void set_last_micro_batch(bool last) { (void)last; }
+  // ZeRO-1: reduces the gradients, clips them to train.grad_clip, updates the parameters (AdamW at
+  // `lr`, optimizer state sharded over the data-parallel group) and gathers them; returns the
+  // gradient norm before clipping. nullopt: the trainer averages, clips and steps its optimizer.
+  virtual std::optional<double> sharded_step(double lr) {
+    (void)lr;
+    return std::nullopt;
+  }
   // Averages the gradients of `params` over the data-parallel group (after the last backward of
   // an optimizer step); blocks until done.
   virtual void average_gradients(const std::vector<torch::Tensor>& params) { (void)params; }

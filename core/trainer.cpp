@@ -66,6 +66,7 @@ void Trainer::build_optimizer() {
   groups.emplace_back(model_->no_decay_parameters(),
                       std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
+  context_.attach(model_, config_.train);  // hooks the (possibly regrown) parameters
 }
 
 double Trainer::clip_gradients() {
@@ -104,20 +105,26 @@ StepStats Trainer::train_step() {
     const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
     data_seconds += seconds_since(data_start);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
+    context_.set_last_micro_batch(micro + 1 == accumulation_);
     loss.backward();
     local_loss += loss.item<double>();
   }
-  const auto comm_start = Clock::now();
-  context_.average_gradients(model_->parameters());
   StepStats stats;
-  stats.comm_seconds = seconds_since(comm_start);
   stats.data_seconds = data_seconds;
-  stats.grad_norm = clip_gradients();
   stats.lr = stage().schedule.at(step_ - stage_start_);
-  for (auto& group : optimizer_->param_groups()) {
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+  const auto comm_start = Clock::now();
+  if (const std::optional<double> norm = context_.sharded_step(stats.lr)) {
+    stats.grad_norm = *norm;  // ZeRO-1: reduce-scatter, clip, own shard's update, all-gather
+    stats.comm_seconds = seconds_since(comm_start);
+  } else {
+    context_.average_gradients(model_->parameters());
+    stats.comm_seconds = seconds_since(comm_start);
+    stats.grad_norm = clip_gradients();
+    for (auto& group : optimizer_->param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+    }
+    optimizer_->step();
   }
-  optimizer_->step();
   torch::Tensor loss_sum = torch::tensor({local_loss}, torch::kFloat64);
   context_.sum_over_dp(loss_sum);
   samples_consumed_ += t.global_batch;

@@ -8,13 +8,17 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/parallel_context.h"
 #include "core/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
 #endif
+#include "parallel/communicator_factory.h"
+#include "parallel/mesh_context.h"
+#include "parallel/mpi_runtime.h"
+#include "parallel/rank_main.h"
+#include "parallel/world_sync.h"
 
 namespace {
 
@@ -51,7 +55,7 @@ constexpr const char* kUsage =
     "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
     "       tf-launch inspect-ckpt DIR\n";
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "eval") return tf::run_eval_command(argc - 1, argv + 1);
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
@@ -63,16 +67,21 @@ int run(int argc, char** argv) {
   if (!line.has("config")) throw tf::Error("--config FILE is required");
   const tf::Config config = tf::load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
-  tf::Logger log(0);
-  tf::LocalContext context;
+  tf::Logger log(runtime.world_rank());
+  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
+  tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {
     log.info("resolved config:\n" + tf::to_yaml(config));
     tf::log_banner(config, context, log);
-    tf::TokenFormer model(config.model, context.token_ops().size(), context.token_ops().rank());
+    const tf::ModelConfig first =
+        tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
+    tf::TokenFormer model(first, context.token_ops().size(), context.token_ops().rank());
     log.info("dry run: config valid, model built; exiting");
     return 0;
   }
   tf::Trainer trainer(config, context, log);
+  tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
+  trainer.set_checkpoint_sync(checkpoint_sync);
   tf::Trainer::RunEnd end;
 #ifdef TF_WITH_CONTROL
   tf::control::ControlPlane control(config, context, log, control_actions(config));
@@ -89,12 +98,10 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return run(argc, argv);
-  } catch (const tf::Error& e) {
+    const tf::parallel::MpiRuntime runtime(&argc, &argv);
+    return tf::parallel::run_rank(runtime, "tf-launch", [&] { return run(argc, argv, runtime); });
+  } catch (const std::exception& e) {  // MPI itself failed to start
     std::fprintf(stderr, "tf-launch: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tf-launch: internal error: %s\n", e.what());
     return 1;
   }
 }

@@ -1,0 +1,18 @@
+// Creates the world communicator of the configured backend. The MpiRuntime must outlive it.
+#pragma once
+
+#include <memory>
+
+#include "parallel/communicator.h"
+#include "parallel/mpi_runtime.h"
+
+namespace tf::parallel {
+
+enum class Backend { kLocal, kMpi, kNccl };
+
+// kNccl uses CUDA device `device` and bootstraps over MPI; kLocal requires a world of one.
+// Throws tf::Error for an unavailable backend or a mismatched world, CommError on failure.
+std::unique_ptr<Communicator> make_world_communicator(Backend backend, const MpiRuntime& runtime,
+                                                      int device = 0);
+
+}  // namespace tf::parallel

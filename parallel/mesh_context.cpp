@@ -1,0 +1,82 @@
+#include "parallel/mesh_context.h"
+
+#include "parallel/world_sync.h"
+
+#include "core/error.h"
+
+namespace tf::parallel {
+namespace {
+
+Mesh checked_mesh(const Communicator& world, const Config& config) {
+  const ParallelConfig& p = config.parallel;
+  if (p.pp != 1) {
+    throw Error(config.source + ": 'parallel.pp' = " + std::to_string(p.pp) +
+                ": pipeline parallelism is not implemented yet; use parallel.pp: 1");
+  }
+  Mesh mesh(world.size(), p.tp, p.pp);
+  const ModelConfig& m = config.model;
+  const std::pair<const char*, int64_t> tokens[] = {{"model.qkv_tokens", m.qkv_tokens},
+                                                    {"model.proj_tokens", m.proj_tokens},
+                                                    {"model.ffn_tokens", m.ffn_tokens}};
+  for (const auto& [key, count] : tokens) {
+    if (count < p.tp) {
+      throw Error(config.source + ": '" + key + "' (" + std::to_string(count) +
+                  ") must be at least parallel.tp (" + std::to_string(p.tp) +
+                  ") so that every token-parallel rank holds a shard");
+    }
+  }
+  return mesh;
+}
+
+}  // namespace
+
+MeshContext::MeshContext(Communicator& world, const Config& config, int64_t bucket_bytes)
+    : world_(world),
+      mesh_(checked_mesh(world, config)),
+      zero1_(config.parallel.zero1),
+      bucket_bytes_(bucket_bytes),
+      tp_(world.split({static_cast<int>(world.rank() / mesh_.tp()),
+                       static_cast<int>(mesh_.coords(world.rank()).tp)})),
+      dp_(world.split({static_cast<int>(mesh_.coords(world.rank()).pp * mesh_.tp() +
+                                        mesh_.coords(world.rank()).tp),
+                       static_cast<int>(mesh_.coords(world.rank()).dp)})),
+      ops_(*tp_) {
+  const MeshCoords c = mesh_.coords(world.rank());
+  TF_CHECK_EQ(tp_->rank(), c.tp);
+  TF_CHECK_EQ(dp_->rank(), c.dp);
+}
+
+void MeshContext::attach(TokenFormer& model, const TrainConfig& train) {
+  buckets_.reset();
+  zero1_optimizer_.reset();
+  if (zero1_) {
+    zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, model, train);
+  } else {
+    buckets_ = std::make_unique<GradientBuckets>(*dp_, model->parameters(), bucket_bytes_);
+  }
+}
+
+void MeshContext::set_last_micro_batch(bool last) {
+  if (buckets_) buckets_->arm(last);
+}
+
+std::optional<double> MeshContext::sharded_step(double lr) {
+  if (!zero1_optimizer_) return std::nullopt;
+  return zero1_optimizer_->step(lr);
+}
+
+void MeshContext::average_gradients(const std::vector<torch::Tensor>&) {
+  TF_CHECK(buckets_ != nullptr, "average_gradients before attach");
+  buckets_->finish();
+}
+
+std::string MeshContext::describe() const {
+  return mesh_.describe() + (zero1_ ? ", ZeRO-1" : "") + " (tp innermost: ranks 0.." +
+         std::to_string(mesh_.tp() - 1) + " form the first token-parallel group)";
+}
+
+std::string MeshContext::broadcast_from_primary(const std::string& bytes) {
+  return broadcast_bytes(world_, bytes);
+}
+
+}  // namespace tf::parallel

@@ -1,0 +1,94 @@
+#include "parallel/zero1_optimizer.h"
+
+#include <cmath>
+
+namespace tf::parallel {
+namespace {
+
+bool contains(const std::vector<torch::Tensor>& list, const torch::Tensor& t) {
+  for (const auto& x : list) {
+    if (x.is_same(t)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model,
+                               const TrainConfig& train)
+    : dp_(dp), tp_(tp), train_(train), params_(model->parameters()) {
+  std::vector<torch::Tensor> tokens;
+  for (const auto& layer : model->pattentions()) {
+    tokens.push_back(layer->key_tokens);
+    tokens.push_back(layer->value_tokens);
+  }
+  const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
+  std::vector<torch::Tensor> decay_flags, shard_flags, values;
+  for (const auto& p : params_) {
+    decay_flags.push_back(torch::full({p.numel()}, !contains(no_decay, p), torch::kBool));
+    shard_flags.push_back(torch::full({p.numel()}, contains(tokens, p), torch::kBool));
+    values.push_back(p.detach().reshape({-1}));
+  }
+  const torch::Tensor flat = torch::cat(values);
+  const int64_t total = flat.numel(), parts = dp_.size();
+  for (int64_t r = 0; r < parts; ++r) {
+    counts_.push_back(total / parts + (r < total % parts ? 1 : 0));
+    if (r < dp_.rank()) offset_ += counts_.back();
+  }
+  const int64_t count = counts_[dp_.rank()];
+  master_ = flat.narrow(0, offset_, count).clone();
+  decays_ = torch::cat(decay_flags).narrow(0, offset_, count).clone();
+  sharded_ = torch::cat(shard_flags).narrow(0, offset_, count).clone();
+  exp_avg_ = torch::zeros_like(master_);
+  exp_avg_sq_ = torch::zeros_like(master_);
+}
+
+torch::Tensor Zero1Optimizer::flat_gradients() const {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params_) {
+    grads.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+  }
+  return torch::cat(grads);
+}
+
+void Zero1Optimizer::scatter_parameters(const torch::Tensor& flat) {
+  torch::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (auto& p : params_) {
+    p.copy_(flat.narrow(0, offset, p.numel()).view_as(p));
+    offset += p.numel();
+  }
+}
+
+double Zero1Optimizer::step(double lr) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor grad = dp_.reduce_scatter(flat_gradients(), {counts_});
+  grad.mul_(1.0 / dp_.size());
+
+  // Token shards are disjoint over tp (sum there too); everything else is replicated over tp.
+  const torch::Tensor sq = grad.to(torch::kFloat64).square();
+  torch::Tensor parts =
+      torch::stack({sq.masked_select(sharded_).sum(), sq.masked_select(~sharded_).sum()});
+  dp_.all_reduce(parts);
+  torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
+  tp_.all_reduce(token_part);
+  const double norm = std::sqrt(token_part.item<double>() + parts[1].item<double>());
+  if (train_.grad_clip > 0 && norm > train_.grad_clip) grad.mul_(train_.grad_clip / (norm + 1e-6));
+
+  // torch::optim::AdamW's arithmetic, element-wise, so a shard updates exactly like the whole.
+  ++steps_;
+  const double b1 = train_.beta1, b2 = train_.beta2;
+  const double correction1 = 1 - std::pow(b1, double(steps_));
+  const double correction2 = 1 - std::pow(b2, double(steps_));
+  const torch::Tensor decay_factor = torch::full_like(master_, 1 - lr * train_.weight_decay);
+  master_.copy_(torch::where(decays_, master_ * decay_factor, master_));
+  exp_avg_.mul_(b1).add_(grad, 1 - b1);
+  exp_avg_sq_.mul_(b2).addcmul_(grad, grad, 1 - b2);
+  const torch::Tensor denom = (exp_avg_sq_.sqrt() / std::sqrt(correction2)).add_(train_.eps);
+  master_.addcdiv_(exp_avg_, denom, -lr / correction1);
+
+  scatter_parameters(dp_.all_gather(master_, {counts_}));
+  return norm;
+}
+
+}  // namespace tf::parallel

@@ -1,0 +1,49 @@
+// ZeRO-1: AdamW whose state (moments, and the master copy of the parameters it updates) is sharded
+// over the data-parallel group. The model's parameters, flattened in a fixed order, are split into
+// dp contiguous ranges; this rank owns one. A step reduce-scatters the gradients (mean over the
+// group), computes the global gradient norm from the shards, clips, updates its range with the
+// same element-wise arithmetic as torch::optim::AdamW, and all-gathers the parameters.
+// Weight decay follows the trainer: embedding and parameter tokens decay, the final norm does not.
+// The groups and the model must outlive it; main thread only; throws CommError on a failed
+// collective.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/config.h"
+#include "core/model.h"
+#include "parallel/communicator.h"
+
+namespace tf::parallel {
+
+class Zero1Optimizer {
+ public:
+  Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model, const TrainConfig& train);
+
+  // One optimizer step at learning rate `lr` from the parameters' accumulated (un-averaged)
+  // gradients; returns the gradient norm before clipping.
+  double step(double lr);
+
+  // Elements of the flattened parameters this rank owns: [shard_offset, shard_offset + count).
+  int64_t shard_offset() const { return offset_; }
+  int64_t shard_count() const { return counts_[dp_.rank()]; }
+
+ private:
+  torch::Tensor flat_gradients() const;
+  void scatter_parameters(const torch::Tensor& flat);
+
+  Communicator& dp_;
+  Communicator& tp_;
+  TrainConfig train_;
+  std::vector<torch::Tensor> params_;
+  std::vector<int64_t> counts_;
+  int64_t offset_ = 0;
+  torch::Tensor master_, exp_avg_, exp_avg_sq_;
+  torch::Tensor decays_;   // bool: this element has weight decay
+  torch::Tensor sharded_;  // bool: this element belongs to a token shard (disjoint over tp)
+  int64_t steps_ = 0;
+};
+
+}  // namespace tf::parallel

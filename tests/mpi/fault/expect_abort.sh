@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Usage: expect_abort.sh MAX_SECONDS COMMAND...
+# Passes when COMMAND exits non-zero within MAX_SECONDS; a zero exit or a hang (killed after
+# 4 x MAX_SECONDS) fails.
+set -u
+max=$1
+shift
+start=$(date +%s)
+timeout --kill-after=5 $((4 * max)) "$@"
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+echo "exit status $rc after ${elapsed}s (limit ${max}s)"
+if [ "$rc" -eq 0 ]; then echo "FAIL: the job succeeded although a rank threw"; exit 1; fi
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "FAIL: the job hung"; exit 1; fi
+if [ "$elapsed" -gt "$max" ]; then echo "FAIL: the job took longer than ${max}s to end"; exit 1; fi
+echo "PASS: the job ended non-zero"

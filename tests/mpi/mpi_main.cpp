@@ -1,0 +1,56 @@
+// gtest main for multi-rank tests. Results are combined over ranks, so every rank exits with the
+// same status; output of ranks other than 0 is kept (failures name their rank). A test that throws
+// past gtest aborts the whole job rather than leaving peers blocked in a collective.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "tests/mpi/mpi_env.h"
+
+namespace tf::parallel::testing {
+namespace {
+
+const MpiRuntime* g_runtime = nullptr;
+Communicator* g_world = nullptr;
+
+}  // namespace
+
+Communicator& world() { return *g_world; }
+const MpiRuntime& runtime() { return *g_runtime; }
+
+void expect_close(const torch::Tensor& actual, const torch::Tensor& expected,
+                  const std::string& what, double atol, double rtol) {
+  ASSERT_EQ(actual.sizes(), expected.sizes()) << what << " on rank " << world().rank();
+  const torch::Tensor a = actual.to(torch::kFloat64).reshape({-1});
+  const torch::Tensor e = expected.to(torch::kFloat64).reshape({-1});
+  const torch::Tensor bad = ((a - e).abs() > atol + rtol * e.abs()) | a.isnan();
+  if (!bad.any().item<bool>()) return;
+  const int64_t i = bad.nonzero()[0][0].item<int64_t>();
+  ADD_FAILURE() << what << ": rank " << world().rank() << " index " << i << ": got "
+                << a[i].item<double>() << ", expected " << e[i].item<double>() << " (atol " << atol
+                << ", rtol " << rtol << "; " << bad.sum().item<int64_t>() << " of " << a.numel()
+                << " elements differ)";
+}
+
+}  // namespace tf::parallel::testing
+
+int main(int argc, char** argv) {
+  tf::parallel::MpiRuntime runtime(&argc, &argv);
+  at::set_num_threads(1);
+  int status = 0;
+  try {
+    auto world = runtime.world();
+    tf::parallel::testing::g_runtime = &runtime;
+    tf::parallel::testing::g_world = world.get();
+    ::testing::InitGoogleTest(&argc, argv);
+    torch::Tensor failed = torch::tensor({static_cast<int64_t>(RUN_ALL_TESTS() != 0)});
+    world->all_reduce(failed, {tf::parallel::ReduceOp::kMax});
+    status = static_cast<int>(failed.item<int64_t>());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rank %d: %s\n", runtime.world_rank(), e.what());
+    runtime.abort(3);
+  }
+  return status;
+}
