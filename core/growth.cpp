@@ -25,7 +25,9 @@ const char* growth_name(GrowthPolicy policy) {
   return "?";
 }
 
-TokenCounts token_counts(const ModelConfig& m) { return {m.qkv_tokens, m.proj_tokens, m.ffn_tokens}; }
+TokenCounts token_counts(const ModelConfig& m) {
+  return {m.qkv_tokens, m.proj_tokens, m.ffn_tokens};
+}
 
 ModelConfig with_token_counts(ModelConfig m, const TokenCounts& c) {
   m.qkv_tokens = c.qkv;
@@ -45,8 +47,9 @@ void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy 
                 std::to_string(now.proj) + ", " + std::to_string(now.ffn) + ")");
   }
   if (policy == GrowthPolicy::kPreserve && m.norm == "softmax") {
-    throw Error("growth 'preserve' keeps the function only for l2_norm_gelu and gelu_l2_norm: "
-                "with softmax, zero-key tokens still take probability mass");
+    throw Error(
+        "growth 'preserve' keeps the function only for l2_norm_gelu and gelu_l2_norm: "
+        "with softmax, zero-key tokens still take probability mass");
   }
   const double value_std = 2.0 / (m.num_layers * std::sqrt(static_cast<double>(m.hidden_size)));
   const int64_t targets[] = {target.qkv, target.qkv, target.qkv, target.proj, target.ffn};

@@ -39,11 +39,12 @@ void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  log_.info(format("grew to qkv %lld, proj %lld, ffn %lld tokens: %s -> %s parameters in %.3f s "
-                   "(optimizer %s)",
-                   (long long)tokens.qkv, (long long)tokens.proj, (long long)tokens.ffn,
-                   with_commas(before).c_str(), with_commas(parameter_count(model_->config())).c_str(),
-                   seconds, carry_optimizer ? "moments carried" : "reset"));
+  log_.info(
+      format("grew to qkv %lld, proj %lld, ffn %lld tokens: %s -> %s parameters in %.3f s "
+             "(optimizer %s)",
+             (long long)tokens.qkv, (long long)tokens.proj, (long long)tokens.ffn,
+             with_commas(before).c_str(), with_commas(parameter_count(model_->config())).c_str(),
+             seconds, carry_optimizer ? "moments carried" : "reset"));
 }
 
 bool Trainer::start_next_stage() {

@@ -37,8 +37,8 @@ std::vector<std::string> WorldCheckpointSync::gather(const std::string& mine) {
 std::string broadcast_bytes(Communicator& world, const std::string& bytes) {
   auto length = torch::tensor({static_cast<int64_t>(bytes.size())});
   world.broadcast(length);
-  auto payload = world.rank() == 0 ? to_bytes(bytes) : torch::empty({length.item<int64_t>()},
-                                                                      torch::kUInt8);
+  auto payload =
+      world.rank() == 0 ? to_bytes(bytes) : torch::empty({length.item<int64_t>()}, torch::kUInt8);
   world.broadcast(payload);
   return std::string(reinterpret_cast<const char*>(payload.data_ptr<uint8_t>()),
                      static_cast<size_t>(payload.numel()));

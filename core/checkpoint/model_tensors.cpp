@@ -11,7 +11,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
-
 ModelTensor replicated(const std::string& name, const torch::Tensor& param) {
   return {name, param, token_shard(param.size(0), 1, 0), false};
 }
@@ -41,7 +40,7 @@ std::vector<ModelTensor> model_tensors(const TokenFormer& model) {
 }
 
 torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::string& name,
-                        const ModelTensor& t) {
+                              const ModelTensor& t) {
   std::vector<int64_t> expected = t.global_shape();
   const TensorInfo* info = checkpoint.has(name) ? &checkpoint.manifest().tensors.at(name) : nullptr;
   if (info == nullptr) {
@@ -57,6 +56,5 @@ torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::str
   }
   return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
-
 
 }  // namespace tf

@@ -32,7 +32,9 @@ CheckpointState Trainer::checkpoint_state() {
   for (size_t i = 0; i < layers.size() && context_.token_ops().rank() == 0; ++i) {
     if (layers[i]->tau_override() == 0) continue;
     state.tensors.push_back({"tau." + std::to_string(i),
-                             torch::tensor({layers[i]->tau_override()}, torch::kFloat64), {1}, 0});
+                             torch::tensor({layers[i]->tau_override()}, torch::kFloat64),
+                             {1},
+                             0});
   }
   for (const ModelTensor& t : model_tensors(model_)) {
     if (!t.sharded && context_.token_ops().rank() != 0) continue;
@@ -41,10 +43,13 @@ CheckpointState Trainer::checkpoint_state() {
     // One entry per row range: after growth under token parallelism a shard holds several.
     int64_t local = 0;
     for (const TokenRange& r : t.rows.ranges) {
-      const auto rows = [&](const torch::Tensor& x) { return x.detach().narrow(0, local, r.count); };
+      const auto rows = [&](const torch::Tensor& x) {
+        return x.detach().narrow(0, local, r.count);
+      };
       state.tensors.push_back({t.name, rows(t.param), shape, r.offset});
       if (moments) {
-        state.tensors.push_back({"optim." + t.name + ".exp_avg", rows(moments->exp_avg), shape, r.offset});
+        state.tensors.push_back(
+            {"optim." + t.name + ".exp_avg", rows(moments->exp_avg), shape, r.offset});
         state.tensors.push_back(
             {"optim." + t.name + ".exp_avg_sq", rows(moments->exp_avg_sq), shape, r.offset});
       }
@@ -69,7 +74,8 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
   const auto rows_of = [&](const char* layer) {
     const std::string name = std::string("blocks.0.") + layer + ".key_tokens";
-    if (!checkpoint.has(name)) throw Error(checkpoint.directory() + ": tensor '" + name + "' is missing");
+    if (!checkpoint.has(name))
+      throw Error(checkpoint.directory() + ": tensor '" + name + "' is missing");
     return checkpoint.manifest().tensors.at(name).shape.at(0);
   };
   const TokenCounts saved{rows_of("query"), rows_of("proj"), rows_of("mlp")};
@@ -103,10 +109,11 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   samples_consumed_ = run.samples_consumed;
   saved_step_ = run.step;
   if (run.train_seed != config_.train.seed) {
-    log_.info(format("warning: %s was trained with train.seed %llu, this run uses %llu; the data "
-                     "order differs from the original run",
-                     checkpoint.directory().c_str(), (unsigned long long)run.train_seed,
-                     (unsigned long long)config_.train.seed));
+    log_.info(
+        format("warning: %s was trained with train.seed %llu, this run uses %llu; the data "
+               "order differs from the original run",
+               checkpoint.directory().c_str(), (unsigned long long)run.train_seed,
+               (unsigned long long)config_.train.seed));
   }
 }
 
