@@ -7,6 +7,7 @@
 
 #include "core/model.h"
 #include "core/rotary.h"
+#include "finite_difference.h"
 
 namespace tf {
 namespace {
@@ -42,26 +43,8 @@ TEST(Block, GradientsMatchFiniteDifferences) {
   objective().backward();
   std::vector<std::pair<std::string, torch::Tensor>> tensors{{"x", x}};
   for (const auto& item : block->named_parameters()) tensors.emplace_back(item.key(), item.value());
-  for (auto& [name, t] : tensors) {
-    const auto analytic = t.grad().view({-1}).clone();
-    auto flat = t.detach().view({-1});
-    // Every 7th entry keeps the test fast while touching every row of every matrix.
-    for (int64_t i = 0; i < flat.numel(); i += 7) {
-      const double saved = flat[i].item<double>(), h = 1e-6;
-      double plus, minus;
-      {
-        torch::NoGradGuard no_grad;
-        flat[i] = saved + h;
-        plus = objective().item<double>();
-        flat[i] = saved - h;
-        minus = objective().item<double>();
-        flat[i] = saved;
-      }
-      const double numeric = (plus - minus) / (2 * h);
-      EXPECT_NEAR(analytic[i].item<double>(), numeric, 1e-6 * (1 + std::abs(numeric)))
-          << name << " entry " << i;
-    }
-  }
+  // Every 7th entry keeps the test fast while touching every row of every matrix.
+  for (auto& [name, t] : tensors) testing::expect_gradient_matches(name, t, objective, 7);
 }
 
 TEST(Rotary, RotatesFirstQuarterInNeoxLayout) {

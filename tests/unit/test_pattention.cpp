@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/pattention.h"
+#include "finite_difference.h"
 
 namespace tf {
 namespace {
@@ -86,25 +87,9 @@ void check_gradients(PattentionNorm norm) {
   const TokenParallelOps ops;
   auto objective = [&] { return (p->forward(x, ops) * probe).sum(); };
   objective().backward();
-  for (torch::Tensor t : {x, p->key_tokens, p->value_tokens}) {
-    const auto analytic = t.grad().clone();
-    auto flat = t.detach().view({-1});
-    for (int64_t i = 0; i < flat.numel(); ++i) {
-      const double saved = flat[i].item<double>(), h = 1e-6;
-      double plus, minus;
-      {
-        torch::NoGradGuard no_grad;
-        flat[i] = saved + h;
-        plus = objective().item<double>();
-        flat[i] = saved - h;
-        minus = objective().item<double>();
-        flat[i] = saved;
-      }
-      const double numeric = (plus - minus) / (2 * h);
-      EXPECT_NEAR(analytic.view({-1})[i].item<double>(), numeric, 1e-6 * (1 + std::abs(numeric)))
-          << "entry " << i << " of a tensor of shape " << t.sizes();
-    }
-  }
+  testing::expect_gradient_matches("x", x, objective);
+  testing::expect_gradient_matches("key_tokens", p->key_tokens, objective);
+  testing::expect_gradient_matches("value_tokens", p->value_tokens, objective);
 }
 
 TEST(Pattention, GradientsL2NormGelu) { check_gradients(PattentionNorm::kL2NormGelu); }
