@@ -45,8 +45,8 @@ curve() { sed -n 's/.*validation loss \([0-9.]*\) | training FLOPs so far \([0-9
 
 "$build/launcher/tf-launch" --config "$work/base.yaml" >"$work/scratch.log"
 read -r scratch_flops scratch_loss < <(curve "$work/scratch.log" | tail -1)
-printf '%-22s %12s %14s %s\n' run "final loss" "train FLOPs" "FLOPs to reach scratch loss"
-printf '%-22s %12.4f %14.4e %s\n' "scratch (64/256)" "$scratch_loss" "$scratch_flops" "1.00 (by definition)"
+printf '%-26s %12s %14s %s\n' run "final loss" "train FLOPs" "FLOPs to reach scratch loss"
+printf '%-26s %12.4f %14.4e %s\n' "scratch (64/256)" "$scratch_loss" "$scratch_flops" "1.00 (by definition)"
 
 for policy in normal zero preserve; do
   { cat "$work/base.yaml"; chain_stages "$policy"; } >"$work/chain-$policy.yaml"
@@ -55,5 +55,5 @@ for policy in normal zero preserve; do
   reach=$(curve "$work/chain-$policy.log" | awk -v target="$scratch_loss" -v total="$scratch_flops" \
     '$2 <= target { printf "%.2f of scratch", $1 / total; found = 1; exit }
      END { if (!found) print "not reached" }')
-  printf '%-22s %12.4f %14.4e %s\n' "chain 16->32->64 $policy" "$loss" "$flops" "$reach"
+  printf '%-26s %12.4f %14.4e %s\n' "chain 16->32->64 $policy" "$loss" "$flops" "$reach"
 done
