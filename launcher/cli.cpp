@@ -1,5 +1,8 @@
 #include "launcher/cli.h"
 
+#include <cstdio>
+#include <exception>
+
 #include "core/error.h"
 
 namespace tf {
@@ -42,6 +45,18 @@ CommandLine parse_command_line(int argc, char** argv, const std::set<std::string
     }
   }
   return line;
+}
+
+int run_tool(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: internal error: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 }  // namespace tf

@@ -2,6 +2,7 @@
 // words. Bad usage throws tf::Error with the usage text appended by the caller.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -23,5 +24,9 @@ struct CommandLine {
 // always accepted. Unknown flags are errors.
 CommandLine parse_command_line(int argc, char** argv, const std::set<std::string>& with_value,
                                const std::set<std::string>& switches);
+
+// Runs the body of a single-process tool and maps failures to exit statuses (docs/errors.md):
+// tf::Error prints "PROGRAM: error: ..." and returns 2, any other exception "internal error", 1.
+int run_tool(const char* program, const std::function<int()>& body);
 
 }  // namespace tf

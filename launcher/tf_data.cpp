@@ -1,6 +1,5 @@
 // tf-data: writes and inspects the indexed datasets (PREFIX.bin/.idx) the trainer reads.
 #include <cstdio>
-#include <exception>
 #include <limits>
 #include <sstream>
 
@@ -127,13 +126,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const tf::Error& e) {
-    std::fprintf(stderr, "tf-data: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tf-data: internal error: %s\n", e.what());
-    return 1;
-  }
+  return tf::run_tool("tf-data", [&] { return run(argc, argv); });
 }

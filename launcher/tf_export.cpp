@@ -1,6 +1,6 @@
-// tf-export: writes a checkpoint's model in the authors' released layout (safetensors + config.json).
+// tf-export: writes a checkpoint's model in the authors' released layout (safetensors +
+// config.json).
 #include <cstdio>
-#include <exception>
 
 #include "core/checkpoint/authors_layout.h"
 #include "core/checkpoint/reader.h"
@@ -12,7 +12,8 @@ namespace {
 constexpr const char* kUsage = "usage: tf-export --checkpoint DIR --output OUT_DIR\n";
 
 int run(int argc, char** argv) {
-  const tf::CommandLine line = tf::parse_command_line(argc, argv, {"checkpoint", "output"}, {"help"});
+  const tf::CommandLine line =
+      tf::parse_command_line(argc, argv, {"checkpoint", "output"}, {"help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -30,13 +31,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const tf::Error& e) {
-    std::fprintf(stderr, "tf-export: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tf-export: internal error: %s\n", e.what());
-    return 1;
-  }
+  return tf::run_tool("tf-export", [&] { return run(argc, argv); });
 }

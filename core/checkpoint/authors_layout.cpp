@@ -13,20 +13,19 @@
 namespace tf {
 namespace {
 
-std::string shape_text(torch::IntArrayRef shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 std::string config_json(const ModelConfig& m) {
-  const nlohmann::json json = {
-      {"architecture", "TokenFormer"}, {"hidden_size", m.hidden_size},
-      {"num_layers", m.num_layers},    {"num_heads", m.num_heads},
-      {"qkv_tokens", m.qkv_tokens},    {"proj_tokens", m.proj_tokens},
-      {"ffn_tokens", m.ffn_tokens},    {"seq_len", m.seq_len},
-      {"vocab_size", m.vocab_size},    {"padded_vocab", m.padded_vocab()},
-      {"norm", m.norm},                {"rotary_pct", m.rotary_pct}};
+  const nlohmann::json json = {{"architecture", "TokenFormer"},
+                               {"hidden_size", m.hidden_size},
+                               {"num_layers", m.num_layers},
+                               {"num_heads", m.num_heads},
+                               {"qkv_tokens", m.qkv_tokens},
+                               {"proj_tokens", m.proj_tokens},
+                               {"ffn_tokens", m.ffn_tokens},
+                               {"seq_len", m.seq_len},
+                               {"vocab_size", m.vocab_size},
+                               {"padded_vocab", m.padded_vocab()},
+                               {"norm", m.norm},
+                               {"rotary_pct", m.rotary_pct}};
   return json.dump(2) + "\n";
 }
 
@@ -43,8 +42,8 @@ std::string authors_key(const std::string& name, int64_t num_layers) {
            name);
   const int64_t block = std::stoll(name.substr(a + 1, b - a - 1));
   const std::string layer = name.substr(b + 1, c - b - 1);
-  const std::string tokens = name.substr(c + 1) == "key_tokens" ? "key_param_tokens"
-                                                                 : "value_param_tokens";
+  const std::string tokens =
+      name.substr(c + 1) == "key_tokens" ? "key_param_tokens" : "value_param_tokens";
   const std::string prefix = "sequential." + std::to_string(block + 2) + ".";
   return prefix + (layer == "mlp" ? "mlp." : "attention." + layer + ".") + tokens;
 }
@@ -56,7 +55,8 @@ std::string export_authors_layout(const CheckpointReader& checkpoint, const std:
   NamedTensors named;
   for (const auto& [name, info] : checkpoint.manifest().tensors) {
     if (name.compare(0, 6, "optim.") == 0) continue;
-    named.emplace_back(authors_key(name, m.num_layers), checkpoint.tensor(name).to(torch::kFloat32));
+    named.emplace_back(authors_key(name, m.num_layers),
+                       checkpoint.tensor(name).to(torch::kFloat32));
   }
   std::error_code code;
   std::filesystem::create_directories(out_dir, code);
@@ -93,8 +93,8 @@ void import_authors_layout(const std::string& path, TokenFormer& model) {
                   safetensors_dtype(stored.scalar_type()) + ", expected a floating-point type");
     }
     if (embedding && stored.size(0) < expected[0]) {
-      stored = torch::cat({stored, torch::zeros({expected[0] - stored.size(0), expected[1]},
-                                                stored.options())});
+      stored = torch::cat(
+          {stored, torch::zeros({expected[0] - stored.size(0), expected[1]}, stored.options())});
     }
     copies.emplace_back(t.param, take_rows(stored, t.rows));
   }

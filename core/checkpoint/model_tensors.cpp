@@ -1,15 +1,10 @@
 #include "core/checkpoint/model_tensors.h"
 
+#include "core/checkpoint/safetensors.h"
 #include "core/error.h"
 
 namespace tf {
 namespace {
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
 
 ModelTensor replicated(const std::string& name, const torch::Tensor& param) {
   return {name, param, token_shard(param.size(0), 1, 0), false};

@@ -6,16 +6,6 @@
 #include "core/error.h"
 
 namespace tf {
-namespace {
-
-std::string shape_text(torch::IntArrayRef shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-}  // namespace
-
 std::string find_latest_checkpoint(const std::string& root,
                                    const std::function<void(const std::string&)>& warn) {
   if (!path_exists(root)) return "";

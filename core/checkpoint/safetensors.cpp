@@ -17,9 +17,9 @@ using Json = nlohmann::json;
 
 const std::vector<std::pair<std::string, torch::ScalarType>>& dtype_table() {
   static const std::vector<std::pair<std::string, torch::ScalarType>> table = {
-      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
-      {"BF16", torch::kBFloat16}, {"I64", torch::kInt64}, {"I32", torch::kInt32},
-      {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
+      {"F64", torch::kFloat64},   {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
+      {"BF16", torch::kBFloat16}, {"I64", torch::kInt64},   {"I32", torch::kInt32},
+      {"I16", torch::kInt16},     {"I8", torch::kInt8},     {"U8", torch::kUInt8},
       {"BOOL", torch::kBool}};
   return table;
 }
@@ -99,7 +99,8 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
         content.metadata = entry.get<StringMap>();
         continue;
       }
-      const torch::ScalarType type = parse_safetensors_dtype(entry.at("dtype").get<std::string>(), where);
+      const torch::ScalarType type =
+          parse_safetensors_dtype(entry.at("dtype").get<std::string>(), where);
       const auto shape = entry.at("shape").get<std::vector<int64_t>>();
       const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
@@ -130,6 +131,12 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
     }
   }
   return content;
+}
+
+std::string shape_text(torch::IntArrayRef shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
 }
 
 }  // namespace tf

@@ -33,6 +33,9 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
 // The safetensors spelling of a dtype ("F32", "BF16", "I64", ...) and back; an unknown spelling
 // throws tf::Error prefixed with `where`.
 std::string safetensors_dtype(torch::ScalarType type);
+
+// "[6, 3]": a tensor shape for error messages.
+std::string shape_text(torch::IntArrayRef shape);
 torch::ScalarType parse_safetensors_dtype(const std::string& name, const std::string& where);
 
 }  // namespace tf
