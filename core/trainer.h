@@ -33,6 +33,11 @@ struct StepStats {
 
 class Trainer;
 
+// The stage a launch of `config` trains first: the one the newest complete checkpoint under
+// checkpoint.dir continues with (the next stage when that checkpoint ended its stage), or the
+// first stage when there is none. Its `parallel` is the layout the launch must run.
+Stage launch_stage(const Config& config);
+
 // Hooks into Trainer::run(), called on the training thread of every rank. The control plane
 // implements it; core/ knows nothing of what it does. The Trainer does not own it.
 class StepObserver {

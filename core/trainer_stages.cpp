@@ -1,6 +1,7 @@
 // Stage transitions of the Trainer: growth at a step boundary and the optimizer rebuild after it.
 #include <chrono>
 
+#include "core/checkpoint/reader.h"
 #include "core/compat.h"
 #include "core/sizes.h"
 #include "core/trainer.h"
@@ -16,6 +17,18 @@ torch::Tensor pad_rows(const torch::Tensor& old, const torch::Tensor& like) {
 }
 
 }  // namespace
+
+Stage launch_stage(const Config& config) {
+  const std::vector<Stage> stages = plan_stages(config);
+  const std::string latest =
+      find_latest_checkpoint(config.checkpoint.dir, [](const std::string&) {});
+  if (latest.empty()) return stages.front();
+  const RunState run = CheckpointReader(latest).manifest().run;
+  const auto index = static_cast<size_t>(run.stage_index);
+  if (index >= stages.size()) return stages.back();  // Trainer::restore names the mismatch
+  const bool ended = run.step - run.stage_start >= stages[index].steps;
+  return ended && index + 1 < stages.size() ? stages[index + 1] : stages[index];
+}
 
 void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
   const auto start = std::chrono::steady_clock::now();

@@ -50,6 +50,25 @@ tf::control::ControlActions control_actions(const tf::Config& config) {
 }
 #endif
 
+// The layout of the stage this launch trains first (a relaunch after a layout change continues
+// with the next stage's); the world size must fit it.
+tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const tf::Logger& log) {
+  const tf::Stage stage = tf::launch_stage(config);
+  const tf::ParallelConfig& p = stage.parallel;
+  if (world_size % (p.tp * p.pp) != 0) {
+    throw tf::Error(config.source + ": stage '" + stage.name + "' runs at parallel.tp " +
+                    std::to_string(p.tp) + " x parallel.pp " + std::to_string(p.pp) +
+                    ", which does not divide the " + std::to_string(world_size) +
+                    " rank(s) of this job: launch it with a multiple of " +
+                    std::to_string(p.tp * p.pp) + " ranks");
+  }
+  if (!config.stages.empty()) {
+    log.info(tf::format("stage '%s' runs at tp %lld x pp %lld", stage.name.c_str(),
+                        (long long)p.tp, (long long)p.pp));
+  }
+  return p;
+}
+
 constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n"
     "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
@@ -65,9 +84,10 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
     return 0;
   }
   if (!line.has("config")) throw tf::Error("--config FILE is required");
-  const tf::Config config = tf::load_config(line.value("config"), line.sets);
+  tf::Config config = tf::load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
   tf::Logger log(runtime.world_rank());
+  config.parallel = launch_layout(config, runtime.world_size(), log);
   const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
   tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {

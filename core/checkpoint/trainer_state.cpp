@@ -55,8 +55,9 @@ CheckpointState Trainer::checkpoint_state() {
       }
       local += r.count;
     }
-    if (!moments) continue;
-    // AdamW's step is per parameter; stored as a one-element tensor so every entry has rows.
+    if (!moments || context_.token_ops().rank() != 0) continue;
+    // AdamW's step is per parameter (the same on every shard); stored as a one-element tensor so
+    // every entry has rows, by the first rank of the token-parallel group.
     state.tensors.push_back(
         {"optim." + t.name + ".step", torch::tensor({moments->step}, torch::kInt64), {1}, 0});
   }

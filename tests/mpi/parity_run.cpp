@@ -1,5 +1,7 @@
 #include "tests/mpi/parity_run.h"
 
+#include <map>
+
 #include "core/log.h"
 #include "core/trainer.h"
 
@@ -15,38 +17,40 @@ Config parity_config(int64_t tp, bool zero1, const std::string& norm) {
        std::string("parallel.zero1=") + (zero1 ? "true" : "false")});
 }
 
+void gather_parameters(TokenFormer& model, Communicator& tp_group, RunResult& out) {
+  std::map<const void*, const TokenShard*> shards;
+  for (const auto& layer : model->pattentions()) {
+    shards[layer->key_tokens.unsafeGetTensorImpl()] = &layer->shard();
+    shards[layer->value_tokens.unsafeGetTensorImpl()] = &layer->shard();
+  }
+  for (const auto& item : model->named_parameters()) {
+    torch::Tensor p = item.value().detach().clone();  // a snapshot: training goes on
+    const auto it = shards.find(item.value().unsafeGetTensorImpl());
+    if (it != shards.end()) {
+      // Each rank writes its rows at their global positions; the sum over the group (of zeros
+      // elsewhere) is exact.
+      const TokenShard& shard = *it->second;
+      torch::Tensor whole = torch::zeros({shard.total, p.size(1)}, p.options());
+      int64_t local = 0;
+      for (const TokenRange& r : shard.ranges) {
+        whole.narrow(0, r.offset, r.count).copy_(p.narrow(0, local, r.count));
+        local += r.count;
+      }
+      tp_group.all_reduce(whole);
+      p = whole;
+    }
+    out.names.push_back(item.key());
+    out.params.push_back(p);
+  }
+}
+
 RunResult train_steps(const Config& config, ParallelContext& context, Communicator& tp_group,
                       int64_t steps) {
   const Logger quiet(1);  // rank != 0: info lines are not printed
   Trainer trainer(config, context, quiet);
   RunResult result;
   for (int64_t s = 0; s < steps; ++s) result.losses.push_back(trainer.train_step().loss);
-  TokenFormer& model = trainer.model();
-  std::vector<torch::Tensor> tokens;
-  for (const auto& layer : model->pattentions()) {
-    tokens.push_back(layer->key_tokens);
-    tokens.push_back(layer->value_tokens);
-  }
-  for (const auto& item : model->named_parameters()) {
-    torch::Tensor p = item.value().detach().contiguous();
-    bool sharded = false;
-    for (const auto& t : tokens) sharded = sharded || t.is_same(item.value());
-    if (sharded) {
-      // Rows per rank: the shard sizes token_shard gives every rank of the group.
-      const int64_t total_rows = [&] {
-        torch::Tensor rows = torch::tensor({p.size(0)});
-        tp_group.all_reduce(rows);
-        return rows.item<int64_t>();
-      }();
-      CountsOptions counts;
-      for (int64_t r = 0; r < tp_group.size(); ++r) {
-        counts.counts.push_back(token_shard(total_rows, tp_group.size(), r).count() * p.size(1));
-      }
-      p = tp_group.all_gather(p, counts).view({total_rows, p.size(1)});
-    }
-    result.names.push_back(item.key());
-    result.params.push_back(p);
-  }
+  gather_parameters(trainer.model(), tp_group, result);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/model.h"
 #include "core/parallel_context.h"
 #include "parallel/communicator.h"
 
@@ -21,6 +22,10 @@ struct RunResult {
 
 // A tiny model whose token counts (15, 9, 33) split unevenly over 2 and 4 ranks.
 Config parity_config(int64_t tp, bool zero1, const std::string& norm = "l2_norm_gelu");
+
+// Every parameter of `model` by name, token shards gathered whole in global row order over
+// `tp_group` (any group of size 1 for a single-process model); collective over `tp_group`.
+void gather_parameters(TokenFormer& model, Communicator& tp_group, RunResult& out);
 
 // `tp_group` gathers the token shards (any group of size 1 for a single-process context).
 RunResult train_steps(const Config& config, ParallelContext& context, Communicator& tp_group,

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/growth.h"
 #include "core/trainer.h"
+#include "tests/unit/temp_dir.h"
 
 namespace tf {
 namespace {
@@ -82,7 +83,9 @@ TEST(Growth, TokenParallelShardsGrowToSlicesOfTheSameModel) {
   }
 }
 
-Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1) {
+Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1,
+                     const std::string& checkpoint_dir = "") {
+  const std::vector<std::string> sets{"checkpoint.dir=" + checkpoint_dir};
   return parse_config(
       "model: {hidden_size: 16, num_layers: 2, num_heads: 2, seq_len: 16, vocab_size: 257}\n"
       "train: {global_batch: 4, micro_batch: 4, eval_batches: 1, log_interval: 100}\n"
@@ -93,7 +96,7 @@ Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1) 
       "     growth: preserve, optimizer: " + second_optimizer + "}\n"
       "  - {name: s3, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 32, steps: 2, lr: 0.002,\n"
       "     growth: normal, parallel: {tp: " + std::to_string(third_tp) + "}}\n",
-      "inline.yaml");
+      "inline.yaml", checkpoint_dir.empty() ? std::vector<std::string>{} : sets);
 }
 
 TEST(Stages, RunThroughEveryStage) {
@@ -108,14 +111,20 @@ TEST(Stages, RunThroughEveryStage) {
   EXPECT_EQ(trainer.model()->pattentions()[4]->value_tokens.size(0), 32);
 }
 
-TEST(Stages, NextLayoutNeedsARelaunch) {
-  const Config config = staged_config("reset", 2);
+TEST(Stages, NextLayoutNeedsARelaunchInThatLayout) {
+  const TempDir dir;
+  const Config config = staged_config("reset", 2, dir.path());
+  EXPECT_EQ(launch_stage(config).name, "s1");  // no checkpoint yet
   LocalContext context;
   const Logger log(1);
   Trainer trainer(config, context, log);
   EXPECT_EQ(trainer.run(), Trainer::RunEnd::kLayoutChange);
   EXPECT_EQ(trainer.step(), 5);
   EXPECT_EQ(trainer.stage_index(), 1u);
+  // The checkpoint written at the end of s2 makes the relaunch run s3 in s3's layout.
+  const Stage next = launch_stage(config);
+  EXPECT_EQ(next.name, "s3");
+  EXPECT_EQ(next.parallel.tp, 2);
 }
 
 TEST(Stages, CarryKeepsTheOldTokensMoments) {

@@ -1,0 +1,193 @@
+// Progressive scaling under token parallelism: `preserve` keeps the validation loss, growth at
+// tp > 1 equals growth in one process, and a checkpoint written after growth at tp = 2 loads at
+// tp = 1 and at tp = 2 x dp = world / 2 with the same parameters. Every rank computes the
+// single-process reference itself (it is deterministic).
+//
+// Tolerances as in test_parity.cpp: kLossRtol for losses, kParamAtol for parameters trained at
+// different layouts (reduction order only); parameters loaded from one checkpoint are compared
+// exactly.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "core/trainer.h"
+#include "parallel/local_communicator.h"
+#include "parallel/mesh_context.h"
+#include "parallel/world_sync.h"
+#include "tests/mpi/mpi_env.h"
+#include "tests/mpi/parity_run.h"
+
+namespace tf::parallel::testing {
+namespace {
+
+constexpr double kLossRtol = 1e-6;
+constexpr double kParamAtol = 2e-5;
+constexpr int64_t kStageSteps = 3;
+
+// Two stages whose token counts split unevenly over 2 and 4 ranks, before and after growth.
+Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "") {
+  std::vector<std::string> sets{"parallel.tp=" + std::to_string(tp)};
+  if (!checkpoint_dir.empty()) sets.push_back("checkpoint.dir=" + checkpoint_dir);
+  return parse_config(
+      "model: {hidden_size: 32, num_layers: 2, num_heads: 4, seq_len: 16, vocab_size: 257}\n"
+      "train: {global_batch: 8, micro_batch: 2, eval_batches: 2, seed: 7, log_interval: 100}\n"
+      "data: {synthetic: {documents: 200, doc_len: 64}}\n"
+      "stages:\n"
+      "  - {name: small, qkv_tokens: 15, proj_tokens: 9, ffn_tokens: 33, steps: 3, lr: 0.01,\n"
+      "     warmup_steps: 1}\n"
+      "  - {name: large, qkv_tokens: 22, proj_tokens: 14, ffn_tokens: 47, steps: 3, lr: 0.005,\n"
+      "     warmup_steps: 1, growth: " + growth + ", optimizer: carry}\n",
+      "chain.yaml", sets);
+}
+
+const Logger& quiet() {
+  static const Logger log(1);  // rank != 0: info lines are not printed
+  return log;
+}
+
+void train(Trainer& trainer, int64_t steps, std::vector<double>* losses = nullptr) {
+  for (int64_t s = 0; s < steps; ++s) {
+    const double loss = trainer.train_step().loss;
+    if (losses) losses->push_back(loss);
+  }
+}
+
+RunResult parameters_of(Trainer& trainer, Communicator& tp_group) {
+  RunResult result;
+  gather_parameters(trainer.model(), tp_group, result);
+  return result;
+}
+
+void expect_same_parameters(const RunResult& actual, const RunResult& expected,
+                            const std::string& what, double atol) {
+  ASSERT_EQ(actual.names, expected.names) << what << ": rank " << world().rank();
+  for (size_t i = 0; i < expected.params.size(); ++i) {
+    expect_close(actual.params[i], expected.params[i], what + " " + expected.names[i], atol);
+  }
+}
+
+TEST(Growth, PreserveKeepsTheValidationLossUnderTokenParallelism) {
+  const Config config = chain_config(world().size(), "preserve");
+  MeshContext context(world(), config);
+  Trainer trainer(config, context, quiet());
+  train(trainer, kStageSteps);
+  const double before = trainer.evaluate();
+  ASSERT_TRUE(trainer.start_next_stage());
+  const double after = trainer.evaluate();
+  if (world().rank() == 0) {
+    std::printf("preserve at tp %d: validation loss %.9f before growth, %.9f after\n",
+                world().size(), before, after);
+  }
+  EXPECT_NEAR(after, before, kLossRtol * before) << "rank " << world().rank();
+}
+
+TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
+  LocalContext local;
+  LocalCommunicator alone;
+  const Config single = chain_config(1, "normal");
+  Trainer reference(single, local, quiet());
+  train(reference, kStageSteps);
+  ASSERT_TRUE(reference.start_next_stage());
+  const RunResult expected = parameters_of(reference, alone);
+  std::vector<double> expected_losses;
+  train(reference, 3, &expected_losses);
+
+  for (int64_t tp = 2; tp <= world().size(); tp *= 2) {
+    const std::string what = "growth at tp " + std::to_string(tp) + " dp " +
+                             std::to_string(world().size() / tp);
+    SCOPED_TRACE(what);
+    const Config config = chain_config(tp, "normal");
+    MeshContext context(world(), config);
+    Trainer trainer(config, context, quiet());
+    train(trainer, kStageSteps);
+    ASSERT_TRUE(trainer.start_next_stage());
+    expect_same_parameters(parameters_of(trainer, context.tp_group()), expected, what, kParamAtol);
+    std::vector<double> losses;
+    train(trainer, 3, &losses);
+    for (size_t s = 0; s < losses.size(); ++s) {
+      EXPECT_NEAR(losses[s], expected_losses[s], kLossRtol * expected_losses[s])
+          << what << ": rank " << world().rank() << ", step " << s + 1 << " after growth";
+    }
+  }
+}
+
+// A directory every rank names alike; rank 0 removes it on destruction, after all ranks are done.
+class SharedTempDir {
+ public:
+  SharedTempDir() {
+    std::string name = "/tmp/tf_mpi_test_XXXXXX";
+    if (world().rank() == 0 && mkdtemp(name.data()) == nullptr) name.clear();
+    path_ = broadcast_bytes(world(), name);
+  }
+  ~SharedTempDir() {
+    world().barrier();
+    std::error_code ignored;
+    if (world().rank() == 0) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
+  if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks to write at tp 2";
+  const SharedTempDir dir;
+  ASSERT_FALSE(dir.path().empty()) << "cannot create a temporary directory";
+
+  // Ranks 0 and 1 train at tp 2 through growth and save; the others wait.
+  const auto writers = world().split({world().rank() < 2 ? 0 : 1, world().rank()});
+  RunResult written;
+  if (world().rank() < 2) {
+    const Config config = chain_config(2, "normal", dir.path());
+    MeshContext context(*writers, config);
+    WorldCheckpointSync sync(*writers);
+    Trainer trainer(config, context, quiet());
+    trainer.set_checkpoint_sync(sync);
+    train(trainer, kStageSteps);
+    EXPECT_TRUE(trainer.start_next_stage());  // no early return: the other ranks wait below
+    train(trainer, 2);
+    trainer.save_checkpoint();
+    written = parameters_of(trainer, context.tp_group());
+  }
+  world().barrier();
+
+  // The single-process run the checkpointed one stands for, one step further.
+  LocalContext local;
+  LocalCommunicator alone;
+  Trainer reference(chain_config(1, "normal"), local, quiet());
+  train(reference, kStageSteps);
+  ASSERT_TRUE(reference.start_next_stage());
+  train(reference, 2);
+  const double expected_loss = reference.train_step().loss;
+
+  // tp 1: every rank loads the whole model by itself.
+  Trainer whole(chain_config(1, "normal", dir.path()), local, quiet());
+  ASSERT_TRUE(whole.resume_from_latest());
+  EXPECT_EQ(whole.step(), 2 * kStageSteps - 1);
+  EXPECT_EQ(whole.stage_index(), 1u);
+  const RunResult loaded = parameters_of(whole, alone);
+  if (world().rank() < 2) expect_same_parameters(loaded, written, "loaded at tp 1", 0);
+  const double whole_loss = whole.train_step().loss;
+  EXPECT_NEAR(whole_loss, expected_loss, kLossRtol * expected_loss) << "tp 1 after loading";
+
+  // tp 2 x dp world/2 over every rank.
+  const Config config = chain_config(2, "normal", dir.path());
+  MeshContext context(world(), config);
+  Trainer sharded(config, context, quiet());
+  ASSERT_TRUE(sharded.resume_from_latest());
+  expect_same_parameters(parameters_of(sharded, context.tp_group()), loaded,
+                         "loaded at tp 2 x dp " + std::to_string(world().size() / 2), 0);
+  const double sharded_loss = sharded.train_step().loss;
+  if (world().rank() == 0) {
+    std::printf("after loading the tp-2 checkpoint: step loss %.9f at tp 1, %.9f at tp 2 x dp %d; "
+                "single process %.9f\n",
+                whole_loss, sharded_loss, world().size() / 2, expected_loss);
+  }
+  EXPECT_NEAR(sharded_loss, expected_loss, kLossRtol * expected_loss)
+      << "tp 2 x dp " << world().size() / 2 << " after loading, rank " << world().rank();
+}
+
+}  // namespace
+}  // namespace tf::parallel::testing
