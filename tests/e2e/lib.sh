@@ -44,11 +44,25 @@ wait_exit() {
   return $rc
 }
 
-# start_run [--set ...]: starts tf-launch on control_run.yaml; sets RUN_PID, CONTROL, METRICS.
+# launch RANKS ARGS...: tf-launch with ARGS, under mpirun when RANKS > 1 (TF_MPIRUN).
+launch() {
+  local ranks=$1
+  shift
+  if [ "$ranks" -gt 1 ]; then
+    : "${TF_MPIRUN:?mpirun command line}"
+    # shellcheck disable=SC2086  # TF_MPIRUN is a command line
+    OMP_NUM_THREADS=1 $TF_MPIRUN -x OMP_NUM_THREADS -np "$ranks" "$TF_LAUNCH" "$@"
+  else
+    OMP_NUM_THREADS=1 "$TF_LAUNCH" "$@"
+  fi
+}
+
+# start_run [--set ...]: starts tf-launch on control_run.yaml over RUN_RANKS ranks (default 1);
+# sets RUN_PID, CONTROL, METRICS.
 start_run() {
   printf 'e2e-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
   chmod 600 "$WORK/token"
-  OMP_NUM_THREADS=1 "$TF_LAUNCH" --config "$TF_E2E_DIR/control_run.yaml" \
+  launch "${RUN_RANKS:-1}" --config "$TF_E2E_DIR/control_run.yaml" \
     --set control.address=127.0.0.1:0 --set control.token_file="$WORK/token" \
     --set metrics.address=127.0.0.1:0 "$@" >"$WORK/run.log" 2>&1 &
   RUN_PID=$!
