@@ -51,6 +51,9 @@ class ParallelContext {
   // until all ranks call it. Carries control commands so that every rank applies them at the
   // same step.
   virtual std::string broadcast_from_primary(const std::string& bytes) { return bytes; }
+  // Every rank's `values` (1-D, the same length on every rank) concatenated in world-rank order,
+  // on every rank; blocks until all ranks call it. Carries per-rank figures to the metrics.
+  virtual torch::Tensor gather_over_world(const torch::Tensor& values) { return values; }
   // One line for the banner, e.g. "world 4 = dp 2 x pp 1 x tp 2".
   virtual std::string describe() const { return "world 1 = dp 1 x pp 1 x tp 1 (single process)"; }
 

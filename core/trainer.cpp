@@ -120,11 +120,15 @@ StepStats Trainer::train_step() {
     context_.average_gradients(model_->parameters());
     stats.comm_seconds = seconds_since(comm_start);
     stats.grad_norm = clip_gradients();
-    for (auto& group : optimizer_->param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+    if (std::isfinite(stats.grad_norm)) {
+      for (auto& group : optimizer_->param_groups()) {
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
+      }
+      optimizer_->step();
     }
-    optimizer_->step();
   }
+  // The norm is the same on every rank, so every rank skips alike.
+  stats.skipped = !std::isfinite(stats.grad_norm);
   torch::Tensor loss_sum = torch::tensor({local_loss}, torch::kFloat64);
   context_.sum_over_dp(loss_sum);
   samples_consumed_ += t.global_batch;
@@ -133,6 +137,10 @@ StepStats Trainer::train_step() {
   stats.tokens = t.global_batch * config_.model.seq_len;
   flops_spent_ += training_flops_per_token(model_->config()) * static_cast<double>(stats.tokens);
   stats.seconds = seconds_since(start);
+  if (stats.skipped) {
+    log_.info(format("step %6lld | gradient norm %f is not finite: update skipped",
+                     (long long)stats.step, stats.grad_norm));
+  }
   return stats;
 }
 

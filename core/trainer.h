@@ -29,6 +29,9 @@ struct StepStats {
   int64_t tokens = 0;       // tokens in the global batch
   double data_seconds = 0;  // waiting for batches
   double comm_seconds = 0;  // averaging gradients over data-parallel ranks
+  // The gradient norm was not finite: no parameter or optimizer state changed (the step still
+  // counts, its batch is consumed and the schedule moves on).
+  bool skipped = false;
 };
 
 class Trainer;

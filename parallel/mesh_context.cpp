@@ -79,4 +79,8 @@ std::string MeshContext::broadcast_from_primary(const std::string& bytes) {
   return broadcast_bytes(world_, bytes);
 }
 
+torch::Tensor MeshContext::gather_over_world(const torch::Tensor& values) {
+  return world_.all_gather(values);
+}
+
 }  // namespace tf::parallel

@@ -28,6 +28,7 @@ class MeshContext : public ParallelContext {
   int64_t world_rank() const override { return world_.rank(); }
   int64_t world_size() const override { return world_.size(); }
   std::string broadcast_from_primary(const std::string& bytes) override;
+  torch::Tensor gather_over_world(const torch::Tensor& values) override;
   int64_t dp_rank() const override { return dp_->rank(); }
   int64_t dp_size() const override { return dp_->size(); }
   const TokenParallelOps& token_ops() const override { return ops_; }

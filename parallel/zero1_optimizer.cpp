@@ -73,6 +73,7 @@ double Zero1Optimizer::step(double lr) {
   torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
   tp_.all_reduce(token_part);
   const double norm = std::sqrt(token_part.item<double>() + parts[1].item<double>());
+  if (!std::isfinite(norm)) return norm;  // the step is skipped: nothing changes
   if (train_.grad_clip > 0 && norm > train_.grad_clip) grad.mul_(train_.grad_clip / (norm + 1e-6));
 
   // torch::optim::AdamW's arithmetic, element-wise, so a shard updates exactly like the whole.

@@ -23,7 +23,8 @@ class Zero1Optimizer {
   Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model, const TrainConfig& train);
 
   // One optimizer step at learning rate `lr` from the parameters' accumulated (un-averaged)
-  // gradients; returns the gradient norm before clipping.
+  // gradients; returns the gradient norm before clipping. A norm that is not finite changes
+  // nothing (the trainer reports the step as skipped).
   double step(double lr);
 
   // Elements of the flattened parameters this rank owns: [shard_offset, shard_offset + count).

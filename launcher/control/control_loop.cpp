@@ -1,5 +1,9 @@
 #include "launcher/control/control_loop.h"
 
+#include <unistd.h>
+
+#include <fstream>
+
 #include "core/error.h"
 #include "core/sizes.h"
 
@@ -8,6 +12,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using grpc::StatusCode;
+
+// The process's resident memory in bytes (0 where /proc is not available).
+double resident_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double total_pages = 0, resident_pages = 0;
+  if (!(statm >> total_pages >> resident_pages)) return 0;
+  return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
 
 std::string counts_text(int64_t qkv, int64_t proj, int64_t ffn) {
   return "qkv " + std::to_string(qkv) + ", proj " + std::to_string(proj) + ", ffn " +
@@ -38,7 +50,8 @@ ControlLoop::ControlLoop(const Config& config, ParallelContext& context, const L
       queue_(queue),
       board_(board),
       metrics_(metrics),
-      commands_enabled_(!config.control.address.empty()) {
+      commands_enabled_(!config.control.address.empty()),
+      rank_figures_enabled_(!config.metrics.address.empty()) {
   publish_model(config.model);
 }
 
@@ -204,6 +217,18 @@ void ControlLoop::set_state(v1::RunState state, int64_t step, const std::string&
 }
 
 void ControlLoop::on_step(const StepStats& stats) {
+  if (rank_figures_enabled_) {
+    const torch::Tensor mine =
+        torch::tensor({stats.seconds, resident_memory_bytes()}, torch::kFloat64);
+    const torch::Tensor all = context_.gather_over_world(mine).view({-1, 2});
+    if (metrics_) {
+      std::vector<RankFigures> ranks;
+      for (int64_t r = 0; r < all.size(0); ++r) {
+        ranks.push_back({all[r][0].item<double>(), all[r][1].item<double>()});
+      }
+      metrics_->on_rank_figures(ranks);
+    }
+  }
   if (metrics_) metrics_->on_step(stats);
   if (!board_) return;
   const double tokens_per_second = stats.seconds > 0 ? stats.tokens / stats.seconds : 0;

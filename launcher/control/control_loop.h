@@ -3,6 +3,7 @@
 // receives it through ParallelContext::broadcast_from_primary and applies it, so all ranks act at
 // the same step. While paused it keeps polling at the boundary; the other ranks wait in the
 // broadcast, which rank 0 repeats every kPausePoll so that none waits unboundedly in one call.
+// With metrics on, every rank's step time and memory are gathered to rank 0 after each step.
 // Runs on the training thread only; queue, board and metrics are null on ranks other than 0.
 #pragma once
 
@@ -57,7 +58,8 @@ class ControlLoop final : public StepObserver {
   CommandQueue* queue_;
   StatusBoard* board_;
   TrainingMetrics* metrics_;
-  bool commands_enabled_;  // same on every rank: control.address is set
+  bool commands_enabled_;      // same on every rank: control.address is set
+  bool rank_figures_enabled_;  // same on every rank: metrics.address is set
   bool paused_ = false;
 };
 

@@ -33,7 +33,6 @@ TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& co
     : registry_(std::make_shared<Registry>()),
       flops_per_token_(training_flops_per_token(config.model)),
       peak_flops_(config.metrics.peak_flops * static_cast<double>(context.world_size())),
-      rank_(std::to_string(context.world_rank())),
       step_(gauge(*registry_, "tokenformer_step", "Optimizer steps taken")),
       tokens_(counter(*registry_, "tokenformer_tokens_total", "Tokens trained on")),
       loss_(BuildGauge()
@@ -55,6 +54,12 @@ TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& co
                              .Name("tokenformer_rank_step_seconds")
                              .Help("Wall time of the last step on each rank")
                              .Register(*registry_)),
+      rank_resident_memory_(BuildGauge()
+                                .Name("tokenformer_rank_resident_memory_bytes")
+                                .Help("Resident memory of each rank's process after its last step")
+                                .Register(*registry_)),
+      skipped_steps_(counter(*registry_, "tokenformer_skipped_steps_total",
+                             "Steps whose update was skipped (gradient norm not finite)")),
       tokens_per_second_(gauge(*registry_, "tokenformer_tokens_per_second",
                                "Training throughput of the last step")),
       step_seconds_(
@@ -121,7 +126,7 @@ void TrainingMetrics::on_step(const StepStats& s) {
   grad_norm_.Set(s.grad_norm);
   learning_rate_.Set(s.lr);
   step_duration_.Observe(s.seconds);
-  rank_step_seconds_.Add({{"rank", rank_}}).Set(s.seconds);
+  if (s.skipped) skipped_steps_.Increment();
   step_seconds_.Increment(s.seconds);
   communication_seconds_.Increment(s.comm_seconds);
   data_wait_seconds_.Increment(s.data_seconds);
@@ -129,6 +134,14 @@ void TrainingMetrics::on_step(const StepStats& s) {
   const double tokens_per_second = static_cast<double>(s.tokens) / s.seconds;
   tokens_per_second_.Set(tokens_per_second);
   if (mfu_) mfu_->Set(tokens_per_second * flops_per_token_ / peak_flops_);
+}
+
+void TrainingMetrics::on_rank_figures(const std::vector<RankFigures>& ranks) {
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    const std::string rank = std::to_string(r);
+    rank_step_seconds_.Add({{"rank", rank}}).Set(ranks[r].step_seconds);
+    rank_resident_memory_.Add({{"rank", rank}}).Set(ranks[r].resident_bytes);
+  }
 }
 
 void TrainingMetrics::on_validation(double loss) { loss_.Add({{"split", "valid"}}).Set(loss); }

@@ -11,12 +11,19 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/parallel_context.h"
 #include "core/trainer.h"
 
 namespace tf::control {
+
+// What every rank reports after each step; gathered to world rank 0.
+struct RankFigures {
+  double step_seconds = 0;
+  double resident_bytes = 0;  // the process's resident memory
+};
 
 class TrainingMetrics {
  public:
@@ -26,6 +33,8 @@ class TrainingMetrics {
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
   void on_step(const StepStats& stats);
+  // Indexed by world rank.
+  void on_rank_figures(const std::vector<RankFigures>& ranks);
   void on_validation(double loss);
   // After the model changed size (scale-up).
   void set_model(const ModelConfig& model, int64_t stage_index);
@@ -36,7 +45,6 @@ class TrainingMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   double flops_per_token_;
   double peak_flops_;  // of the whole world; 0: unknown
-  std::string rank_;
   prometheus::Gauge& step_;
   prometheus::Counter& tokens_;
   prometheus::Family<prometheus::Gauge>& loss_;
@@ -44,6 +52,8 @@ class TrainingMetrics {
   prometheus::Gauge& learning_rate_;
   prometheus::Histogram& step_duration_;
   prometheus::Family<prometheus::Gauge>& rank_step_seconds_;
+  prometheus::Family<prometheus::Gauge>& rank_resident_memory_;
+  prometheus::Counter& skipped_steps_;
   prometheus::Gauge& tokens_per_second_;
   prometheus::Gauge* mfu_ = nullptr;  // only with metrics.peak_flops
   prometheus::Counter& step_seconds_;

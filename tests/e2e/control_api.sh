@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# End to end: a real tf-launch process driven by tf-ctl. Status, refusals (no token, wrong token,
-# bad request), pause/resume, checkpoint, scale-up, watch and a graceful stop, each checked in
-# tf-ctl's output and in the run's log.
+# End to end: a real 2-rank tf-launch job (mpirun, tp 2) driven by tf-ctl. Status, refusals (no
+# token, wrong token, bad request), pause/resume, checkpoint, scale-up, watch and a graceful stop,
+# each checked in tf-ctl's output, in the run's log and in the checkpoint files.
 source "$(dirname "$0")/lib.sh"
 
-start_run
+RUN_RANKS=2 start_run --set parallel.tp=2 --set checkpoint.dir="$WORK/ckpt"
 TOKEN=(--token-file "$WORK/token")
 echo "run: control $CONTROL, metrics $METRICS"
 
@@ -45,22 +45,21 @@ reply=$(ctl --json "${TOKEN[@]}" resume)
 wait_for 30 bash -c "[ \$($TF_CTL --address $CONTROL --json status | jq -r .step) -gt $paused_at ]" ||
   fail "no progress after resume"
 
-# Checkpoint and scale-up succeed only where the build has them; otherwise UNIMPLEMENTED.
-capabilities=$(ctl --json status | jq -c .capabilities)
-if [ "$(jq -r .save_checkpoint <<<"$capabilities")" = true ]; then
-  path=$(ctl --json "${TOKEN[@]}" checkpoint | json_field message)
-  [ -e "$path" ] || fail "checkpoint $path does not exist"
-else
-  expect_refusal UNIMPLEMENTED "${TOKEN[@]}" checkpoint
-fi
-if [ "$(jq -r .scale_up <<<"$capabilities")" = true ]; then
-  ctl --json "${TOKEN[@]}" scale-up >/dev/null || fail "scale-up refused"
-  status=$(ctl --json status)
-  [ "$(json_field stage <<<"$status")" = large ] || fail "stage after scale-up: $status"
-  [ "$(jq -r .tokens.ffn_tokens <<<"$status")" = 96 ] || fail "tokens after scale-up: $status"
-else
-  expect_refusal UNIMPLEMENTED "${TOKEN[@]}" scale-up
-fi
+# Checkpoint: written by both ranks, complete, and readable.
+reply=$(ctl --json "${TOKEN[@]}" checkpoint)
+path=$(json_field message <<<"$reply")
+[ -f "$path/COMPLETE" ] || fail "checkpoint $path is not complete: $reply"
+[ "$(ls "$path"/rank_*.safetensors | wc -l)" = 2 ] || fail "expected one shard file per rank in $path"
+"$TF_LAUNCH" inspect-ckpt "$path" >"$WORK/inspect.txt" || fail "inspect-ckpt $path failed"
+grep -q "tp 2" "$WORK/inspect.txt" || fail "inspect-ckpt does not show tp 2: $(cat "$WORK/inspect.txt")"
+[ "$(ctl --json status | json_field last_checkpoint)" = "$path" ] || fail "status last_checkpoint"
+
+# Scale-up to the next stage, applied by both ranks at the same step.
+ctl --json "${TOKEN[@]}" scale-up >/dev/null || fail "scale-up refused"
+status=$(ctl --json status)
+[ "$(json_field stage <<<"$status")" = large ] || fail "stage after scale-up: $status"
+[ "$(jq -r .tokens.ffn_tokens <<<"$status")" = 96 ] || fail "tokens after scale-up: $status"
+grep -q "stage 'large' starts at step" "$WORK/run.log" || fail "scale-up not logged"
 
 # Watch streams step events.
 events=$(ctl --json watch --count 3)
@@ -72,6 +71,8 @@ stopped_at=$(json_field applied_at_step <<<"$reply")
 rc=0
 wait_exit 60 "$RUN_PID" || rc=$?
 [ $rc -eq 0 ] || fail "tf-launch exited $rc after stop (143: killed because it did not end)"
-grep -q "control: stopping at step $stopped_at" "$WORK/run.log" || fail "stop not logged"
+grep -q "control: stopping at step $stopped_at; checkpoint $WORK/ckpt/step_$stopped_at" "$WORK/run.log" ||
+  fail "stop (with its checkpoint) not logged"
+[ -f "$WORK/ckpt/step_$stopped_at/COMPLETE" ] || fail "no complete checkpoint at the stop"
 grep -q "validation loss .* | done" "$WORK/run.log" || fail "no final validation"
 echo "PASS"

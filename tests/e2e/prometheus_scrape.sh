@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 PROMETHEUS=${PROMETHEUS:-prometheus}
 command -v "$PROMETHEUS" >/dev/null || fail "no prometheus binary (scripts/install-deps.sh installs it)"
 
-start_run --set metrics.peak_flops=1.0e11
+# dp 2: two ranks report figures.
+RUN_RANKS=2 start_run --set metrics.peak_flops=1.0e11 --set train.micro_batch=2
 ctl status >/dev/null  # so that the control-request counter has a series
 
 # The shipped configuration, with second-scale intervals so the test is short.
@@ -48,9 +49,15 @@ done < <(jq -r '.panels[].targets[].expr' "$TF_DEPLOY_DIR/grafana/tokenformer-tr
 [ $missing -eq 0 ] || fail "$missing dashboard expressions return no data"
 
 has_data 'tokenformer_step > 0' || fail "tokenformer_step is not positive"
+for rank in 0 1; do
+  has_data "tokenformer_rank_step_seconds{rank=\"$rank\"} > 0" || fail "no step time of rank $rank"
+  has_data "tokenformer_rank_resident_memory_bytes{rank=\"$rank\"} > 1e6" ||
+    fail "no resident memory of rank $rank"
+done
+has_data 'tokenformer_skipped_steps_total == 0' || fail "skipped steps counter missing or non-zero"
 has_data 'tokenformer_build_info{control="grpc"} == 1' || fail "no build info"
 has_data 'tokenformer_control_requests_total{method="GetStatus",code="OK"} >= 1' ||
   fail "control request not counted"
 rules=$(curl -sf --max-time 5 "$API/rules" | jq '[.data.groups[].rules[]] | length')
-[ "$rules" = 4 ] || fail "alert rules loaded: $rules, expected 4"
+[ "$rules" = 5 ] || fail "alert rules loaded: $rules, expected 5"
 echo "PASS"

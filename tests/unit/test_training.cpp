@@ -2,6 +2,9 @@
 // deterministically, and the schedule has the documented shape.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "core/config.h"
 #include "core/schedule.h"
 #include "core/trainer.h"
@@ -39,6 +42,30 @@ TEST(Training, IsDeterministic) {
   const Logger log(0);
   Trainer a(config, context, log), b(config, context, log);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(a.train_step().loss, b.train_step().loss) << "step " << i;
+}
+
+TEST(Training, SkipsTheUpdateWhenTheGradientIsNotFinite) {
+  const Config config = tiny_config(3);
+  LocalContext context;
+  const Logger log(1);
+  Trainer trainer(config, context, log);
+  bool poison = true;
+  trainer.model()->embedding.register_hook([&](const torch::Tensor& grad) {
+    return poison ? grad * std::numeric_limits<float>::quiet_NaN() : grad;
+  });
+  std::vector<torch::Tensor> before;
+  for (const auto& p : trainer.model()->parameters()) before.push_back(p.detach().clone());
+  const torch::Tensor embedding = trainer.model()->embedding.detach().clone();
+  const StepStats skipped = trainer.train_step();
+  EXPECT_TRUE(skipped.skipped);
+  EXPECT_TRUE(std::isnan(skipped.grad_norm));
+  EXPECT_EQ(skipped.step, 1);
+  const auto params = trainer.model()->parameters();
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i])) << i;
+  poison = false;
+  const StepStats next = trainer.train_step();
+  EXPECT_FALSE(next.skipped);
+  EXPECT_FALSE(torch::equal(trainer.model()->embedding, embedding));
 }
 
 TEST(Schedule, WarmupThenCosineToMinimum) {
