@@ -49,7 +49,9 @@ void read_model(YamlMap map, ModelConfig& m) {
   map.get("norm", m.norm);
   map.get("rotary_pct", m.rotary_pct);
   map.get("init_from", m.init_from);
+  map.get("init_growth", m.init_growth);
   map.finish();
+  require_one_of(map, "init_growth", m.init_growth, {"zero", "normal", "preserve"});
   const std::pair<const char*, int64_t> sizes[] = {
       {"hidden_size", m.hidden_size}, {"num_layers", m.num_layers},   {"num_heads", m.num_heads},
       {"qkv_tokens", m.qkv_tokens},   {"proj_tokens", m.proj_tokens}, {"ffn_tokens", m.ffn_tokens},
@@ -293,6 +295,7 @@ std::string to_yaml(const Config& c) {
   m["norm"] = c.model.norm;
   m["rotary_pct"] = c.model.rotary_pct;
   m["init_from"] = c.model.init_from;
+  m["init_growth"] = c.model.init_growth;
   YAML::Node t = root["train"];
   t["steps"] = c.train.steps;
   t["global_batch"] = c.train.global_batch;

@@ -19,7 +19,10 @@ struct ModelConfig {
   int64_t vocab_size = 50277;
   std::string norm = "l2_norm_gelu";  // l2_norm_gelu | gelu_l2_norm | softmax
   double rotary_pct = 0.25;
-  std::string init_from;  // authors' layout safetensors file; empty: random init
+  // Weights to start from: an authors'-layout safetensors file or a checkpoint step directory,
+  // with at most the first stage's token counts; empty: random init.
+  std::string init_from;
+  std::string init_growth = "preserve";  // zero | normal | preserve: when init_from has fewer tokens
 
   int64_t head_dim() const { return hidden_size / num_heads; }
   // Vocabulary rounded up to a multiple of 128 (50277 -> 50304). SPEC.md pads to 128 x tp for

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/banner.h"
-#include "core/checkpoint/authors_layout.h"
+#include "core/checkpoint/initial_weights.h"
 #include "core/error.h"
 #include "core/sizes.h"
 
@@ -41,8 +41,10 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   stages_ = plan_stages(config_);
   model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
   model_->init_parameters(t.seed);
+  if (!config_.model.init_from.empty()) {
+    start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
+  }
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
-  if (!config_.model.init_from.empty()) import_authors_layout(config_.model.init_from, model_);
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
 }

@@ -35,6 +35,7 @@ struct StepStats {
 };
 
 class Trainer;
+class InitialWeights;
 
 // The stage a launch of `config` trains first: the one the newest complete checkpoint under
 // checkpoint.dir continues with (the next stage when that checkpoint ended its stage), or the
@@ -106,6 +107,9 @@ class Trainer {
   void set_checkpoint_sync(CheckpointSync& sync) { checkpoint_sync_ = &sync; }
 
  private:
+  // model.init_from: loads the weights, growing them to the first stage with model.init_growth
+  // when they hold fewer tokens.
+  void start_from(const InitialWeights& weights);
   void build_optimizer();
   double clip_gradients();
   void log_step(const StepStats& stats) const;

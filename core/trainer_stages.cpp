@@ -1,8 +1,10 @@
 // Stage transitions of the Trainer: growth at a step boundary and the optimizer rebuild after it.
 #include <chrono>
 
+#include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/reader.h"
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/sizes.h"
 #include "core/trainer.h"
 
@@ -28,6 +30,30 @@ Stage launch_stage(const Config& config) {
   if (index >= stages.size()) return stages.back();  // Trainer::restore names the mismatch
   const bool ended = run.step - run.stage_start >= stages[index].steps;
   return ended && index + 1 < stages.size() ? stages[index + 1] : stages[index];
+}
+
+void Trainer::start_from(const InitialWeights& weights) {
+  const TokenCounts stored = weights.tokens();
+  const Stage& first = stages_.front();
+  if (stored == first.tokens) return weights.load_into(model_);
+  const auto counts = [](const TokenCounts& c) {
+    return format("qkv %lld, proj %lld, ffn %lld", (long long)c.qkv, (long long)c.proj,
+                  (long long)c.ffn);
+  };
+  if (stored.qkv > first.tokens.qkv || stored.proj > first.tokens.proj ||
+      stored.ffn > first.tokens.ffn) {
+    throw Error(weights.path() + " (model.init_from) holds " + counts(stored) +
+                " tokens, more than the first stage '" + first.name + "' (" +
+                counts(first.tokens) + "): a run can only start from a model as large or smaller");
+  }
+  const TokenParallelOps& ops = context_.token_ops();
+  model_ = TokenFormer(with_token_counts(config_.model, stored), ops.size(), ops.rank());
+  model_->init_parameters(config_.train.seed);
+  weights.load_into(model_);
+  const GrowthPolicy policy = parse_growth(config_.model.init_growth);
+  grow_model(*model_, first.tokens, policy, config_.train.seed, ++growths_);
+  log_.info(format("%s: loaded at %s tokens and grown to %s (growth %s)", weights.path().c_str(),
+                   counts(stored).c_str(), counts(first.tokens).c_str(), growth_name(policy)));
 }
 
 void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {

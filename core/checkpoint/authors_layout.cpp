@@ -68,7 +68,11 @@ std::string export_authors_layout(const CheckpointReader& checkpoint, const std:
 }
 
 void import_authors_layout(const std::string& path, TokenFormer& model) {
-  const SafetensorsContent content = decode_safetensors(read_file(path), path);
+  import_authors_layout(decode_safetensors(read_file(path), path), path, model);
+}
+
+void import_authors_layout(const SafetensorsContent& content, const std::string& path,
+                           TokenFormer& model) {
   const ModelConfig& m = model->config();
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // checked first, then applied
   for (const ModelTensor& t : model_tensors(model)) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/checkpoint/reader.h"
+#include "core/checkpoint/safetensors.h"
 #include "core/config.h"
 #include "core/model.h"
 
@@ -27,5 +28,8 @@ std::string export_authors_layout(const CheckpointReader& checkpoint, const std:
 // missing padding rows are set to zero. Any other missing key or shape disagreement is a
 // tf::Error naming the file and key; nothing is changed then.
 void import_authors_layout(const std::string& path, TokenFormer& model);
+// The same from the decoded contents of the file at `path`.
+void import_authors_layout(const SafetensorsContent& content, const std::string& path,
+                           TokenFormer& model);
 
 }  // namespace tf

@@ -52,4 +52,15 @@ torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::str
   return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
 
+TokenCounts stored_token_counts(const CheckpointReader& checkpoint) {
+  int64_t rows[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    if (!checkpoint.has(kTokenCountTensors[i])) {
+      throw Error(checkpoint.directory() + ": tensor '" + kTokenCountTensors[i] + "' is missing");
+    }
+    rows[i] = checkpoint.manifest().tensors.at(kTokenCountTensors[i]).shape.at(0);
+  }
+  return {rows[0], rows[1], rows[2]};
+}
+
 }  // namespace tf

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/checkpoint/reader.h"
+#include "core/growth.h"
 #include "core/model.h"
 
 namespace tf {
@@ -30,5 +31,14 @@ std::vector<ModelTensor> model_tensors(const TokenFormer& model);
 // global shape.
 torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::string& name,
                               const ModelTensor& t);
+
+// The first block's key-token tensors, whose row counts are the model's token counts (qkv, proj,
+// ffn); every block has the same.
+constexpr const char* kTokenCountTensors[] = {"blocks.0.query.key_tokens",
+                                              "blocks.0.proj.key_tokens", "blocks.0.mlp.key_tokens"};
+
+// The parameter tokens per Pattention layer of the model `checkpoint` holds; tf::Error naming the
+// checkpoint and tensor when one is missing.
+TokenCounts stored_token_counts(const CheckpointReader& checkpoint);
 
 }  // namespace tf

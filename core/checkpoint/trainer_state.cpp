@@ -73,13 +73,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   }
   // A checkpoint taken after growth holds more tokens than a fresh model: grow to its counts
   // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
-  const auto rows_of = [&](const char* layer) {
-    const std::string name = std::string("blocks.0.") + layer + ".key_tokens";
-    if (!checkpoint.has(name))
-      throw Error(checkpoint.directory() + ": tensor '" + name + "' is missing");
-    return checkpoint.manifest().tensors.at(name).shape.at(0);
-  };
-  const TokenCounts saved{rows_of("query"), rows_of("proj"), rows_of("mlp")};
+  const TokenCounts saved = stored_token_counts(checkpoint);
   const TokenCounts now = token_counts(model_->config());
   if (!(saved == now) && saved.qkv >= now.qkv && saved.proj >= now.proj && saved.ffn >= now.ffn) {
     grow_model(*model_, saved, GrowthPolicy::kZero, config_.train.seed, run.growths);

@@ -103,6 +103,34 @@ TEST_F(Export, ImportValidatesShapesAndNamesFileAndKey) {
             path + ": tensor 'sequential.2.attention.key.value_param_tokens' is missing");
 }
 
+// A smaller model (a checkpoint directory or an authors' file) starts a larger first stage:
+// loaded at its size and grown; with `preserve` the grown model computes the same logits.
+TEST_F(Export, InitFromASmallerModelGrowsIt) {
+  const std::vector<std::string> larger{"model.qkv_tokens=24", "model.proj_tokens=16",
+                                        "model.ffn_tokens=48", "model.init_growth=preserve"};
+  for (const std::string& from : {root_ / "step_3", exported_}) {
+    std::vector<std::string> sets = larger;
+    sets.push_back("model.init_from=" + from);
+    Trainer grown(tiny_checkpoint_config(sets), context_, kQuiet);
+    EXPECT_EQ(grown.step(), 0) << from;
+    const auto layers = grown.model()->pattentions();
+    EXPECT_EQ(layers[0]->key_tokens.size(0), 24) << from;
+    EXPECT_EQ(layers[4]->value_tokens.size(0), 48) << from;
+    torch::NoGradGuard no_grad;
+    const torch::Tensor logits = grown.model()->forward(batch_, context_.token_ops());
+    EXPECT_LT((logits - logits_).abs().max().item<double>(), 1e-5) << from;
+  }
+  // Starting from a larger model than the first stage is refused by name.
+  const std::string step = root_ / "step_3";
+  EXPECT_EQ(error_of([&] {
+              Trainer t(tiny_checkpoint_config({"model.qkv_tokens=8", "model.init_from=" + step}),
+                        context_, kQuiet);
+            }),
+            step + " (model.init_from) holds qkv 16, proj 12, ffn 40 tokens, more than the first "
+                   "stage 'main' (qkv 8, proj 12, ffn 40): a run can only start from a model as "
+                   "large or smaller");
+}
+
 TEST(EvaluateStream, InOrderWindowsDropTheLastPartialOne) {
   TokenFormer model(tiny_checkpoint_config().model);
   model->init_parameters(5);

@@ -1,0 +1,42 @@
+#include "core/checkpoint/initial_weights.h"
+
+#include <filesystem>
+
+#include "core/checkpoint/authors_layout.h"
+#include "core/checkpoint/file_io.h"
+#include "core/checkpoint/model_tensors.h"
+#include "core/error.h"
+
+namespace tf {
+
+InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std::move(path)) {
+  if (!path_exists(path_)) throw Error(path_ + ": model.init_from does not exist");
+  if (std::filesystem::is_directory(path_)) {
+    checkpoint_.emplace(path_);
+    tokens_ = stored_token_counts(*checkpoint_);
+    return;
+  }
+  authors_.emplace(decode_safetensors(read_file(path_), path_));
+  int64_t rows[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = authors_key(kTokenCountTensors[i], num_layers);
+    const auto found = authors_->tensors.find(key);
+    if (found == authors_->tensors.end() || found->second.dim() != 2) {
+      throw Error(path_ + ": tensor '" + key + "' is missing or not a matrix");
+    }
+    rows[i] = found->second.size(0);
+  }
+  tokens_ = {rows[0], rows[1], rows[2]};
+}
+
+void InitialWeights::load_into(TokenFormer& model) const {
+  if (authors_) return import_authors_layout(*authors_, path_, model);
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // checked first, then applied
+  for (const ModelTensor& t : model_tensors(model)) {
+    copies.emplace_back(t.param, read_model_rows(*checkpoint_, t.name, t));
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [param, value] : copies) param.copy_(value);
+}
+
+}  // namespace tf
