@@ -239,11 +239,6 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
                "must be a multiple of micro_batch (" + std::to_string(c.train.micro_batch) + ")");
   }
   check_stage_order(stage_maps, c.stages);
-  if (c.parallel.zero1 && (!c.checkpoint.dir.empty() || !c.stages.empty())) {
-    YamlMap parallel = top.map("parallel");
-    parallel.fail("zero1", "cannot be combined with checkpoint.dir or stages yet: the sharded "
-                           "optimizer state is neither saved nor grown");
-  }
   return c;
 }
 

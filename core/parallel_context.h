@@ -25,12 +25,21 @@ class ParallelContext {
   // The token-parallel group of this rank (tp_rank/tp_size are its rank/size).
   virtual const TokenParallelOps& token_ops() const { return local_ops_; }
 
-  // Called by the trainer once the model and its optimizer exist (again whenever they are rebuilt)
-  // and before the first backward: a context may hook the parameters' gradients here.
-  virtual void attach(TokenFormer& model, const TrainConfig& train) {
+  // Called by the trainer once the model and its optimizer exist with their final values and state
+  // (again whenever they are rebuilt or restored) and before the first backward: a context may
+  // hook the parameters' gradients here, and ZeRO-1 takes over the optimizer's state.
+  virtual void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
+                      const TrainConfig& train) {
     (void)model;
+    (void)optimizer;
     (void)train;
   }
+  // ZeRO-1: writes the sharded optimizer state back into `optimizer`'s per-parameter state (for a
+  // checkpoint, or to carry moments through growth); collective over the data-parallel group.
+  virtual void export_optimizer_state(torch::optim::AdamW& optimizer) { (void)optimizer; }
+  // True when the context keeps the optimizer state itself (ZeRO-1): what export_optimizer_state
+  // wrote is a copy the trainer drops after use.
+  virtual bool owns_optimizer_state() const { return false; }
   // Called before each backward; `last` marks the last micro batch of an optimizer step, after
   // whose backward the gradients are complete and may be synchronised.
   virtual void set_last_micro_batch(bool last) { (void)last; }

@@ -47,6 +47,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
+  context_.attach(model_, *optimizer_, t);
 }
 
 void Trainer::build_optimizer() {
@@ -68,7 +69,6 @@ void Trainer::build_optimizer() {
   groups.emplace_back(model_->no_decay_parameters(),
                       std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
   optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
-  context_.attach(model_, config_.train);  // hooks the (possibly regrown) parameters
 }
 
 double Trainer::clip_gradients() {

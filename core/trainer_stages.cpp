@@ -62,6 +62,7 @@ void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry
   // AdamW state is keyed by the parameter's TensorImpl, which growth keeps (set_data).
   std::vector<std::pair<torch::Tensor, torch::optim::AdamWParamState>> carried;
   if (carry_optimizer) {
+    context_.export_optimizer_state(*optimizer_);
     for (const auto& p : model_->parameters()) {
       const auto it = optimizer_->state().find(compat::optimizer_state_key(p));
       if (it == optimizer_->state().end()) continue;
@@ -76,6 +77,7 @@ void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry
     grown->exp_avg_sq(pad_rows(state.exp_avg_sq(), param));
     optimizer_->state()[compat::optimizer_state_key(param)] = std::move(grown);
   }
+  context_.attach(model_, *optimizer_, config_.train);  // hooks the regrown parameters
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log_.info(

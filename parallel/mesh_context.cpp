@@ -46,14 +46,19 @@ MeshContext::MeshContext(Communicator& world, const Config& config, int64_t buck
   TF_CHECK_EQ(dp_->rank(), c.dp);
 }
 
-void MeshContext::attach(TokenFormer& model, const TrainConfig& train) {
+void MeshContext::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
+                         const TrainConfig& train) {
   buckets_.reset();
   zero1_optimizer_.reset();
   if (zero1_) {
-    zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, model, train);
+    zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, model, optimizer, train);
   } else {
     buckets_ = std::make_unique<GradientBuckets>(*dp_, model->parameters(), bucket_bytes_);
   }
+}
+
+void MeshContext::export_optimizer_state(torch::optim::AdamW& optimizer) {
+  if (zero1_optimizer_) zero1_optimizer_->export_state(optimizer);
 }
 
 void MeshContext::set_last_micro_batch(bool last) {

@@ -33,7 +33,10 @@ class MeshContext : public ParallelContext {
   int64_t dp_size() const override { return dp_->size(); }
   const TokenParallelOps& token_ops() const override { return ops_; }
 
-  void attach(TokenFormer& model, const TrainConfig& train) override;
+  void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
+              const TrainConfig& train) override;
+  void export_optimizer_state(torch::optim::AdamW& optimizer) override;
+  bool owns_optimizer_state() const override { return zero1_; }
   void set_last_micro_batch(bool last) override;
   std::optional<double> sharded_step(double lr) override;
   void average_gradients(const std::vector<torch::Tensor>& params) override;

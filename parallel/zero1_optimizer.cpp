@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/checkpoint/adamw_state.h"
+
 namespace tf::parallel {
 namespace {
 
@@ -15,7 +17,7 @@ bool contains(const std::vector<torch::Tensor>& list, const torch::Tensor& t) {
 }  // namespace
 
 Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model,
-                               const TrainConfig& train)
+                               torch::optim::AdamW& optimizer, const TrainConfig& train)
     : dp_(dp), tp_(tp), train_(train), params_(model->parameters()) {
   std::vector<torch::Tensor> tokens;
   for (const auto& layer : model->pattentions()) {
@@ -23,11 +25,15 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& 
     tokens.push_back(layer->value_tokens);
   }
   const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
-  std::vector<torch::Tensor> decay_flags, shard_flags, values;
+  std::vector<torch::Tensor> decay_flags, shard_flags, values, avg, avg_sq;
   for (const auto& p : params_) {
     decay_flags.push_back(torch::full({p.numel()}, !contains(no_decay, p), torch::kBool));
     shard_flags.push_back(torch::full({p.numel()}, contains(tokens, p), torch::kBool));
     values.push_back(p.detach().reshape({-1}));
+    const std::optional<AdamWMoments> state = get_adamw_state(optimizer, p);
+    avg.push_back(state ? state->exp_avg.reshape({-1}) : torch::zeros({p.numel()}));
+    avg_sq.push_back(state ? state->exp_avg_sq.reshape({-1}) : torch::zeros({p.numel()}));
+    if (state) steps_ = state->step;
   }
   const torch::Tensor flat = torch::cat(values);
   const int64_t total = flat.numel(), parts = dp_.size();
@@ -39,8 +45,21 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& 
   master_ = flat.narrow(0, offset_, count).clone();
   decays_ = torch::cat(decay_flags).narrow(0, offset_, count).clone();
   sharded_ = torch::cat(shard_flags).narrow(0, offset_, count).clone();
-  exp_avg_ = torch::zeros_like(master_);
-  exp_avg_sq_ = torch::zeros_like(master_);
+  exp_avg_ = torch::cat(avg).narrow(0, offset_, count).clone();
+  exp_avg_sq_ = torch::cat(avg_sq).narrow(0, offset_, count).clone();
+}
+
+void Zero1Optimizer::export_state(torch::optim::AdamW& optimizer) {
+  if (steps_ == 0) return;
+  const torch::Tensor avg = dp_.all_gather(exp_avg_, {counts_});
+  const torch::Tensor avg_sq = dp_.all_gather(exp_avg_sq_, {counts_});
+  int64_t offset = 0;
+  for (const auto& p : params_) {
+    set_adamw_state(optimizer, p,
+                    {avg.narrow(0, offset, p.numel()).view_as(p),
+                     avg_sq.narrow(0, offset, p.numel()).view_as(p), steps_});
+    offset += p.numel();
+  }
 }
 
 torch::Tensor Zero1Optimizer::flat_gradients() const {

@@ -4,6 +4,9 @@
 // group), computes the global gradient norm from the shards, clips, updates its range with the
 // same element-wise arithmetic as torch::optim::AdamW, and all-gathers the parameters.
 // Weight decay follows the trainer: embedding and parameter tokens decay, the final norm does not.
+// The torch AdamW the trainer builds holds the per-parameter state at the boundaries: this rank's
+// range of it is taken at construction (zeros where it has none) and written back, gathered, by
+// export_state (for checkpoints and for moments carried through growth).
 // The groups and the model must outlive it; main thread only; throws CommError on a failed
 // collective.
 #pragma once
@@ -20,12 +23,16 @@ namespace tf::parallel {
 
 class Zero1Optimizer {
  public:
-  Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model, const TrainConfig& train);
+  Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model,
+                 torch::optim::AdamW& optimizer, const TrainConfig& train);
 
   // One optimizer step at learning rate `lr` from the parameters' accumulated (un-averaged)
   // gradients; returns the gradient norm before clipping. A norm that is not finite changes
   // nothing (the trainer reports the step as skipped).
   double step(double lr);
+  // Every parameter's moments and step count into `optimizer` (nothing before the first step);
+  // collective over the data-parallel group.
+  void export_state(torch::optim::AdamW& optimizer);
 
   // Elements of the flattened parameters this rank owns: [shard_offset, shard_offset + count).
   int64_t shard_offset() const { return offset_; }

@@ -12,7 +12,7 @@ packages=(
   libgtest-dev
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
-  prometheus jq curl openssl
+  prometheus jq curl openssl procps
 )
 
 missing=()

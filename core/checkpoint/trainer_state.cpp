@@ -8,6 +8,7 @@
 namespace tf {
 
 CheckpointState Trainer::checkpoint_state() {
+  context_.export_optimizer_state(*optimizer_);  // collective: before any rank returns early
   CheckpointState state;
   RunState& run = state.run;
   run.step = step_;
@@ -96,6 +97,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
     const std::string name = "tau." + std::to_string(i);
     if (checkpoint.has(name)) layers[i]->set_tau(checkpoint.tensor(name).item<double>());
   }
+  context_.attach(model_, *optimizer_, config_.train);  // ZeRO-1 takes the restored state
   step_ = run.step;
   stage_ = static_cast<size_t>(run.stage_index);
   stage_start_ = run.stage_start;
@@ -116,6 +118,7 @@ std::string Trainer::save_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
   TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
   const std::string dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
+  if (context_.owns_optimizer_state()) optimizer_->state().clear();  // the exported copy
   saved_step_ = step_;
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
   return dir;

@@ -9,11 +9,24 @@ set -euo pipefail
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tf-e2e.XXXXXX")
 PIDS=()
 
+# tree PID: PID and its descendants (mpirun's ranks would outlive a killed mpirun).
+tree() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1"); do tree "$child"; done
+}
+
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  local pid alive all=()
+  for pid in "${PIDS[@]}"; do mapfile -t -O "${#all[@]}" all < <(tree "$pid"); done
+  [ ${#all[@]} -eq 0 ] || kill "${all[@]}" 2>/dev/null || true
+  for _ in $(seq 25); do  # up to 5 s to end by themselves
+    alive=0
+    for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 1 ] || break
+    sleep 0.2
+  done
+  [ ${#all[@]} -eq 0 ] || kill -9 "${all[@]}" 2>/dev/null || true
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT

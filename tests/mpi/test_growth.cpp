@@ -11,6 +11,7 @@
 
 #include <filesystem>
 
+#include "core/checkpoint/adamw_state.h"
 #include "core/trainer.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
@@ -26,8 +27,10 @@ constexpr double kParamAtol = 2e-5;
 constexpr int64_t kStageSteps = 3;
 
 // Two stages whose token counts split unevenly over 2 and 4 ranks, before and after growth.
-Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "") {
-  std::vector<std::string> sets{"parallel.tp=" + std::to_string(tp)};
+Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "",
+                    bool zero1 = false) {
+  std::vector<std::string> sets{"parallel.tp=" + std::to_string(tp),
+                                std::string("parallel.zero1=") + (zero1 ? "true" : "false")};
   if (!checkpoint_dir.empty()) sets.push_back("checkpoint.dir=" + checkpoint_dir);
   return parse_config(
       "model: {hidden_size: 32, num_layers: 2, num_heads: 4, seq_len: 16, vocab_size: 257}\n"
@@ -93,21 +96,25 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
   std::vector<double> expected_losses;
   train(reference, 3, &expected_losses);
 
-  for (int64_t tp = 2; tp <= world().size(); tp *= 2) {
-    const std::string what = "growth at tp " + std::to_string(tp) + " dp " +
-                             std::to_string(world().size() / tp);
-    SCOPED_TRACE(what);
-    const Config config = chain_config(tp, "normal");
-    MeshContext context(world(), config);
-    Trainer trainer(config, context, quiet());
-    train(trainer, kStageSteps);
-    ASSERT_TRUE(trainer.start_next_stage());
-    expect_same_parameters(parameters_of(trainer, context.tp_group()), expected, what, kParamAtol);
-    std::vector<double> losses;
-    train(trainer, 3, &losses);
-    for (size_t s = 0; s < losses.size(); ++s) {
-      EXPECT_NEAR(losses[s], expected_losses[s], kLossRtol * expected_losses[s])
-          << what << ": rank " << world().rank() << ", step " << s + 1 << " after growth";
+  // Every layout the world size allows, ZeRO-1 on and off (the stage carries the moments).
+  for (int64_t tp = 1; tp <= world().size(); tp *= 2) {
+    for (const bool zero1 : {false, true}) {
+      const std::string what = "growth at tp " + std::to_string(tp) + " dp " +
+                               std::to_string(world().size() / tp) + (zero1 ? " zero1" : "");
+      SCOPED_TRACE(what);
+      const Config config = chain_config(tp, "normal", "", zero1);
+      MeshContext context(world(), config);
+      Trainer trainer(config, context, quiet());
+      train(trainer, kStageSteps);
+      ASSERT_TRUE(trainer.start_next_stage());
+      expect_same_parameters(parameters_of(trainer, context.tp_group()), expected, what,
+                             kParamAtol);
+      std::vector<double> losses;
+      train(trainer, 3, &losses);
+      for (size_t s = 0; s < losses.size(); ++s) {
+        EXPECT_NEAR(losses[s], expected_losses[s], kLossRtol * expected_losses[s])
+            << what << ": rank " << world().rank() << ", step " << s + 1 << " after growth";
+      }
     }
   }
 }
@@ -187,6 +194,69 @@ TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
   }
   EXPECT_NEAR(sharded_loss, expected_loss, kLossRtol * expected_loss)
       << "tp 2 x dp " << world().size() / 2 << " after loading, rank " << world().rank();
+}
+
+// ZeRO-1 state in checkpoints: saved after growth with carried moments by dp = world ranks, it
+// restores into one process without ZeRO-1 and into ZeRO-1 again; the next two steps (the second
+// shows the moments' effect on the update) match the single-process run.
+TEST(Growth, Zero1StateSurvivesACheckpoint) {
+  if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks to shard the optimizer state";
+  const SharedTempDir dir;
+  ASSERT_FALSE(dir.path().empty()) << "cannot create a temporary directory";
+  const auto run_to_save = [&](Trainer& trainer) {
+    train(trainer, kStageSteps);
+    EXPECT_TRUE(trainer.start_next_stage());
+    train(trainer, 2);
+  };
+  {
+    const Config config = chain_config(1, "normal", dir.path(), /*zero1=*/true);
+    MeshContext context(world(), config);
+    WorldCheckpointSync sync(world());
+    Trainer trainer(config, context, quiet());
+    trainer.set_checkpoint_sync(sync);
+    run_to_save(trainer);
+    trainer.save_checkpoint();
+  }
+  LocalContext local;
+  Trainer reference(chain_config(1, "normal"), local, quiet());
+  run_to_save(reference);
+  const torch::Tensor reference_embedding = reference.model()->embedding;
+  const AdamWMoments expected_moments =
+      *get_adamw_state(reference.optimizer(), reference_embedding);
+  const AdamWMoments expected_copy{expected_moments.exp_avg.clone(),
+                                   expected_moments.exp_avg_sq.clone(), expected_moments.step};
+  std::vector<double> expected_losses;
+  train(reference, 2, &expected_losses);
+
+  Trainer whole(chain_config(1, "normal", dir.path()), local, quiet());
+  ASSERT_TRUE(whole.resume_from_latest());
+  const std::optional<AdamWMoments> moments =
+      get_adamw_state(whole.optimizer(), whole.model()->embedding);
+  ASSERT_TRUE(moments.has_value()) << "no optimizer state restored";
+  EXPECT_EQ(moments->step, expected_copy.step);
+  // Moments of runs whose gradients differ only in reduction order.
+  expect_close(moments->exp_avg, expected_copy.exp_avg, "exp_avg", 1e-7, 1e-3);
+  expect_close(moments->exp_avg_sq, expected_copy.exp_avg_sq, "exp_avg_sq", 1e-10, 1e-3);
+  std::vector<double> whole_losses;
+  train(whole, 2, &whole_losses);
+
+  const Config config = chain_config(1, "normal", dir.path(), /*zero1=*/true);
+  MeshContext context(world(), config);
+  Trainer sharded(config, context, quiet());
+  ASSERT_TRUE(sharded.resume_from_latest());
+  std::vector<double> sharded_losses;
+  train(sharded, 2, &sharded_losses);
+  for (size_t s = 0; s < expected_losses.size(); ++s) {
+    EXPECT_NEAR(whole_losses[s], expected_losses[s], kLossRtol * expected_losses[s])
+        << "one process after loading, step " << s + 1;
+    EXPECT_NEAR(sharded_losses[s], expected_losses[s], kLossRtol * expected_losses[s])
+        << "ZeRO-1 after loading, step " << s + 1 << ", rank " << world().rank();
+  }
+  if (world().rank() == 0) {
+    std::printf("ZeRO-1 checkpoint: second step after loading %.9f (1 process), %.9f (ZeRO-1 "
+                "dp %d); single process %.9f\n",
+                whole_losses[1], sharded_losses[1], world().size(), expected_losses[1]);
+  }
 }
 
 }  // namespace
