@@ -31,10 +31,12 @@ void require_one_of(YamlMap& map, const std::string& key, const std::string& val
 void read_parallel(YamlMap map, ParallelConfig& out) {
   map.get("tp", out.tp);
   map.get("pp", out.pp);
+  map.get("dp", out.dp);
   map.get("zero1", out.zero1);
   map.finish();
   require(map, "tp", out.tp >= 1, "must be at least 1");
   require(map, "pp", out.pp >= 1, "must be at least 1");
+  require(map, "dp", out.dp >= 0, "must be at least 1, or 0 for what the world size gives");
 }
 
 void read_model(YamlMap map, ModelConfig& m) {
@@ -242,6 +244,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   return c;
 }
 
+std::string layout_text(const ParallelConfig& p) {
+  return "tp " + std::to_string(p.tp) + " x pp " + std::to_string(p.pp) +
+         (p.dp > 0 ? " x dp " + std::to_string(p.dp) : "") + (p.zero1 ? ", ZeRO-1" : "");
+}
+
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open config file");
@@ -259,6 +266,7 @@ YAML::Node parallel_node(const ParallelConfig& p) {
   YAML::Node n;
   n["tp"] = p.tp;
   n["pp"] = p.pp;
+  n["dp"] = p.dp;
   n["zero1"] = p.zero1;
   return n;
 }

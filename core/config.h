@@ -73,8 +73,12 @@ struct DataConfig {
 struct ParallelConfig {
   int64_t tp = 1;
   int64_t pp = 1;
+  int64_t dp = 0;  // data-parallel ranks; 0: whatever the world size gives (world / (tp x pp))
   bool zero1 = false;
 };
+
+// "tp 2 x pp 1", with " x dp 4" when dp is fixed and ", ZeRO-1" when on: for log lines.
+std::string layout_text(const ParallelConfig& p);
 
 struct CheckpointConfig {
   std::string dir;       // empty: no checkpoints

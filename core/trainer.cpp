@@ -186,10 +186,9 @@ Trainer::RunEnd Trainer::run() {
     if (step_ - stage_start_ >= stage().steps) {
       if (stage_ + 1 == stages_.size()) break;
       if (!start_next_stage()) {
-        log_.info(format("stage '%s' needs layout tp %lld x pp %lld: relaunch to continue",
+        log_.info(format("stage '%s' needs layout %s: relaunch to continue",
                          stages_[stage_ + 1].name.c_str(),
-                         (long long)stages_[stage_ + 1].parallel.tp,
-                         (long long)stages_[stage_ + 1].parallel.pp));
+                         layout_text(stages_[stage_ + 1].parallel).c_str()));
         if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
         return RunEnd::kLayoutChange;
       }

@@ -92,7 +92,11 @@ bool Trainer::start_next_stage() {
   if (stage_ + 1 >= stages_.size()) return false;
   const Stage& next = stages_[stage_ + 1];
   // Compared with the layout this process runs, so a relaunch in the new layout goes on.
-  if (next.parallel.tp != context_.token_ops().size() || next.parallel.pp != 1) return false;
+  const ParallelConfig& p = next.parallel;
+  const bool same_layout = p.tp == context_.token_ops().size() && p.pp == 1 &&
+                           (p.dp == 0 || p.dp == context_.dp_size()) &&
+                           p.zero1 == context_.owns_optimizer_state();
+  if (!same_layout) return false;
   log_.info(format("stage '%s' ends at step %lld", stage().name.c_str(), (long long)step_));
   log_validation(" | before growth");
   grow_to(next.tokens, next.growth, next.carry_optimizer);

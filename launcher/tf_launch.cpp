@@ -1,6 +1,7 @@
 // tf-launch: trains (or validates) the model described by one YAML config on every rank.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -55,16 +56,15 @@ tf::control::ControlActions control_actions(const tf::Config& config) {
 tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const tf::Logger& log) {
   const tf::Stage stage = tf::launch_stage(config);
   const tf::ParallelConfig& p = stage.parallel;
-  if (world_size % (p.tp * p.pp) != 0) {
-    throw tf::Error(config.source + ": stage '" + stage.name + "' runs at parallel.tp " +
-                    std::to_string(p.tp) + " x parallel.pp " + std::to_string(p.pp) +
-                    ", which does not divide the " + std::to_string(world_size) +
-                    " rank(s) of this job: launch it with a multiple of " +
-                    std::to_string(p.tp * p.pp) + " ranks");
+  const int64_t unit = p.tp * p.pp * std::max<int64_t>(p.dp, 1);
+  if (p.dp > 0 ? world_size != unit : world_size % unit != 0) {
+    throw tf::Error(config.source + ": stage '" + stage.name + "' runs at " + tf::layout_text(p) +
+                    ", which does not fit the " + std::to_string(world_size) +
+                    " rank(s) of this job: launch it with " + (p.dp > 0 ? "" : "a multiple of ") +
+                    std::to_string(unit) + " ranks");
   }
   if (!config.stages.empty()) {
-    log.info(tf::format("stage '%s' runs at tp %lld x pp %lld", stage.name.c_str(),
-                        (long long)p.tp, (long long)p.pp));
+    log.info(tf::format("stage '%s' runs at %s", stage.name.c_str(), tf::layout_text(p).c_str()));
   }
   return p;
 }

@@ -14,6 +14,11 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
                 ": pipeline parallelism is not implemented yet; use parallel.pp: 1");
   }
   Mesh mesh(world.size(), p.tp, p.pp);
+  if (p.dp > 0 && mesh.dp() != p.dp) {
+    throw Error(config.source + ": 'parallel.dp' = " + std::to_string(p.dp) + " needs " +
+                std::to_string(p.dp * p.tp * p.pp) + " ranks (dp x tp x pp); the job has " +
+                std::to_string(world.size()));
+  }
   const ModelConfig& m = config.model;
   const std::pair<const char*, int64_t> tokens[] = {{"model.qkv_tokens", m.qkv_tokens},
                                                     {"model.proj_tokens", m.proj_tokens},

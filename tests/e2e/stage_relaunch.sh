@@ -29,7 +29,7 @@ grep -q "stage 'large' needs layout tp 2 x pp 1: relaunch to continue" "$WORK/ru
 rc=0
 launch 1 --config "$WORK/chain.yaml" >"$WORK/refused.log" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "relaunch on 1 rank exited $rc, expected 2 (bad input)"
-grep -q "stage 'large' runs at parallel.tp 2 x parallel.pp 1, which does not divide the 1 rank" \
+grep -q "stage 'large' runs at tp 2 x pp 1, which does not fit the 1 rank(s) of this job: launch it with a multiple of 2 ranks" \
   "$WORK/refused.log" || fail "unclear refusal: $(cat "$WORK/refused.log")"
 
 launch 2 --config "$WORK/chain.yaml" >"$WORK/run.log" 2>&1 || fail "relaunch on 2 ranks failed"

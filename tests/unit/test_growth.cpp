@@ -83,7 +83,7 @@ TEST(Growth, TokenParallelShardsGrowToSlicesOfTheSameModel) {
   }
 }
 
-Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1,
+Config staged_config(const std::string& second_optimizer, const std::string& third_layout = "{}",
                      const std::string& checkpoint_dir = "") {
   const std::vector<std::string> sets{"checkpoint.dir=" + checkpoint_dir};
   return parse_config(
@@ -95,7 +95,7 @@ Config staged_config(const std::string& second_optimizer, int64_t third_tp = 1,
       "  - {name: s2, qkv_tokens: 12, proj_tokens: 12, ffn_tokens: 24, steps: 2, lr: 0.005,\n"
       "     growth: preserve, optimizer: " + second_optimizer + "}\n"
       "  - {name: s3, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 32, steps: 2, lr: 0.002,\n"
-      "     growth: normal, parallel: {tp: " + std::to_string(third_tp) + "}}\n",
+      "     growth: normal, parallel: " + third_layout + "}\n",
       "inline.yaml", checkpoint_dir.empty() ? std::vector<std::string>{} : sets);
 }
 
@@ -112,19 +112,24 @@ TEST(Stages, RunThroughEveryStage) {
 }
 
 TEST(Stages, NextLayoutNeedsARelaunchInThatLayout) {
-  const TempDir dir;
-  const Config config = staged_config("reset", 2, dir.path());
-  EXPECT_EQ(launch_stage(config).name, "s1");  // no checkpoint yet
-  LocalContext context;
-  const Logger log(1);
-  Trainer trainer(config, context, log);
-  EXPECT_EQ(trainer.run(), Trainer::RunEnd::kLayoutChange);
-  EXPECT_EQ(trainer.step(), 5);
-  EXPECT_EQ(trainer.stage_index(), 1u);
-  // The checkpoint written at the end of s2 makes the relaunch run s3 in s3's layout.
-  const Stage next = launch_stage(config);
-  EXPECT_EQ(next.name, "s3");
-  EXPECT_EQ(next.parallel.tp, 2);
+  // Another token-parallel size, data-parallel size or optimizer sharding is another layout.
+  for (const std::string layout : {"{tp: 2}", "{dp: 2}", "{zero1: true}"}) {
+    const TempDir dir;
+    const Config config = staged_config("reset", layout, dir.path());
+    EXPECT_EQ(launch_stage(config).name, "s1") << layout;  // no checkpoint yet
+    LocalContext context;
+    const Logger log(1);
+    Trainer trainer(config, context, log);
+    EXPECT_EQ(trainer.run(), Trainer::RunEnd::kLayoutChange) << layout;
+    EXPECT_EQ(trainer.step(), 5) << layout;
+    EXPECT_EQ(trainer.stage_index(), 1u) << layout;
+    // The checkpoint written at the end of s2 makes the relaunch run s3 in s3's layout.
+    const Stage next = launch_stage(config);
+    EXPECT_EQ(next.name, "s3") << layout;
+    EXPECT_EQ(layout_text(next.parallel), layout_text(config.stages[2].parallel)) << layout;
+  }
+  EXPECT_EQ(layout_text(staged_config("reset", "{tp: 2, dp: 4, zero1: true}").stages[2].parallel),
+            "tp 2 x pp 1 x dp 4, ZeRO-1");
 }
 
 TEST(Stages, CarryKeepsTheOldTokensMoments) {
