@@ -150,15 +150,16 @@ double Trainer::evaluate() {
   torch::NoGradGuard no_grad;
   model_->eval();
   const TrainConfig& t = config_.train;
+  // The same eval_batches micro batches whatever the layout, dealt round-robin over dp ranks.
   double local = 0;
-  for (int64_t i = 0; i < t.eval_batches; ++i) {
-    const int64_t first = (context_.dp_rank() * t.eval_batches + i) * t.micro_batch;
-    local += model_->loss(data_.valid->samples(first, t.micro_batch), context_.token_ops())
+  for (int64_t i = context_.dp_rank(); i < t.eval_batches; i += context_.dp_size()) {
+    local += model_->loss(data_.valid->samples(i * t.micro_batch, t.micro_batch),
+                          context_.token_ops())
                  .item<double>();
   }
   torch::Tensor total = torch::tensor({local}, torch::kFloat64);
   context_.sum_over_dp(total);
-  return total.item<double>() / static_cast<double>(t.eval_batches * context_.dp_size());
+  return total.item<double>() / static_cast<double>(t.eval_batches);
 }
 
 void Trainer::log_validation(const char* suffix) {

@@ -67,7 +67,8 @@ class Trainer {
   RunEnd run();
   // One optimizer step over the next global batch.
   StepStats train_step();
-  // Mean validation loss over train.eval_batches micro batches per data-parallel rank.
+  // Mean validation loss over the first train.eval_batches micro batches of the validation split,
+  // shared out over the data-parallel ranks (the same value in every layout).
   double evaluate();
 
   // Grows the model at this step boundary to `tokens` with `policy` (a no-op for counts already

@@ -1,7 +1,8 @@
-// Progressive scaling under token parallelism: `preserve` keeps the validation loss, growth at
-// tp > 1 equals growth in one process, and a checkpoint written after growth at tp = 2 loads at
-// tp = 1 and at tp = 2 x dp = world / 2 with the same parameters. Every rank computes the
-// single-process reference itself (it is deterministic).
+// Progressive scaling under parallelism: `preserve` keeps the validation loss; growth at every
+// layout (tp, dp, ZeRO-1) equals growth in one process, validation included; a checkpoint written
+// after growth at tp = 2 loads at tp = 1 and at tp = 2 x dp = world / 2 with the same parameters;
+// ZeRO-1 state survives a checkpoint. Every rank computes the single-process reference itself
+// (it is deterministic).
 //
 // Tolerances as in test_parity.cpp: kLossRtol for losses, kParamAtol for parameters trained at
 // different layouts (reduction order only); parameters loaded from one checkpoint are compared
@@ -93,6 +94,7 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
   train(reference, kStageSteps);
   ASSERT_TRUE(reference.start_next_stage());
   const RunResult expected = parameters_of(reference, alone);
+  const double expected_validation = reference.evaluate();
   std::vector<double> expected_losses;
   train(reference, 3, &expected_losses);
 
@@ -109,6 +111,9 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
       ASSERT_TRUE(trainer.start_next_stage());
       expect_same_parameters(parameters_of(trainer, context.tp_group()), expected, what,
                              kParamAtol);
+      // Validation covers the same samples in every layout.
+      EXPECT_NEAR(trainer.evaluate(), expected_validation, kLossRtol * expected_validation)
+          << what << ": validation after growth, rank " << world().rank();
       std::vector<double> losses;
       train(trainer, 3, &losses);
       for (size_t s = 0; s < losses.size(); ++s) {
