@@ -8,9 +8,8 @@
 
 namespace tf {
 
-void log_banner(const Config& config, const ParallelContext& context, const Logger& log) {
-  // The model starts at the first stage's token counts.
-  const ModelConfig m = with_token_counts(config.model, plan_stages(config).front().tokens);
+void log_banner(const Config& config, const ModelConfig& m, const ParallelContext& context,
+                const Logger& log) {
   log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank", kVersion,
                   TORCH_VERSION, at::get_num_threads()));
   log.info("layout: " + context.describe());

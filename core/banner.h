@@ -7,6 +7,9 @@
 
 namespace tf {
 
-void log_banner(const Config& config, const ParallelContext& context, const Logger& log);
+// `model`: the model as it is now (the first stage's sizes at a fresh start, the checkpoint's
+// after a resume).
+void log_banner(const Config& config, const ModelConfig& model, const ParallelContext& context,
+                const Logger& log);
 
 }  // namespace tf

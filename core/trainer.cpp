@@ -179,8 +179,8 @@ void Trainer::log_step(const StepStats& s) const {
 }
 
 Trainer::RunEnd Trainer::run() {
-  log_banner(config_, context_, log_);
   resume_from_latest();
+  log_banner(config_, model_->config(), context_, log_);
   const TrainConfig& t = config_.train;
   const CheckpointConfig& c = config_.checkpoint;
   while (!stop_requested_) {

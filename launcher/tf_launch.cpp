@@ -92,9 +92,9 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {
     log.info("resolved config:\n" + tf::to_yaml(config));
-    tf::log_banner(config, context, log);
     const tf::ModelConfig first =
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
+    tf::log_banner(config, first, context, log);
     tf::TokenFormer model(first, context.token_ops().size(), context.token_ops().rank());
     log.info("dry run: config valid, model built; exiting");
     return 0;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# End to end: with control.tls_cert/tls_key the API speaks TLS only. tf-ctl with the CA reaches
-# it (and the token still decides mutating calls); a plaintext client does not.
+# End to end: with control.tls_cert/tls_key the API (of a 2-rank dp 2 job) speaks TLS only. tf-ctl
+# with the CA reaches it (and the token still decides mutating calls); a plaintext client does not.
 source "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || fail "no openssl (scripts/install-deps.sh installs it)"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
-start_run --set control.tls_cert="$WORK/cert.pem" --set control.tls_key="$WORK/key.pem"
+RUN_RANKS=2 start_run --set control.tls_cert="$WORK/cert.pem" --set control.tls_key="$WORK/key.pem" \
+  --set train.micro_batch=2
 grep -q "control: listening on $CONTROL (TLS)" "$WORK/run.log" || fail "TLS not announced"
 
 TLS=(--tls-ca "$WORK/cert.pem" --timeout 10)
