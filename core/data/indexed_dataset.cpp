@@ -89,14 +89,50 @@ void IndexedDataset::validate_index() {
   }
 }
 
-void IndexedDataset::validate_tokens(int64_t vocab_size) const {
-  for (int64_t position = 0; position < tokens_; ++position) {
-    const int64_t id = token_at(position);
-    if (id < 0 || id >= vocab_size) {
-      fail(bin_, "token id " + std::to_string(id) + " at token " + std::to_string(position) +
-                     " is outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+namespace {
+
+// Position of the first of `count` ids of type T at `data` outside [0, vocab), or -1. Chunks are
+// checked by their minimum and maximum (a loop the compiler vectorises); only a failing chunk is
+// searched id by id.
+template <typename T>
+int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab) {
+  constexpr int64_t kChunk = 1 << 16;
+  // The .bin is mapped at a page boundary, so every id is aligned for T.
+  const T* ids = reinterpret_cast<const T*>(data);
+  for (int64_t begin = 0; begin < count; begin += kChunk) {
+    const int64_t n = std::min(kChunk, count - begin);
+    const T* chunk = ids + begin;
+    T lo = chunk[0], hi = chunk[0];
+    for (int64_t i = 1; i < n; ++i) {
+      lo = std::min(lo, chunk[i]);
+      hi = std::max(hi, chunk[i]);
+    }
+    if (static_cast<int64_t>(lo) >= 0 && static_cast<int64_t>(hi) < vocab) continue;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto id = static_cast<int64_t>(chunk[i]);
+      if (id < 0 || id >= vocab) return begin + i;
     }
   }
+  return -1;
+}
+
+}  // namespace
+
+void IndexedDataset::validate_tokens(int64_t vocab_size) const {
+  const uint8_t* data = bin_.data();
+  int64_t position = -1;
+  switch (dtype_) {
+    case mmidx::kUint8: position = first_outside<uint8_t>(data, tokens_, vocab_size); break;
+    case mmidx::kInt8: position = first_outside<int8_t>(data, tokens_, vocab_size); break;
+    case mmidx::kInt16: position = first_outside<int16_t>(data, tokens_, vocab_size); break;
+    case mmidx::kUint16: position = first_outside<uint16_t>(data, tokens_, vocab_size); break;
+    case mmidx::kInt32: position = first_outside<int32_t>(data, tokens_, vocab_size); break;
+    default: position = first_outside<int64_t>(data, tokens_, vocab_size); break;
+  }
+  if (position < 0) return;
+  fail(bin_, "token id " + std::to_string(token_at(position)) + " at token " +
+                 std::to_string(position) + " is outside the vocabulary [0, " +
+                 std::to_string(vocab_size) + ")");
 }
 
 int64_t IndexedDataset::pointer(int64_t sequence) const {
