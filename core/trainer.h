@@ -51,6 +51,9 @@ class StepObserver {
   virtual void on_step_boundary(Trainer& trainer) = 0;
   virtual void on_step(const StepStats& stats) = 0;
   virtual void on_validation(int64_t step, double loss) = 0;
+  // After every checkpoint save (periodic, at a stage or run end, on request) with its wall time;
+  // `path` is empty when the save failed (the error is then thrown on).
+  virtual void on_checkpoint(int64_t step, const std::string& path, double seconds) = 0;
 };
 
 class Trainer {

@@ -1,5 +1,7 @@
 // Trainer's checkpoint methods (declared in core/trainer.h): the mapping between a running trainer
 // and the tensors and scalars of a checkpoint.
+#include <chrono>
+
 #include "core/checkpoint/adamw_state.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/error.h"
@@ -117,8 +119,19 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
 std::string Trainer::save_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
   TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
-  const std::string dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::string dir;
+  try {
+    dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
+  } catch (...) {
+    if (observer_) observer_->on_checkpoint(step_, "", seconds());
+    throw;
+  }
   if (context_.owns_optimizer_state()) optimizer_->state().clear();  // the exported copy
+  if (observer_) observer_->on_checkpoint(step_, dir, seconds());
   saved_step_ = step_;
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
   return dir;

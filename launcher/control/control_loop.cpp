@@ -10,7 +10,6 @@
 namespace tf::control {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using grpc::StatusCode;
 
 // The process's resident memory in bytes (0 where /proc is not available).
@@ -170,22 +169,20 @@ Outcome ControlLoop::save_checkpoint(Trainer& trainer) {
     return {StatusCode::UNIMPLEMENTED,
             "SaveCheckpoint needs checkpoint.dir in the config", step};
   }
-  const auto start = Clock::now();
   try {
-    const std::string path = actions_.save_checkpoint(trainer);
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (metrics_) metrics_->on_checkpoint(seconds, true);
-    if (board_) {
-      board_->update([&](v1::Status& s) {
-        s.set_last_checkpoint(path);
-        s.set_last_checkpoint_step(step);
-      });
-    }
-    return {StatusCode::OK, path, step};
+    return {StatusCode::OK, actions_.save_checkpoint(trainer), step};  // reported by on_checkpoint
   } catch (const Error& e) {
-    if (metrics_) metrics_->on_checkpoint(0, false);
     return {StatusCode::FAILED_PRECONDITION, e.what(), step};
   }
+}
+
+void ControlLoop::on_checkpoint(int64_t step, const std::string& path, double seconds) {
+  if (metrics_) metrics_->on_checkpoint(seconds, !path.empty());
+  if (!board_ || path.empty()) return;
+  board_->update([&](v1::Status& s) {
+    s.set_last_checkpoint(path);
+    s.set_last_checkpoint_step(step);
+  });
 }
 
 Outcome ControlLoop::stop(Trainer& trainer) {

@@ -39,6 +39,7 @@ class ControlLoop final : public StepObserver {
   void on_step_boundary(Trainer& trainer) override;
   void on_step(const StepStats& stats) override;
   void on_validation(int64_t step, double loss) override;
+  void on_checkpoint(int64_t step, const std::string& path, double seconds) override;
   // After Trainer::run() returned: pending and later requests are refused, watchers end.
   void finish(int64_t step);
 

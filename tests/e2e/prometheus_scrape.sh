@@ -8,7 +8,9 @@ PROMETHEUS=${PROMETHEUS:-prometheus}
 command -v "$PROMETHEUS" >/dev/null || fail "no prometheus binary (scripts/install-deps.sh installs it)"
 
 # dp 2: two ranks report figures.
-RUN_RANKS=2 start_run --set metrics.peak_flops=1.0e11 --set train.micro_batch=2
+# Periodic checkpoints: the trainer's own saves reach the checkpoint metrics.
+RUN_RANKS=2 start_run --set metrics.peak_flops=1.0e11 --set train.micro_batch=2 \
+  --set checkpoint.dir="$WORK/ckpt" --set checkpoint.interval=25
 ctl status >/dev/null  # so that the control-request counter has a series
 
 # The shipped configuration, with second-scale intervals so the test is short.
@@ -55,6 +57,10 @@ for rank in 0 1; do
     fail "no resident memory of rank $rank"
 done
 has_data 'tokenformer_skipped_steps_total == 0' || fail "skipped steps counter missing or non-zero"
+wait_for 30 has_data 'tokenformer_checkpoints_total{result="success"} > 0' ||
+  fail "periodic checkpoints not counted"
+has_data 'tokenformer_checkpoint_last_success_timestamp_seconds > 0' ||
+  fail "no last checkpoint time"
 has_data 'tokenformer_build_info{control="grpc"} == 1' || fail "no build info"
 has_data 'tokenformer_control_requests_total{method="GetStatus",code="OK"} >= 1' ||
   fail "control request not counted"
