@@ -25,6 +25,11 @@ const char* growth_name(GrowthPolicy policy) {
   return "?";
 }
 
+std::string to_text(const TokenCounts& c) {
+  return "qkv " + std::to_string(c.qkv) + ", proj " + std::to_string(c.proj) + ", ffn " +
+         std::to_string(c.ffn);
+}
+
 TokenCounts token_counts(const ModelConfig& m) {
   return {m.qkv_tokens, m.proj_tokens, m.ffn_tokens};
 }
@@ -40,7 +45,7 @@ void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy 
                 uint64_t seed, int64_t growth_index) {
   const ModelConfig& m = model.config();
   const TokenCounts now = token_counts(m);
-  if (target.qkv < now.qkv || target.proj < now.proj || target.ffn < now.ffn) {
+  if (!now.within(target)) {
     throw Error("cannot grow to fewer tokens (qkv " + std::to_string(target.qkv) + ", proj " +
                 std::to_string(target.proj) + ", ffn " + std::to_string(target.ffn) +
                 ") than the model has (" + std::to_string(now.qkv) + ", " +

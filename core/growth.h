@@ -24,7 +24,14 @@ struct TokenCounts {
   bool operator==(const TokenCounts& o) const {
     return qkv == o.qkv && proj == o.proj && ffn == o.ffn;
   }
+  // No count above `o`'s (what growth to `o` needs).
+  bool within(const TokenCounts& o) const {
+    return qkv <= o.qkv && proj <= o.proj && ffn <= o.ffn;
+  }
 };
+
+// "qkv 16, proj 16, ffn 64", for messages.
+std::string to_text(const TokenCounts& counts);
 
 TokenCounts token_counts(const ModelConfig& model);
 ModelConfig with_token_counts(ModelConfig model, const TokenCounts& counts);

@@ -36,15 +36,10 @@ void Trainer::start_from(const InitialWeights& weights) {
   const TokenCounts stored = weights.tokens();
   const Stage& first = stages_.front();
   if (stored == first.tokens) return weights.load_into(model_);
-  const auto counts = [](const TokenCounts& c) {
-    return format("qkv %lld, proj %lld, ffn %lld", (long long)c.qkv, (long long)c.proj,
-                  (long long)c.ffn);
-  };
-  if (stored.qkv > first.tokens.qkv || stored.proj > first.tokens.proj ||
-      stored.ffn > first.tokens.ffn) {
-    throw Error(weights.path() + " (model.init_from) holds " + counts(stored) +
+  if (!stored.within(first.tokens)) {
+    throw Error(weights.path() + " (model.init_from) holds " + to_text(stored) +
                 " tokens, more than the first stage '" + first.name + "' (" +
-                counts(first.tokens) + "): a run can only start from a model as large or smaller");
+                to_text(first.tokens) + "): a run can only start from a model as large or smaller");
   }
   const TokenParallelOps& ops = context_.token_ops();
   model_ = TokenFormer(with_token_counts(config_.model, stored), ops.size(), ops.rank());
@@ -53,7 +48,7 @@ void Trainer::start_from(const InitialWeights& weights) {
   const GrowthPolicy policy = parse_growth(config_.model.init_growth);
   grow_model(*model_, first.tokens, policy, config_.train.seed, ++growths_);
   log_.info(format("%s: loaded at %s tokens and grown to %s (growth %s)", weights.path().c_str(),
-                   counts(stored).c_str(), counts(first.tokens).c_str(), growth_name(policy)));
+                   to_text(stored).c_str(), to_text(first.tokens).c_str(), growth_name(policy)));
 }
 
 void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
@@ -81,10 +76,8 @@ void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log_.info(
-      format("grew to qkv %lld, proj %lld, ffn %lld tokens: %s -> %s parameters in %.3f s "
-             "(optimizer %s)",
-             (long long)tokens.qkv, (long long)tokens.proj, (long long)tokens.ffn,
-             with_commas(before).c_str(), with_commas(parameter_count(model_->config())).c_str(),
+      format("grew to %s tokens: %s -> %s parameters in %.3f s (optimizer %s)",
+             to_text(tokens).c_str(), with_commas(before).c_str(), with_commas(parameter_count(model_->config())).c_str(),
              seconds, carry_optimizer ? "moments carried" : "reset"));
 }
 

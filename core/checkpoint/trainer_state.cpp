@@ -78,7 +78,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
   const TokenCounts saved = stored_token_counts(checkpoint);
   const TokenCounts now = token_counts(model_->config());
-  if (!(saved == now) && saved.qkv >= now.qkv && saved.proj >= now.proj && saved.ffn >= now.ffn) {
+  if (!(saved == now) && now.within(saved)) {
     grow_model(*model_, saved, GrowthPolicy::kZero, config_.train.seed, run.growths);
     build_optimizer();
   }

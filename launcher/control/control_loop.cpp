@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/growth.h"
 #include "core/sizes.h"
 
 namespace tf::control {
@@ -20,19 +21,15 @@ double resident_memory_bytes() {
   return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
-std::string counts_text(int64_t qkv, int64_t proj, int64_t ffn) {
-  return "qkv " + std::to_string(qkv) + ", proj " + std::to_string(proj) + ", ffn " +
-         std::to_string(ffn);
+TokenCounts counts_of(const StageConfig& stage) {
+  return {stage.qkv_tokens, stage.proj_tokens, stage.ffn_tokens};
 }
 
 // Stages are ordered by size: the current one is the last that the model has reached.
 int64_t stage_index(const std::vector<StageConfig>& stages, const ModelConfig& model) {
   int64_t index = 0;
   for (size_t i = 0; i < stages.size(); ++i) {
-    if (stages[i].qkv_tokens <= model.qkv_tokens && stages[i].proj_tokens <= model.proj_tokens &&
-        stages[i].ffn_tokens <= model.ffn_tokens) {
-      index = static_cast<int64_t>(i);
-    }
+    if (counts_of(stages[i]).within(token_counts(model))) index = static_cast<int64_t>(i);
   }
   return index;
 }
@@ -111,41 +108,30 @@ Outcome ControlLoop::apply(const v1::Command& command, Trainer& trainer) {
 
 Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& trainer) {
   const int64_t step = trainer.step();
-  const ModelConfig& model = trainer.model()->config();
+  const TokenCounts now = token_counts(trainer.model()->config());
   v1::TokenCounts target = request.tokens();
   if (!request.has_tokens()) {
     // The next stage is the first whose counts exceed the model's, whatever moved it there.
     const StageConfig* next = nullptr;
     for (const StageConfig& stage : config_.stages) {
-      if (stage.qkv_tokens > model.qkv_tokens || stage.proj_tokens > model.proj_tokens ||
-          stage.ffn_tokens > model.ffn_tokens) {
+      if (!counts_of(stage).within(now)) {
         next = &stage;
         break;
       }
     }
     if (!next) {
       return {StatusCode::FAILED_PRECONDITION,
-              "no configured stage is larger than the current model (" +
-                  counts_text(model.qkv_tokens, model.proj_tokens, model.ffn_tokens) + ")",
-              step};
+              "no configured stage is larger than the current model (" + to_text(now) + ")", step};
     }
     target.set_qkv_tokens(next->qkv_tokens);
     target.set_proj_tokens(next->proj_tokens);
     target.set_ffn_tokens(next->ffn_tokens);
   }
-  const bool shrinks = target.qkv_tokens() < model.qkv_tokens ||
-                       target.proj_tokens() < model.proj_tokens ||
-                       target.ffn_tokens() < model.ffn_tokens;
-  const bool grows = target.qkv_tokens() > model.qkv_tokens ||
-                     target.proj_tokens() > model.proj_tokens ||
-                     target.ffn_tokens() > model.ffn_tokens;
-  if (shrinks || !grows) {
+  const TokenCounts wanted{target.qkv_tokens(), target.proj_tokens(), target.ffn_tokens()};
+  if (!now.within(wanted) || wanted.within(now)) {  // shrinks somewhere, or grows nowhere
     return {StatusCode::INVALID_ARGUMENT,
-            "token counts (" +
-                counts_text(target.qkv_tokens(), target.proj_tokens(), target.ffn_tokens()) +
-                ") must not be below the current ones (" +
-                counts_text(model.qkv_tokens, model.proj_tokens, model.ffn_tokens) +
-                ") and at least one must be larger",
+            "token counts (" + to_text(wanted) + ") must not be below the current ones (" +
+                to_text(now) + ") and at least one must be larger",
             step};
   }
   if (!actions_.scale_up) {
