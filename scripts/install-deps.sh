@@ -8,7 +8,8 @@ packages=(
   libtorch-dev
   libopenmpi-dev openmpi-bin
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libyaml-cpp-dev prometheus-cpp-dev
+  libyaml-cpp-dev prometheus-cpp-dev libmicrohttpd-dev
+  libopenblas0-openmp
   libgtest-dev
   nlohmann-json3-dev libicu-dev
   zlib1g-dev

@@ -1,22 +1,104 @@
 #include "launcher/control/metrics_exposer.h"
 
-#include <exception>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <prometheus/text_serializer.h>
+
+#include <cstring>
 
 #include "core/error.h"
 
 namespace tf::control {
+namespace {
+
+constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr unsigned kConnectionTimeoutSeconds = 10;  // a stalled client cannot hold the thread
+constexpr unsigned kConnectionLimit = 16;
+
+enum MHD_Result reply(MHD_Connection* connection, unsigned status, const std::string& body,
+                      const char* content_type) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (!response) return MHD_NO;
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  const enum MHD_Result queued = MHD_queue_response(connection, status, response);
+  MHD_destroy_response(response);
+  return queued;
+}
+
+enum MHD_Result handle(void* self, MHD_Connection* connection, const char* url,
+                       const char* method, const char*, const char*, size_t* upload_size,
+                       void**) {
+  if (*upload_size != 0) {  // a request body: ignore it and answer once it is consumed
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  const bool get = std::strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                   std::strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+  if (std::strcmp(url, "/metrics") != 0) {
+    return reply(connection, MHD_HTTP_NOT_FOUND, "only /metrics is served\n", "text/plain");
+  }
+  if (!get) return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET\n", "text/plain");
+  return reply(connection, MHD_HTTP_OK, static_cast<const MetricsExposer*>(self)->scrape(),
+               kContentType);
+}
+
+struct ResolvedAddress {
+  sockaddr_storage storage{};
+  bool ipv6 = false;
+};
+
+ResolvedAddress resolve(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    throw Error("metrics.address: '" + address + "' is not HOST:PORT");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = address.substr(colon + 1);
+  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  if (rc != 0) {
+    throw Error("metrics.address: cannot resolve '" + address + "': " + gai_strerror(rc));
+  }
+  ResolvedAddress resolved;
+  std::memcpy(&resolved.storage, found->ai_addr, found->ai_addrlen);
+  resolved.ipv6 = found->ai_family == AF_INET6;
+  freeaddrinfo(found);
+  return resolved;
+}
+
+}  // namespace
 
 MetricsExposer::MetricsExposer(const std::string& address,
                                std::shared_ptr<prometheus::Registry> registry)
     : registry_(std::move(registry)) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
-  } catch (const std::exception& e) {
-    throw Error("metrics.address: cannot listen on '" + address + "': " + e.what());
+  ResolvedAddress where = resolve(address);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+  if (where.ipv6) flags |= MHD_USE_IPv6;
+  daemon_ = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &where.storage,
+      MHD_OPTION_THREAD_STACK_SIZE, static_cast<size_t>(0),  // 0: the system's default
+      MHD_OPTION_CONNECTION_TIMEOUT, kConnectionTimeoutSeconds, MHD_OPTION_CONNECTION_LIMIT,
+      kConnectionLimit, MHD_OPTION_END);
+  if (!daemon_) {
+    throw Error("metrics.address: cannot listen on '" + address +
+                "' (in use, or not an address of this host)");
   }
-  exposer_->RegisterCollectable(registry_);
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  if (!ports.empty()) port_ = ports.front();
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  if (info) port_ = info->port;
+}
+
+MetricsExposer::~MetricsExposer() { MHD_stop_daemon(daemon_); }
+
+std::string MetricsExposer::scrape() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
 }  // namespace tf::control

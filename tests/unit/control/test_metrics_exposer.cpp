@@ -1,0 +1,80 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/error.h"
+#include "launcher/control/metrics_exposer.h"
+
+namespace tf::control {
+namespace {
+
+// One HTTP/1.0 request to 127.0.0.1:port; the whole response (status line, headers, body).
+std::string http(int port, const std::string& request_line) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in where{};
+  where.sin_family = AF_INET;
+  where.sin_port = htons(static_cast<uint16_t>(port));
+  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&where), sizeof where), 0);
+  const std::string request = request_line + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+// This binary links LibTorch and, through libblas.so.3, OpenBLAS with its 60 KiB of static TLS,
+// which made the civetweb exposer fail to create its threads.
+TEST(MetricsExposer, ServesTheRegistryOnAnEphemeralPort) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& steps = prometheus::BuildCounter()
+                    .Name("tokenformer_test_steps_total")
+                    .Help("steps")
+                    .Register(*registry)
+                    .Add({});
+  steps.Increment(41);
+  MetricsExposer exposer("127.0.0.1:0", registry);
+  ASSERT_GT(exposer.port(), 0);
+  steps.Increment();
+  const std::string response = http(exposer.port(), "GET /metrics");
+  EXPECT_EQ(response.rfind("HTTP/1.0 200", 0) == 0 || response.rfind("HTTP/1.1 200", 0) == 0,
+            true)
+      << response;
+  EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos)
+      << response;
+  EXPECT_NE(response.find("tokenformer_test_steps_total 42"), std::string::npos) << response;
+  EXPECT_EQ(exposer.scrape(), response.substr(response.find("\r\n\r\n") + 4));
+}
+
+TEST(MetricsExposer, AnswersOtherPathsAndMethodsWithErrors) {
+  MetricsExposer exposer("127.0.0.1:0", std::make_shared<prometheus::Registry>());
+  EXPECT_NE(http(exposer.port(), "GET /").find(" 404 "), std::string::npos);
+  EXPECT_NE(http(exposer.port(), "DELETE /metrics").find(" 405 "), std::string::npos);
+  // The server is still up after them.
+  EXPECT_NE(http(exposer.port(), "GET /metrics").find(" 200 "), std::string::npos);
+}
+
+TEST(MetricsExposer, RefusesAnAddressInUseOrMalformed) {
+  MetricsExposer first("127.0.0.1:0", std::make_shared<prometheus::Registry>());
+  const std::string taken = "127.0.0.1:" + std::to_string(first.port());
+  try {
+    MetricsExposer second(taken, std::make_shared<prometheus::Registry>());
+    FAIL() << "bound " << taken << " twice";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.address: cannot listen on '" + taken),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(MetricsExposer("no-port", std::make_shared<prometheus::Registry>()), Error);
+  EXPECT_THROW(MetricsExposer("127.0.0.1:http", std::make_shared<prometheus::Registry>()), Error);
+}
+
+}  // namespace
+}  // namespace tf::control
