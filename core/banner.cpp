@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "core/blas_info.h"
 #include "core/sizes.h"
 #include "core/stages.h"
 #include "core/version.h"
@@ -10,8 +11,8 @@ namespace tf {
 
 void log_banner(const Config& config, const ModelConfig& m, const ParallelContext& context,
                 const Logger& log) {
-  log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank", kVersion,
-                  TORCH_VERSION, at::get_num_threads()));
+  log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank, BLAS: %s",
+                  kVersion, TORCH_VERSION, at::get_num_threads(), blas_library().c_str()));
   log.info("layout: " + context.describe());
   log.info(format(
       "model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "

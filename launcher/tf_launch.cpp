@@ -85,7 +85,12 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   }
   if (!line.has("config")) throw tf::Error("--config FILE is required");
   tf::Config config = tf::load_config(line.value("config"), line.sets);
-  if (config.train.threads > 0) at::set_num_threads(config.train.threads);
+  // Ranks of one job share a node's cores: one intra-op thread each unless train.threads asks.
+  if (config.train.threads > 0) {
+    at::set_num_threads(config.train.threads);
+  } else if (runtime.world_size() > 1) {
+    at::set_num_threads(1);
+  }
   tf::Logger log(runtime.world_rank());
   config.parallel = launch_layout(config, runtime.world_size(), log);
   const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
