@@ -41,15 +41,14 @@ ModelConfig with_token_counts(ModelConfig m, const TokenCounts& c) {
   return m;
 }
 
-void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
-                uint64_t seed, int64_t growth_index) {
+PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& target,
+                               GrowthPolicy policy, uint64_t seed, int64_t growth_index)
+    : target_(target) {
   const ModelConfig& m = model.config();
   const TokenCounts now = token_counts(m);
   if (!now.within(target)) {
-    throw Error("cannot grow to fewer tokens (qkv " + std::to_string(target.qkv) + ", proj " +
-                std::to_string(target.proj) + ", ffn " + std::to_string(target.ffn) +
-                ") than the model has (" + std::to_string(now.qkv) + ", " +
-                std::to_string(now.proj) + ", " + std::to_string(now.ffn) + ")");
+    throw Error("cannot grow to fewer tokens (" + to_text(target) + ") than the model has (" +
+                to_text(now) + ")");
   }
   if (policy == GrowthPolicy::kPreserve && m.norm == "softmax") {
     throw Error(
@@ -60,22 +59,56 @@ void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy 
   const int64_t targets[] = {target.qkv, target.qkv, target.qkv, target.proj, target.ffn};
   // Streams of growth g start past those of the initialisation and of earlier growths.
   uint64_t stream = (static_cast<uint64_t>(growth_index) + 1) << 32;
-  const auto layers = model.pattentions();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    PattentionImpl& layer = *layers[i].ptr();
-    const int64_t added = targets[i % 5] - layer.shard().total;
-    const auto keys = seeded_normal(seed, stream++, {added, layer.d_in()}, 0.02);
-    const auto values = seeded_normal(seed, stream++, {added, layer.d_out()}, value_std);
-    if (added == 0) continue;
-    if (policy == GrowthPolicy::kPreserve) {
-      layer.set_tau(layer.scale());  // freeze the current τ (already frozen stays frozen)
-    } else {
-      layer.set_tau(0);
+  const auto pattentions = model.pattentions();
+  for (size_t i = 0; i < pattentions.size(); ++i) {
+    const PattentionImpl& layer = *pattentions[i].ptr();
+    Layer grown;
+    grown.added = targets[i % 5] - layer.shard().total;
+    grown.tau = layer.tau_override();
+    grown.keys = layer.key_tokens.unsafeGetTensorImpl();
+    grown.values = layer.value_tokens.unsafeGetTensorImpl();
+    const uint64_t key_stream = stream++, value_stream = stream++;
+    if (grown.added > 0) {
+      // preserve freezes the current τ (one already frozen stays); the others follow the new n.
+      grown.tau = policy == GrowthPolicy::kPreserve ? layer.scale() : 0;
+      const auto keys = seeded_normal(seed, key_stream, {grown.added, layer.d_in()}, 0.02);
+      const auto values =
+          seeded_normal(seed, value_stream, {grown.added, layer.d_out()}, value_std);
+      grown.rows =
+          layer.grown_rows(policy == GrowthPolicy::kNormal ? keys : torch::zeros_like(keys),
+                           values, model.tp_size(), model.tp_rank());
     }
-    layer.grow(policy == GrowthPolicy::kNormal ? keys : torch::zeros_like(keys), values,
-               model.tp_size(), model.tp_rank());
+    layers_.push_back(std::move(grown));
   }
-  model.set_token_counts(target.qkv, target.proj, target.ffn);
+}
+
+void PreparedGrowth::apply(TokenFormerImpl& model) && {
+  auto pattentions = model.pattentions();
+  TF_CHECK_EQ(pattentions.size(), layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& grown = layers_[i];
+    if (grown.added == 0) continue;
+    PattentionImpl& layer = *pattentions[i].ptr();
+    layer.set_tau(grown.tau);
+    layer.adopt_rows(grown.rows, grown.added, model.tp_size(), model.tp_rank());
+    grown.rows = {};
+  }
+  model.set_token_counts(target_.qkv, target_.proj, target_.ffn);
+}
+
+int64_t PreparedGrowth::rows_after(const torch::Tensor& param) const {
+  const void* impl = param.unsafeGetTensorImpl();
+  for (const Layer& grown : layers_) {
+    if (grown.added == 0) continue;
+    if (impl == grown.keys) return grown.rows.first.size(0);
+    if (impl == grown.values) return grown.rows.second.size(0);
+  }
+  return param.dim() > 0 ? param.size(0) : 0;
+}
+
+void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
+                uint64_t seed, int64_t growth_index) {
+  PreparedGrowth(model, target, policy, seed, growth_index).apply(model);
 }
 
 }  // namespace tf

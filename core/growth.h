@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/model.h"
 
@@ -36,11 +38,37 @@ std::string to_text(const TokenCounts& counts);
 TokenCounts token_counts(const ModelConfig& model);
 ModelConfig with_token_counts(ModelConfig model, const TokenCounts& counts);
 
-// Grows `model` in place to `target` (global counts; never fewer than now, else tf::Error).
+// One growth of `model` to `target` (global counts) in two phases, so that running out of memory
+// leaves the model as it was: the constructor draws the new rows and builds every layer's grown
+// shard (it allocates, and throws what the allocator throws, or tf::Error for fewer tokens than
+// now or `preserve` with softmax, without touching the model); apply() swaps them in and cannot
+// fail for lack of memory.
 // Each rank appends its share of the new rows (the new block split like a fresh layer), so shards
 // stay balanced and no data moves. New rows are drawn whole from generators seeded by
 // (seed, growth_index, layer), then sliced: every layout grows to the same set of tokens.
 // Parameters keep their identity with new shapes: optimizers must be rebuilt afterwards.
+class PreparedGrowth {
+ public:
+  PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
+                 uint64_t seed, int64_t growth_index);
+  // Once, on the model it was prepared for.
+  void apply(TokenFormerImpl& model) &&;
+  // Rows `param` (a parameter of that model) has after apply().
+  int64_t rows_after(const torch::Tensor& param) const;
+
+ private:
+  struct Layer {
+    const void* keys = nullptr;  // the layer's parameters (TensorImpl), for rows_after
+    const void* values = nullptr;
+    std::pair<torch::Tensor, torch::Tensor> rows;  // grown K and V shards; undefined: unchanged
+    int64_t added = 0;
+    double tau = 0;  // the τ override after growth
+  };
+  TokenCounts target_;
+  std::vector<Layer> layers_;
+};
+
+// PreparedGrowth and apply in one call.
 void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
                 uint64_t seed, int64_t growth_index);
 

@@ -128,17 +128,25 @@ torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParalle
   return ops.sum_outputs(mix(activate(a, stat, maxima)));
 }
 
-void PattentionImpl::grow(const torch::Tensor& new_keys, const torch::Tensor& new_values,
-                          int64_t parts, int64_t rank) {
+std::pair<torch::Tensor, torch::Tensor> PattentionImpl::grown_rows(
+    const torch::Tensor& new_keys, const torch::Tensor& new_values, int64_t parts,
+    int64_t rank) const {
   TF_CHECK_EQ(new_keys.size(0), new_values.size(0));
-  const int64_t added = new_keys.size(0);
-  shard_.grow(added, parts, rank);
-  const TokenShard share = token_shard(added, parts, rank);
-  const auto keys = take_rows(new_keys, share);
-  const auto values = take_rows(new_values, share);
+  const TokenShard share = token_shard(new_keys.size(0), parts, rank);
   torch::NoGradGuard no_grad;
-  key_tokens.set_data(torch::cat({key_tokens.detach(), keys.to(key_tokens.options())}));
-  value_tokens.set_data(torch::cat({value_tokens.detach(), values.to(value_tokens.options())}));
+  return {torch::cat({key_tokens.detach(), take_rows(new_keys, share).to(key_tokens.options())}),
+          torch::cat(
+              {value_tokens.detach(), take_rows(new_values, share).to(value_tokens.options())})};
+}
+
+void PattentionImpl::adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows,
+                                int64_t added, int64_t parts, int64_t rank) {
+  shard_.grow(added, parts, rank);
+  TF_CHECK_EQ(rows.first.size(0), shard_.count());
+  TF_CHECK_EQ(rows.second.size(0), shard_.count());
+  torch::NoGradGuard no_grad;
+  key_tokens.set_data(rows.first);
+  value_tokens.set_data(rows.second);
   key_tokens.mutable_grad() = torch::Tensor();  // the old shape's gradient cannot accumulate
   value_tokens.mutable_grad() = torch::Tensor();
 }

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 
 #include "core/token_parallel.h"
 
@@ -52,11 +53,16 @@ class PattentionImpl : public torch::nn::Module {
   int64_t d_in() const { return key_tokens.size(1); }
   int64_t d_out() const { return value_tokens.size(1); }
 
-  // Appends m tokens to the layer: `new_keys` [m, d_in] and `new_values` [m, d_out] are the whole
-  // new block (identical on every rank of the group); this rank keeps its share of it.
+  // Growth by m tokens in two steps, so that a failed allocation changes nothing. grown_rows
+  // takes `new_keys` [m, d_in] and `new_values` [m, d_out], the whole new block (identical on
+  // every rank of the group), and returns this rank's [old; share of new] rows of K and V; it
+  // allocates and leaves the layer as it is. adopt_rows makes them the layer's (no allocation).
   // Parameters keep their identity with new shapes, so callers must rebuild optimizers.
-  void grow(const torch::Tensor& new_keys, const torch::Tensor& new_values, int64_t parts,
-            int64_t rank);
+  std::pair<torch::Tensor, torch::Tensor> grown_rows(const torch::Tensor& new_keys,
+                                                     const torch::Tensor& new_values,
+                                                     int64_t parts, int64_t rank) const;
+  void adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows, int64_t added,
+                  int64_t parts, int64_t rank);
 
   torch::Tensor key_tokens;    // [n_local, d_in]
   torch::Tensor value_tokens;  // [n_local, d_out]

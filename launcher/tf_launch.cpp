@@ -9,7 +9,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
 #ifdef TF_WITH_CONTROL
@@ -28,22 +28,9 @@ namespace {
 constexpr int kExitRelaunch = 3;
 
 #ifdef TF_WITH_CONTROL
-// ScaleUp to the next stage's counts starts that stage (its growth policy, optimizer rule and
-// schedule); other counts grow in place with `preserve` and a fresh optimizer. SaveCheckpoint
-// writes to checkpoint.dir when one is configured.
+// SaveCheckpoint writes to checkpoint.dir when one is configured.
 tf::control::ControlActions control_actions(const tf::Config& config) {
   tf::control::ControlActions actions;
-  actions.scale_up = [](tf::Trainer& trainer,
-                        const tokenformer::control::v1::TokenCounts& counts) -> std::string {
-    const tf::TokenCounts target{counts.qkv_tokens(), counts.proj_tokens(), counts.ffn_tokens()};
-    const size_t next = trainer.stage_index() + 1;
-    if (next < trainer.stages().size() && trainer.stages()[next].tokens == target &&
-        trainer.start_next_stage()) {
-      return "stage '" + trainer.stage().name + "' started";
-    }
-    trainer.grow_to(target, tf::GrowthPolicy::kPreserve, /*carry_optimizer=*/false);
-    return "grown in place (preserve)";
-  };
   if (!config.checkpoint.dir.empty()) {
     actions.save_checkpoint = [](tf::Trainer& trainer) { return trainer.save_checkpoint(); };
   }

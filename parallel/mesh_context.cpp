@@ -1,5 +1,10 @@
 #include "parallel/mesh_context.h"
 
+#include <unistd.h>
+
+#include <functional>
+#include <string>
+
 #include "parallel/world_sync.h"
 
 #include "core/error.h"
@@ -33,6 +38,15 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
   return mesh;
 }
 
+// Ranks whose host name hashes like this rank's; collective over `world`.
+int64_t count_ranks_on_host(Communicator& world) {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  const auto mine = static_cast<int64_t>(std::hash<std::string>{}(name));
+  const torch::Tensor all = world.all_gather(torch::tensor({mine}, torch::kInt64));
+  return all.eq(mine).sum().item<int64_t>();
+}
+
 }  // namespace
 
 MeshContext::MeshContext(Communicator& world, const Config& config, int64_t bucket_bytes)
@@ -45,7 +59,8 @@ MeshContext::MeshContext(Communicator& world, const Config& config, int64_t buck
       dp_(world.split({static_cast<int>(mesh_.coords(world.rank()).pp * mesh_.tp() +
                                         mesh_.coords(world.rank()).tp),
                        static_cast<int>(mesh_.coords(world.rank()).dp)})),
-      ops_(*tp_) {
+      ops_(*tp_),
+      ranks_on_host_(count_ranks_on_host(world)) {
   const MeshCoords c = mesh_.coords(world.rank());
   TF_CHECK_EQ(tp_->rank(), c.tp);
   TF_CHECK_EQ(dp_->rank(), c.dp);

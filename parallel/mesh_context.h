@@ -31,6 +31,7 @@ class MeshContext : public ParallelContext {
   torch::Tensor gather_over_world(const torch::Tensor& values) override;
   int64_t dp_rank() const override { return dp_->rank(); }
   int64_t dp_size() const override { return dp_->size(); }
+  int64_t ranks_on_host() const override { return ranks_on_host_; }
   const TokenParallelOps& token_ops() const override { return ops_; }
 
   void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
@@ -57,6 +58,7 @@ class MeshContext : public ParallelContext {
   int64_t bucket_bytes_;
   std::unique_ptr<Communicator> tp_, dp_;
   CommTokenParallelOps ops_;
+  int64_t ranks_on_host_;
   std::unique_ptr<GradientBuckets> buckets_;
   std::unique_ptr<Zero1Optimizer> zero1_optimizer_;
 };

@@ -1,11 +1,8 @@
 #include "launcher/control/control_loop.h"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include "core/error.h"
 #include "core/growth.h"
+#include "core/memory_estimate.h"
 #include "core/sizes.h"
 
 namespace tf::control {
@@ -13,25 +10,17 @@ namespace {
 
 using grpc::StatusCode;
 
-// The process's resident memory in bytes (0 where /proc is not available).
-double resident_memory_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  double total_pages = 0, resident_pages = 0;
-  if (!(statm >> total_pages >> resident_pages)) return 0;
-  return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
-TokenCounts counts_of(const StageConfig& stage) {
-  return {stage.qkv_tokens, stage.proj_tokens, stage.ffn_tokens};
-}
-
-// Stages are ordered by size: the current one is the last that the model has reached.
-int64_t stage_index(const std::vector<StageConfig>& stages, const ModelConfig& model) {
-  int64_t index = 0;
-  for (size_t i = 0; i < stages.size(); ++i) {
-    if (counts_of(stages[i]).within(token_counts(model))) index = static_cast<int64_t>(i);
+StatusCode code_of(ScaleUpRefused::Reason reason) {
+  switch (reason) {
+    case ScaleUpRefused::Reason::kInvalid:
+      return StatusCode::INVALID_ARGUMENT;
+    case ScaleUpRefused::Reason::kNoStage:
+      return StatusCode::FAILED_PRECONDITION;
+    case ScaleUpRefused::Reason::kOutOfMemory:
+    case ScaleUpRefused::Reason::kGrowthFailed:
+      return StatusCode::RESOURCE_EXHAUSTED;
   }
-  return index;
+  return StatusCode::INTERNAL;
 }
 
 }  // namespace
@@ -47,21 +36,19 @@ ControlLoop::ControlLoop(const Config& config, ParallelContext& context, const L
       board_(board),
       metrics_(metrics),
       commands_enabled_(!config.control.address.empty()),
-      rank_figures_enabled_(!config.metrics.address.empty()) {
-  publish_model(config.model);
-}
+      rank_figures_enabled_(!config.metrics.address.empty()) {}
 
-void ControlLoop::publish_model(const ModelConfig& model) {
-  const int64_t index = stage_index(config_.stages, model);
-  if (metrics_) metrics_->set_model(model, index);
+void ControlLoop::on_model_change(const ModelState& model) {
+  if (metrics_) metrics_->set_model(model);
   if (!board_) return;
   board_->update([&](v1::Status& s) {
-    s.set_stage_index(index);
-    s.set_stage(config_.stages.empty() ? "" : config_.stages[static_cast<size_t>(index)].name);
-    s.mutable_tokens()->set_qkv_tokens(model.qkv_tokens);
-    s.mutable_tokens()->set_proj_tokens(model.proj_tokens);
-    s.mutable_tokens()->set_ffn_tokens(model.ffn_tokens);
-    s.set_parameter_count(parameter_count(model));
+    s.set_stage_index(model.stage_index);
+    s.set_stage(model.stage);
+    s.mutable_tokens()->set_qkv_tokens(model.tokens.qkv);
+    s.mutable_tokens()->set_proj_tokens(model.tokens.proj);
+    s.mutable_tokens()->set_ffn_tokens(model.tokens.ffn);
+    s.set_parameter_count(model.parameters);
+    s.set_total_steps(model.total_steps);
   });
 }
 
@@ -108,44 +95,19 @@ Outcome ControlLoop::apply(const v1::Command& command, Trainer& trainer) {
 
 Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& trainer) {
   const int64_t step = trainer.step();
-  const TokenCounts now = token_counts(trainer.model()->config());
-  v1::TokenCounts target = request.tokens();
-  if (!request.has_tokens()) {
-    // The next stage is the first whose counts exceed the model's, whatever moved it there.
-    const StageConfig* next = nullptr;
-    for (const StageConfig& stage : config_.stages) {
-      if (!counts_of(stage).within(now)) {
-        next = &stage;
-        break;
-      }
-    }
-    if (!next) {
-      return {StatusCode::FAILED_PRECONDITION,
-              "no configured stage is larger than the current model (" + to_text(now) + ")", step};
-    }
-    target.set_qkv_tokens(next->qkv_tokens);
-    target.set_proj_tokens(next->proj_tokens);
-    target.set_ffn_tokens(next->ffn_tokens);
-  }
-  const TokenCounts wanted{target.qkv_tokens(), target.proj_tokens(), target.ffn_tokens()};
-  if (!now.within(wanted) || wanted.within(now)) {  // shrinks somewhere, or grows nowhere
-    return {StatusCode::INVALID_ARGUMENT,
-            "token counts (" + to_text(wanted) + ") must not be below the current ones (" +
-                to_text(now) + ") and at least one must be larger",
-            step};
-  }
-  if (!actions_.scale_up) {
-    return {StatusCode::UNIMPLEMENTED,
-            "ScaleUp is not available in this run", step};
+  std::optional<TokenCounts> tokens;
+  if (request.has_tokens()) {
+    const v1::TokenCounts& t = request.tokens();
+    tokens = TokenCounts{t.qkv_tokens(), t.proj_tokens(), t.ffn_tokens()};
   }
   try {
-    const std::string message = actions_.scale_up(trainer, target);
-    publish_model(trainer.model()->config());
+    const std::string message = trainer.scale_up(tokens);
     set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,
               "scaled up: " + message);
     return {StatusCode::OK, message, step};
-  } catch (const Error& e) {
-    return {StatusCode::FAILED_PRECONDITION, e.what(), step};
+  } catch (const ScaleUpRefused& e) {
+    log_.info(std::string("control: ScaleUp refused: ") + e.what());
+    return {code_of(e.reason()), e.what(), step};
   }
 }
 

@@ -13,18 +13,17 @@
 
 #include "core/log.h"
 #include "core/parallel_context.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "launcher/control/command_queue.h"
 #include "launcher/control/status_board.h"
 #include "launcher/control/training_metrics.h"
 
 namespace tf::control {
 
-// What the launcher can do on request. Each is called on every rank at the same step, returns a
-// one-line description for the reply and throws tf::Error to refuse. Null: not in this build,
-// refused with UNIMPLEMENTED.
+// What the launcher can do on request besides what the Trainer does itself (scale-up). Called on
+// every rank at the same step; returns a one-line description for the reply and throws tf::Error
+// to refuse. Null: not in this run, refused with UNIMPLEMENTED.
 struct ControlActions {
-  std::function<std::string(Trainer&, const v1::TokenCounts&)> scale_up;
   std::function<std::string(Trainer&)> save_checkpoint;  // returns the checkpoint's path
 };
 
@@ -37,6 +36,7 @@ class ControlLoop final : public StepObserver {
               TrainingMetrics* metrics);
 
   void on_step_boundary(Trainer& trainer) override;
+  void on_model_change(const ModelState& state) override;
   void on_step(const StepStats& stats) override;
   void on_validation(int64_t step, double loss) override;
   void on_checkpoint(int64_t step, const std::string& path, double seconds) override;
@@ -48,8 +48,6 @@ class ControlLoop final : public StepObserver {
   Outcome scale_up(const v1::ScaleUpRequest& request, Trainer& trainer);
   Outcome save_checkpoint(Trainer& trainer);
   Outcome stop(Trainer& trainer);
-  // Stage, token counts and parameter count, to the metrics and the status.
-  void publish_model(const ModelConfig& model);
   void set_state(v1::RunState state, int64_t step, const std::string& message);
 
   const Config& config_;

@@ -5,14 +5,12 @@
 namespace tf::control {
 namespace {
 
-v1::Status initial_status(const Config& config, const ParallelContext& context,
-                          const ControlActions& actions) {
+v1::Status initial_status(const ParallelContext& context, const ControlActions& actions) {
   v1::Status status;
   status.set_state(v1::RUN_STATE_RUNNING);
-  status.set_total_steps(config.train.steps);
   status.set_world_size(context.world_size());
   status.set_layout(context.describe());
-  status.mutable_capabilities()->set_scale_up(static_cast<bool>(actions.scale_up));
+  status.mutable_capabilities()->set_scale_up(true);
   status.mutable_capabilities()->set_save_checkpoint(static_cast<bool>(actions.save_checkpoint));
   return status;
 }
@@ -33,7 +31,7 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
   if (serve) {
     auth_.emplace(Authenticator::from_config(config.control));
     queue_ = std::make_unique<CommandQueue>();
-    board_ = std::make_unique<StatusBoard>(initial_status(config, context, actions));
+    board_ = std::make_unique<StatusBoard>(initial_status(context, actions));
   }
   loop_ = std::make_unique<ControlLoop>(config, context, log, std::move(actions), queue_.get(),
                                         board_.get(), metrics_.get());

@@ -31,7 +31,6 @@ double unix_seconds() {
 
 TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& context)
     : registry_(std::make_shared<Registry>()),
-      flops_per_token_(training_flops_per_token(config.model)),
       peak_flops_(config.metrics.peak_flops * static_cast<double>(context.world_size())),
       step_(gauge(*registry_, "tokenformer_step", "Optimizer steps taken")),
       tokens_(counter(*registry_, "tokenformer_tokens_total", "Tokens trained on")),
@@ -116,7 +115,6 @@ TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& co
                   "Model FLOP utilisation of the last step (0-1), from metrics.peak_flops");
   }
   for (const char* result : {"success", "failure"}) checkpoints_.Add({{"result", result}});
-  set_model(config.model, 0);
 }
 
 void TrainingMetrics::on_step(const StepStats& s) {
@@ -146,13 +144,13 @@ void TrainingMetrics::on_rank_figures(const std::vector<RankFigures>& ranks) {
 
 void TrainingMetrics::on_validation(double loss) { loss_.Add({{"split", "valid"}}).Set(loss); }
 
-void TrainingMetrics::set_model(const ModelConfig& model, int64_t stage_index) {
-  flops_per_token_ = training_flops_per_token(model);
-  stage_.Set(static_cast<double>(stage_index));
-  parameters_.Set(static_cast<double>(parameter_count(model)));
-  parameter_tokens_.Add({{"projection", "qkv"}}).Set(static_cast<double>(model.qkv_tokens));
-  parameter_tokens_.Add({{"projection", "proj"}}).Set(static_cast<double>(model.proj_tokens));
-  parameter_tokens_.Add({{"projection", "ffn"}}).Set(static_cast<double>(model.ffn_tokens));
+void TrainingMetrics::set_model(const ModelState& model) {
+  flops_per_token_ = model.training_flops_per_token;
+  stage_.Set(static_cast<double>(model.stage_index));
+  parameters_.Set(static_cast<double>(model.parameters));
+  parameter_tokens_.Add({{"projection", "qkv"}}).Set(static_cast<double>(model.tokens.qkv));
+  parameter_tokens_.Add({{"projection", "proj"}}).Set(static_cast<double>(model.tokens.proj));
+  parameter_tokens_.Add({{"projection", "ffn"}}).Set(static_cast<double>(model.tokens.ffn));
 }
 
 void TrainingMetrics::on_checkpoint(double seconds, bool ok) {

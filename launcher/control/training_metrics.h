@@ -15,7 +15,7 @@
 
 #include "core/config.h"
 #include "core/parallel_context.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 
 namespace tf::control {
 
@@ -27,7 +27,8 @@ struct RankFigures {
 
 class TrainingMetrics {
  public:
-  // Sets the constant figures: build info, layout, world size, model size, run start time.
+  // Sets the constant figures: build info, layout, world size, run start time. The model's come
+  // with set_model.
   TrainingMetrics(const Config& config, const ParallelContext& context);
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -36,14 +37,14 @@ class TrainingMetrics {
   // Indexed by world rank.
   void on_rank_figures(const std::vector<RankFigures>& ranks);
   void on_validation(double loss);
-  // After the model changed size (scale-up).
-  void set_model(const ModelConfig& model, int64_t stage_index);
+  // Whenever the Trainer announces the model (start, resume, growth, stage start).
+  void set_model(const ModelState& model);
   void on_checkpoint(double seconds, bool ok);
   void on_control_reply(const std::string& method, const std::string& code);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  double flops_per_token_;
+  double flops_per_token_ = 0;  // of the model that trains now
   double peak_flops_;  // of the whole world; 0: unknown
   prometheus::Gauge& step_;
   prometheus::Counter& tokens_;

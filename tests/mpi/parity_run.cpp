@@ -3,7 +3,7 @@
 #include <map>
 
 #include "core/log.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 
 namespace tf::parallel::testing {
 

@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "core/checkpoint/adamw_state.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
 #include "parallel/world_sync.h"

@@ -9,7 +9,7 @@
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/safetensors.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "launcher/evaluate_stream.h"
 
 namespace tf {

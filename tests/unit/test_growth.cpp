@@ -4,7 +4,7 @@
 #include "core/compat.h"
 #include "core/error.h"
 #include "core/growth.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "tests/unit/temp_dir.h"
 
 namespace tf {

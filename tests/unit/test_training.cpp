@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "core/schedule.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 
 namespace tf {
 namespace {

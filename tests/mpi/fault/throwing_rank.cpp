@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "parallel/mesh_context.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"

@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 #include "launcher/control/command_queue.h"
 #include "launcher/control/control_loop.h"
 #include "launcher/control/status_board.h"
@@ -69,6 +69,7 @@ class TrainingThread {
   }
   Outcome submit(const v1::Command& command) { return queue_.submit(command, "test"); }
   int64_t board_step() const { return board_.status().step(); }
+  v1::Status status() const { return board_.status(); }
   v1::RunState state() const { return board_.status().state(); }
   void join() { thread_.join(); }
 
@@ -118,41 +119,54 @@ TEST(ControlLoop, StopEndsTheRunAndLaterRequestsAreUnavailable) {
   EXPECT_EQ(run.submit(kPause).code, grpc::StatusCode::UNAVAILABLE);
 }
 
-TEST(ControlLoop, ScaleUpChecksCountsAgainstTheModel) {
+TEST(ControlLoop, ScaleUpRefusalsCarryTheTrainersReason) {
   TrainingThread run(tiny_config());
+  run.submit(kPause);
   EXPECT_EQ(run.submit(scale_up(16, 32, 64)).code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(run.submit(scale_up(32, 32, 64)).code, grpc::StatusCode::INVALID_ARGUMENT);
   v1::Command next_stage;
   next_stage.mutable_scale_up();
   EXPECT_EQ(run.submit(next_stage).code, grpc::StatusCode::FAILED_PRECONDITION);
-  const Outcome unsupported = run.submit(scale_up(64, 32, 64));
-  EXPECT_EQ(unsupported.code, grpc::StatusCode::UNIMPLEMENTED);
+  const Outcome absurd = run.submit(scale_up(1000000000000, 32, 64));
+  EXPECT_EQ(absurd.code, grpc::StatusCode::RESOURCE_EXHAUSTED) << absurd.message;
+  EXPECT_EQ(run.status().tokens().qkv_tokens(), 32);
+  const Outcome grown = run.submit(scale_up(64, 32, 64));
+  ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
+  EXPECT_EQ(run.status().tokens().qkv_tokens(), 64);
   EXPECT_EQ(run.submit(kCheckpoint).code, grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST(ControlLoop, ActionsRunWithTheResolvedTarget) {
-  v1::TokenCounts requested;
-  ControlActions actions;
-  actions.scale_up = [&](Trainer&, const v1::TokenCounts& target) {
-    requested = target;
-    return std::string("grown");
-  };
+TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
   int saves = 0;
+  ControlActions actions;
   actions.save_checkpoint = [&](Trainer& trainer) {
     ++saves;
     if (saves == 2) throw Error("disk full");
     return "ckpt/step_" + std::to_string(trainer.step());
   };
   TrainingThread run(
-      tiny_config("stages:\n  - {name: small}\n  - {name: big, qkv_tokens: 48, ffn_tokens: 96}\n"),
+      tiny_config("stages:\n  - {name: small, steps: 1000}\n"
+                  "  - {name: big, qkv_tokens: 48, ffn_tokens: 96, steps: 500}\n"),
       std::move(actions));
+  const Outcome paused = run.submit(kPause);
+  v1::Status before = run.status();
+  EXPECT_EQ(before.stage(), "small");
+  EXPECT_EQ(before.stage_index(), 0);
+  EXPECT_EQ(before.total_steps(), 1500);
   v1::Command next_stage;
   next_stage.mutable_scale_up();
   const Outcome grown = run.submit(next_stage);
   ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
-  EXPECT_EQ(requested.qkv_tokens(), 48);
-  EXPECT_EQ(requested.proj_tokens(), 32);
-  EXPECT_EQ(requested.ffn_tokens(), 96);
+  EXPECT_EQ(grown.message, "stage 'big' started");
+  const v1::Status after = run.status();
+  EXPECT_EQ(after.stage(), "big");
+  EXPECT_EQ(after.stage_index(), 1);
+  EXPECT_EQ(after.tokens().qkv_tokens(), 48);
+  EXPECT_EQ(after.tokens().proj_tokens(), 32);
+  EXPECT_EQ(after.tokens().ffn_tokens(), 96);
+  // The 1-layer, d 32 model: 384 x 32 embedding, 2 x 32 x (3 x 48 + 32 + 96) tokens, final norm.
+  EXPECT_EQ(after.parameter_count(), 384 * 32 + 2 * 32 * (3 * 48 + 32 + 96) + 2 * 32);
+  EXPECT_EQ(after.total_steps(), paused.step + 500) << "the big stage started early";
   const Outcome saved = run.submit(kCheckpoint);
   ASSERT_EQ(saved.code, grpc::StatusCode::OK);
   EXPECT_EQ(saved.message, "ckpt/step_" + std::to_string(saved.step));

@@ -1,4 +1,4 @@
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -39,6 +39,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   accumulation_ = t.global_batch / per_step;
   const TokenParallelOps& ops = context_.token_ops();
   stages_ = plan_stages(config_);
+  check_stages_fit();
   model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
   model_->init_parameters(t.seed);
   if (!config_.model.init_from.empty()) {
@@ -186,7 +187,14 @@ Trainer::RunEnd Trainer::run() {
   while (!stop_requested_) {
     if (step_ - stage_start_ >= stage().steps) {
       if (stage_ + 1 == stages_.size()) break;
-      if (!start_next_stage()) {
+      bool started = false;
+      try {
+        started = start_next_stage();
+      } catch (const Error&) {  // the growth failed on some rank: keep the stage's work
+        if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
+        throw;
+      }
+      if (!started) {
         log_.info(format("stage '%s' needs layout %s: relaunch to continue",
                          stages_[stage_ + 1].name.c_str(),
                          layout_text(stages_[stage_ + 1].parallel).c_str()));

@@ -1,11 +1,11 @@
-// Trainer's checkpoint methods (declared in core/trainer.h): the mapping between a running trainer
+// Trainer's checkpoint methods: the mapping between a running trainer
 // and the tensors and scalars of a checkpoint.
 #include <chrono>
 
 #include "core/checkpoint/adamw_state.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/error.h"
-#include "core/trainer.h"
+#include "core/trainer/trainer.h"
 
 namespace tf {
 
@@ -114,6 +114,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
                checkpoint.directory().c_str(), (unsigned long long)run.train_seed,
                (unsigned long long)config_.train.seed));
   }
+  announce_model();
 }
 
 std::string Trainer::save_checkpoint() {

@@ -6,13 +6,17 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/checkpoint/reader.h"
 #include "core/checkpoint/sync.h"
 #include "core/checkpoint/writer.h"
 #include "core/config.h"
 #include "core/data/batch_source.h"
+#include "core/error.h"
 #include "core/log.h"
+#include "core/memory_estimate.h"
 #include "core/model.h"
 #include "core/parallel_context.h"
 #include "core/schedule.h"
@@ -37,6 +41,33 @@ struct StepStats {
 class Trainer;
 class InitialWeights;
 
+// What the model is now: sent to the StepObserver whenever it changes, so that status and metrics
+// describe the model that trains at that step.
+struct ModelState {
+  int64_t stage_index = 0;
+  std::string stage;         // the stage's name; empty when the config lists no stages
+  TokenCounts tokens;
+  int64_t parameters = 0;
+  double training_flops_per_token = 0;  // core/sizes.h
+  int64_t total_steps = 0;   // steps the run will have taken when its last stage ends
+};
+
+// A ScaleUp the trainer refused; the model, optimizer and schedule are as they were.
+class ScaleUpRefused : public Error {
+ public:
+  enum class Reason {
+    kInvalid,        // counts below the model's, or none larger
+    kNoStage,        // no next stage, or it needs another parallel layout than this job's
+    kOutOfMemory,    // the grown model does not fit some rank's memory (the estimate)
+    kGrowthFailed,   // allocating the grown model failed on some rank
+  };
+  ScaleUpRefused(Reason reason, const std::string& message) : Error(message), reason_(reason) {}
+  Reason reason() const { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
 // The stage a launch of `config` trains first: the one the newest complete checkpoint under
 // checkpoint.dir continues with (the next stage when that checkpoint ended its stage), or the
 // first stage when there is none. Its `parallel` is the layout the launch must run.
@@ -49,6 +80,8 @@ class StepObserver {
   virtual ~StepObserver() = default;
   // Before every step; may block (pause) and may call Trainer::request_stop().
   virtual void on_step_boundary(Trainer& trainer) = 0;
+  // After set_observer, a resume, growth in place and each stage start.
+  virtual void on_model_change(const ModelState& state) = 0;
   virtual void on_step(const StepStats& stats) = 0;
   virtual void on_validation(int64_t step, double loss) = 0;
   // After every checkpoint save (periodic, at a stage or run end, on request) with its wall time;
@@ -76,13 +109,24 @@ class Trainer {
 
   // Grows the model at this step boundary to `tokens` with `policy` (a no-op for counts already
   // reached), rebuilds the optimizer (fresh, or carrying the old tokens' moments) and logs it.
-  // Every rank must call it at the same step.
+  // Every rank must call it at the same step. Failure-atomic: when allocating the grown model
+  // fails on any rank, all ranks keep the old model and optimizer and throw ScaleUpRefused
+  // (kGrowthFailed).
   void grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer);
   // Ends the current stage now and starts the next one (growth, optimizer, schedule restart).
   // Returns false, doing nothing, when the next stage needs another parallel layout than this
-  // process runs, or when the current stage is the last.
+  // process runs, or when the current stage is the last. Throws as grow_to.
   bool start_next_stage();
+  // A ScaleUp request, on every rank at the same step boundary. With no counts, or the next
+  // stage's counts, it starts the next stage; with other counts it grows in place with
+  // `preserve` and a fresh optimizer. Refuses (ScaleUpRefused, nothing changed) counts that
+  // shrink or do not grow, a next stage that does not exist or needs another layout, a model
+  // whose memory estimate does not fit some rank, and a growth whose allocation fails. Returns a
+  // one-line description of what it did.
+  std::string scale_up(const std::optional<TokenCounts>& tokens);
 
+  // The model as it is now, as announced to the observer.
+  ModelState model_state() const;
   const Stage& stage() const { return stages_[stage_]; }
   const std::vector<Stage>& stages() const { return stages_; }
   size_t stage_index() const { return stage_; }
@@ -93,12 +137,12 @@ class Trainer {
   torch::optim::AdamW& optimizer() { return *optimizer_; }
   const Config& config() const { return config_; }
   int64_t accumulation_steps() const { return accumulation_; }
-  // `observer` (may be null) must outlive run().
-  void set_observer(StepObserver* observer) { observer_ = observer; }
+  // `observer` (may be null) must outlive run(); it is told the model_state() at once.
+  void set_observer(StepObserver* observer);
   // run() finishes after the current step (with its final validation pass).
   void request_stop() { stop_requested_ = true; }
 
-  // Checkpoints (defined in core/checkpoint/trainer_state.cpp). The state is this rank's part of
+  // Checkpoints (defined in checkpoint_state.cpp). The state is this rank's part of
   // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
   // throws tf::Error naming the checkpoint and tensor when shapes disagree with the model.
   CheckpointState checkpoint_state();
@@ -114,6 +158,18 @@ class Trainer {
   // model.init_from: loads the weights, growing them to the first stage with model.init_growth
   // when they hold fewer tokens.
   void start_from(const InitialWeights& weights);
+  // grow_to without the announcement.
+  void grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer);
+  void announce_model() const;
+  // The stage's layout is the one this process runs.
+  bool runs_here(const Stage& stage) const;
+  // This process's layout, as the memory estimate sees it.
+  RankLayout rank_layout() const;
+  // Refuses (ScaleUpRefused kOutOfMemory) a model of `tokens` that does not fit every rank's
+  // memory; collective over the world.
+  void check_memory(const TokenCounts& tokens);
+  // At construction: a tf::Error naming the stage when one of them cannot fit this rank.
+  void check_stages_fit() const;
   void build_optimizer();
   double clip_gradients();
   void log_step(const StepStats& stats) const;

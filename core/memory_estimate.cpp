@@ -1,0 +1,111 @@
+#include "core/memory_estimate.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "core/log.h"
+
+namespace tf {
+namespace {
+
+constexpr double kFloat = 4;
+
+// Rows of a token matrix one rank holds: the larger share of an even split.
+double shard_rows(int64_t tokens, int64_t tp) {
+  return std::ceil(static_cast<double>(tokens) / static_cast<double>(tp));
+}
+
+// "MemAvailable:  123456 kB" from /proc/meminfo, in bytes; 0 when it cannot be read.
+double available_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key, unit;
+  double kib = 0;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
+}
+
+}  // namespace
+
+double resident_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double total_pages = 0, resident_pages = 0;
+  if (!(statm >> total_pages >> resident_pages)) return 0;
+  return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& train,
+                                    const RankLayout& layout) {
+  const double d = static_cast<double>(m.hidden_size);
+  const double layers = static_cast<double>(m.num_layers);
+  const double vocab = static_cast<double>(m.padded_vocab());
+  const double qkv = shard_rows(m.qkv_tokens, layout.tp);
+  const double proj = shard_rows(m.proj_tokens, layout.tp);
+  const double ffn = shard_rows(m.ffn_tokens, layout.tp);
+  const double token_rows = 3 * qkv + proj + ffn;  // per layer, this rank
+  const double params = layers * 2 * d * token_rows + vocab * d + 2 * d;
+  const double dp = static_cast<double>(std::max<int64_t>(layout.dp, 1));
+
+  MemoryEstimate e;
+  e.parameters = kFloat * params;
+  e.gradients = kFloat * params;
+  // The largest single tensor: clipping squares each gradient in fp64 (two temporaries of 8
+  // bytes per element) and AdamW's update makes about two fp32 temporaries of it.
+  const double largest = d * std::max({vocab, ffn, qkv, proj});
+  if (layout.zero1) {
+    // Master copy and two moments of this rank's range, two bool masks; the step flattens every
+    // gradient, and all-gathers every parameter.
+    e.optimizer = (3 * kFloat + 2) * params / dp;
+    e.buffers = 2 * kFloat * params;
+  } else {
+    e.optimizer = 2 * kFloat * params;
+    e.buffers = dp > 1 ? kFloat * params : 0;
+  }
+  e.buffers += (2 * 8 + 2 * kFloat) * largest;
+  // Per row of the micro batch (micro_batch x seq_len rows). A Pattention keeps its scores, the
+  // normalised scores and the activation in fp32 whatever the compute dtype (12 bytes per token
+  // it holds); a block keeps about a dozen hidden-size vectors and each head's softmax row.
+  const double compute = train.precision == "bf16" ? 2 : kFloat;
+  const double seq = static_cast<double>(m.seq_len);
+  const double heads = static_cast<double>(m.num_heads);
+  const double per_layer = 3 * kFloat * token_rows + compute * (12 * d + heads * seq);
+  // Logits, their log-softmax and its gradient, all fp32.
+  const double head = 3 * kFloat * vocab + compute * 4 * d;
+  // On top of what is saved: the backward of the widest Pattention holds two fp32
+  // [rows x tokens] gradients at once, attention two score-sized tensors per head (the input and
+  // output of its scale, mask or softmax).
+  const double transient =
+      std::max(2 * kFloat * std::max({qkv, proj, ffn}), 2 * compute * heads * seq);
+  const double rows = static_cast<double>(train.micro_batch) * seq;
+  e.activations = rows * (layers * per_layer + head + transient);
+  return e;
+}
+
+double cpu_memory_budget(int64_t ranks_on_host) {
+  return available_bytes() / static_cast<double>(std::max<int64_t>(ranks_on_host, 1)) +
+         resident_memory_bytes();
+}
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  size_t unit = 0;
+  while (std::abs(bytes) >= 1024 && unit + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  if (std::abs(bytes) >= 1024) return format("%.3g %s", bytes, units[unit]);
+  return format(unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+}
+
+std::string to_text(const MemoryEstimate& e) {
+  return bytes_text(e.total()) + " (parameters " + bytes_text(e.parameters) + ", gradients " +
+         bytes_text(e.gradients) + ", AdamW " + bytes_text(e.optimizer) + ", buffers " +
+         bytes_text(e.buffers) + ", activations " + bytes_text(e.activations) + ")";
+}
+
+}  // namespace tf

@@ -1,0 +1,49 @@
+// How much memory one rank needs to train a model, and how much it has. The same estimate guards
+// the stages of a config at start-up and every ScaleUp before it grows the model, so that a size
+// that cannot fit is refused with both numbers instead of ending the run in an allocation failure.
+// All figures are bytes in double precision: absurd token counts (10^12) give large numbers, not
+// overflows.
+#pragma once
+
+#include <string>
+
+#include "core/config.h"
+
+namespace tf {
+
+// How the model is spread over the ranks.
+struct RankLayout {
+  int64_t tp = 1;       // token-parallel ranks: each holds 1/tp of every Pattention's tokens
+  int64_t dp = 1;       // data-parallel ranks
+  bool zero1 = false;   // AdamW moments (and an fp32 master copy) sharded over dp
+};
+
+struct MemoryEstimate {
+  double parameters = 0;   // this rank's fp32 parameters (token shards + replicated embedding)
+  double gradients = 0;    // the same shapes
+  double optimizer = 0;    // AdamW moments (ZeRO-1: this rank's share, master copy and masks)
+  double buffers = 0;      // gradient buckets (dp > 1), ZeRO-1's flat gradients and gather
+  double activations = 0;  // what one micro batch's forward and backward hold at their peak
+
+  double total() const { return parameters + gradients + optimizer + buffers + activations; }
+};
+
+// Per rank, for `model` at `train`'s micro batch and precision. The activation term counts what
+// autograd saves for backward (three [rows x tokens] fp32 tensors per Pattention, one
+// [rows x seq] score matrix per head), plus the logits and their gradient at the loss.
+MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig& train,
+                                    const RankLayout& layout);
+
+// Bytes this rank may use on the CPU: the host's available memory shared evenly among the
+// `ranks_on_host` ranks of the job that run there, plus what this process already holds.
+double cpu_memory_budget(int64_t ranks_on_host);
+
+// This process's resident memory (0 where /proc is not available).
+double resident_memory_bytes();
+
+// "12.3 GiB" style, for messages.
+std::string bytes_text(double bytes);
+// "3.1 GiB (parameters 0.5 GiB, gradients 0.5 GiB, AdamW 1.0 GiB, buffers 0 B, activations ...)".
+std::string to_text(const MemoryEstimate& estimate);
+
+}  // namespace tf

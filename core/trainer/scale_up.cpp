@@ -1,0 +1,113 @@
+// ScaleUp requests, the memory checks that guard them and the stages, and the announcement of
+// the model to the observer.
+#include "core/sizes.h"
+#include "core/trainer/trainer.h"
+
+namespace tf {
+namespace {
+
+using Reason = ScaleUpRefused::Reason;
+
+bool same_layout(const ParallelConfig& p, const ParallelContext& context) {
+  return p.tp == context.token_ops().size() && p.pp == 1 &&
+         (p.dp == 0 || p.dp == context.dp_size()) && p.zero1 == context.owns_optimizer_state();
+}
+
+}  // namespace
+
+bool Trainer::runs_here(const Stage& stage) const { return same_layout(stage.parallel, context_); }
+
+RankLayout Trainer::rank_layout() const {
+  return {context_.token_ops().size(), context_.dp_size(), context_.owns_optimizer_state()};
+}
+
+ModelState Trainer::model_state() const {
+  ModelState state;
+  state.stage_index = static_cast<int64_t>(stage_);
+  state.stage = config_.stages.empty() ? "" : stage().name;
+  state.tokens = token_counts(model_->config());
+  state.parameters = parameter_count(model_->config());
+  state.training_flops_per_token = training_flops_per_token(model_->config());
+  state.total_steps = stage_start_;
+  for (size_t i = stage_; i < stages_.size(); ++i) state.total_steps += stages_[i].steps;
+  return state;
+}
+
+void Trainer::set_observer(StepObserver* observer) {
+  observer_ = observer;
+  announce_model();
+}
+
+void Trainer::announce_model() const {
+  if (observer_) observer_->on_model_change(model_state());
+}
+
+void Trainer::check_stages_fit() const {
+  const double budget = cpu_memory_budget(context_.ranks_on_host());
+  for (const Stage& stage : stages_) {
+    const ParallelConfig& p = stage.parallel;
+    const int64_t dp = p.dp > 0 ? p.dp : context_.world_size() / std::max<int64_t>(p.tp * p.pp, 1);
+    const MemoryEstimate need = estimate_rank_memory(
+        with_token_counts(config_.model, stage.tokens), config_.train, {p.tp, dp, p.zero1});
+    if (need.total() <= budget) continue;
+    throw Error(config_.source + ": stage '" + stage.name + "' (" + to_text(stage.tokens) +
+                " tokens, " + layout_text(p) + ") needs about " + to_text(need) +
+                " per rank; this rank has " + bytes_text(budget) + " (its share of the host's " +
+                "available memory): lower train.micro_batch, or use more ranks (parallel.tp)");
+  }
+}
+
+void Trainer::check_memory(const TokenCounts& tokens) {
+  const MemoryEstimate need =
+      estimate_rank_memory(with_token_counts(model_->config(), tokens), config_.train,
+                           rank_layout());
+  const double budget = cpu_memory_budget(context_.ranks_on_host());
+  // Every rank sees every rank's figures, so all refuse alike.
+  const torch::Tensor all =
+      context_.gather_over_world(torch::tensor({need.total(), budget}, torch::kFloat64))
+          .view({-1, 2});
+  for (int64_t r = 0; r < all.size(0); ++r) {
+    const double rank_need = all[r][0].item<double>(), rank_budget = all[r][1].item<double>();
+    if (rank_need <= rank_budget) continue;
+    throw ScaleUpRefused(Reason::kOutOfMemory,
+                         "a model of " + to_text(tokens) + " tokens needs about " +
+                             bytes_text(rank_need) + " per rank (here: " + to_text(need) +
+                             "), rank " + std::to_string(r) + " has " + bytes_text(rank_budget) +
+                             "; the model stays at " + to_text(token_counts(model_->config())));
+  }
+}
+
+std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
+  const TokenCounts now = token_counts(model_->config());
+  const Stage* next = stage_ + 1 < stages_.size() ? &stages_[stage_ + 1] : nullptr;
+  if (!requested && !next) {
+    throw ScaleUpRefused(Reason::kNoStage, "stage '" + stage().name +
+                                               "' is the last: give token counts to grow in "
+                                               "place (the model has " + to_text(now) + ")");
+  }
+  const TokenCounts target = requested.value_or(next ? next->tokens : now);
+  if (target.qkv < 1 || target.proj < 1 || target.ffn < 1 || !now.within(target) ||
+      target.within(now)) {
+    throw ScaleUpRefused(Reason::kInvalid, "token counts (" + to_text(target) +
+                                               ") must not be below the current ones (" +
+                                               to_text(now) + ") and at least one must be larger");
+  }
+  if (next && target == next->tokens) {
+    if (!runs_here(*next)) {
+      throw ScaleUpRefused(Reason::kNoStage,
+                           "stage '" + next->name + "' runs at " + layout_text(next->parallel) +
+                               ", this job at " + context_.describe() +
+                               ": it starts after the relaunch at the end of stage '" +
+                               stage().name + "' (step " +
+                               std::to_string(stage_start_ + stage().steps) + ")");
+    }
+    check_memory(target);
+    start_next_stage();
+    return "stage '" + stage().name + "' started";
+  }
+  check_memory(target);
+  grow_to(target, GrowthPolicy::kPreserve, /*carry_optimizer=*/false);
+  return "grown in place to " + to_text(target) + " (preserve)";
+}
+
+}  // namespace tf
