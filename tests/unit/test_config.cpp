@@ -71,14 +71,111 @@ TEST(Config, InvalidYamlNamesLine) {
   EXPECT_NE(error_of("model:\n  hidden_size: [1,\n").find("invalid YAML"), std::string::npos);
 }
 
+// Every field away from its default, so that a field to_yaml drops or misspells fails here.
 TEST(Config, RoundTripsThroughYaml) {
-  const Config c = parse_config(
-      "model: {hidden_size: 96, num_heads: 6}\nstages:\n"
-      "  - {name: s1, qkv_tokens: 32, steps: 5}\n",
-      "test.yaml");
-  const Config again = parse_config(to_yaml(c), "resolved.yaml");
-  EXPECT_EQ(to_yaml(again), to_yaml(c));
-  EXPECT_EQ(again.stages.at(0).qkv_tokens, 32);
+  const Config c = parse_config(R"(
+model: {hidden_size: 96, num_layers: 3, num_heads: 6, qkv_tokens: 40, proj_tokens: 41,
+        ffn_tokens: 170, seq_len: 128, vocab_size: 300, norm: softmax, rotary_pct: 0.5,
+        init_from: /w/model.safetensors, init_growth: zero}
+train: {steps: 77, global_batch: 12, micro_batch: 3, lr: 0.002, min_lr: 0.0001,
+        warmup_steps: 7, weight_decay: 0.05, grad_clip: 0.5, beta1: 0.8, beta2: 0.99,
+        eps: 1.0e-6, seed: 99, precision: bf16, log_interval: 3, eval_interval: 11,
+        eval_batches: 2, threads: 2}
+data: {train: [{path: /d/a, weight: 2}, {path: /d/b}], valid: [{path: /d/v, weight: 0.5}],
+       valid_fraction: 0.2, tokenizer: /t/tokenizer.json,
+       synthetic: {documents: 30, doc_len: 40, seed: 8}}
+parallel: {tp: 2, pp: 1, dp: 3, zero1: true}
+checkpoint: {dir: /c, interval: 9, keep: 5}
+control: {address: 127.0.0.1:7001, token_env: TF_TOKEN, tls_cert: c.pem, tls_key: k.pem}
+metrics: {address: 127.0.0.1:7002, peak_flops: 1.5e12}
+stages:
+  - {name: s1, qkv_tokens: 32, steps: 5}
+  - {name: s2, qkv_tokens: 48, proj_tokens: 50, ffn_tokens: 200, steps: 6, lr: 0.001,
+     min_lr: 0.0002, warmup_steps: 2, growth: normal, optimizer: carry,
+     parallel: {tp: 4, dp: 1, zero1: false}}
+)",
+                                "test.yaml");
+  const Config a = parse_config(to_yaml(c), "resolved.yaml");
+  const ModelConfig& m = a.model;
+  EXPECT_EQ(m.hidden_size, 96);
+  EXPECT_EQ(m.num_layers, 3);
+  EXPECT_EQ(m.num_heads, 6);
+  EXPECT_EQ(m.qkv_tokens, 40);
+  EXPECT_EQ(m.proj_tokens, 41);
+  EXPECT_EQ(m.ffn_tokens, 170);
+  EXPECT_EQ(m.seq_len, 128);
+  EXPECT_EQ(m.vocab_size, 300);
+  EXPECT_EQ(m.norm, "softmax");
+  EXPECT_EQ(m.rotary_pct, 0.5);
+  EXPECT_EQ(m.init_from, "/w/model.safetensors");
+  EXPECT_EQ(m.init_growth, "zero");
+  const TrainConfig& t = a.train;
+  EXPECT_EQ(t.steps, 77);
+  EXPECT_EQ(t.global_batch, 12);
+  EXPECT_EQ(t.micro_batch, 3);
+  EXPECT_EQ(t.lr, 0.002);
+  EXPECT_EQ(t.min_lr, 0.0001);
+  EXPECT_EQ(t.warmup_steps, 7);
+  EXPECT_EQ(t.weight_decay, 0.05);
+  EXPECT_EQ(t.grad_clip, 0.5);
+  EXPECT_EQ(t.beta1, 0.8);
+  EXPECT_EQ(t.beta2, 0.99);
+  EXPECT_EQ(t.eps, 1.0e-6);
+  EXPECT_EQ(t.seed, 99u);
+  EXPECT_EQ(t.precision, "bf16");
+  EXPECT_EQ(t.log_interval, 3);
+  EXPECT_EQ(t.eval_interval, 11);
+  EXPECT_EQ(t.eval_batches, 2);
+  EXPECT_EQ(t.threads, 2);
+  const DataConfig& d = a.data;
+  ASSERT_EQ(d.train.size(), 2u);
+  EXPECT_EQ(d.train[0].path, "/d/a");
+  EXPECT_EQ(d.train[0].weight, 2.0);
+  EXPECT_EQ(d.train[1].path, "/d/b");
+  EXPECT_EQ(d.train[1].weight, 1.0);
+  ASSERT_EQ(d.valid.size(), 1u);
+  EXPECT_EQ(d.valid[0].path, "/d/v");
+  EXPECT_EQ(d.valid[0].weight, 0.5);
+  EXPECT_EQ(d.valid_fraction, 0.2);
+  EXPECT_EQ(d.tokenizer, "/t/tokenizer.json");
+  EXPECT_EQ(d.synthetic.documents, 30);
+  EXPECT_EQ(d.synthetic.doc_len, 40);
+  EXPECT_EQ(d.synthetic.seed, 8u);
+  EXPECT_EQ(a.parallel.tp, 2);
+  EXPECT_EQ(a.parallel.dp, 3);
+  EXPECT_TRUE(a.parallel.zero1);
+  EXPECT_EQ(a.checkpoint.dir, "/c");
+  EXPECT_EQ(a.checkpoint.interval, 9);
+  EXPECT_EQ(a.checkpoint.keep, 5);
+  EXPECT_EQ(a.control.address, "127.0.0.1:7001");
+  EXPECT_EQ(a.control.token_env, "TF_TOKEN");
+  EXPECT_EQ(a.control.tls_cert, "c.pem");
+  EXPECT_EQ(a.control.tls_key, "k.pem");
+  EXPECT_EQ(a.metrics.address, "127.0.0.1:7002");
+  EXPECT_EQ(a.metrics.peak_flops, 1.5e12);
+  ASSERT_EQ(a.stages.size(), 2u);
+  const StageConfig& s2 = a.stages[1];
+  EXPECT_EQ(a.stages[0].name, "s1");
+  EXPECT_EQ(a.stages[0].qkv_tokens, 32);
+  EXPECT_EQ(a.stages[0].proj_tokens, 41);  // from model
+  EXPECT_EQ(a.stages[0].steps, 5);
+  EXPECT_EQ(a.stages[0].parallel.tp, 2);  // from parallel
+  EXPECT_EQ(s2.name, "s2");
+  EXPECT_EQ(s2.qkv_tokens, 48);
+  EXPECT_EQ(s2.proj_tokens, 50);
+  EXPECT_EQ(s2.ffn_tokens, 200);
+  EXPECT_EQ(s2.steps, 6);
+  EXPECT_EQ(s2.lr, 0.001);
+  EXPECT_EQ(s2.min_lr, 0.0002);
+  EXPECT_EQ(s2.warmup_steps, 2);
+  EXPECT_EQ(s2.growth, "normal");
+  EXPECT_EQ(s2.optimizer, "carry");
+  EXPECT_EQ(s2.parallel.tp, 4);
+  EXPECT_EQ(s2.parallel.dp, 1);
+  EXPECT_FALSE(s2.parallel.zero1);
+  // token_file is the other branch of a choice: its own round trip.
+  const Config f = parse_config("control: {token_file: /secret/token}\n", "f.yaml");
+  EXPECT_EQ(parse_config(to_yaml(f), "again.yaml").control.token_file, "/secret/token");
 }
 
 TEST(Config, ShippedConfigsLoad) {

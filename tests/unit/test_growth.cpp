@@ -53,7 +53,12 @@ TEST(Growth, ZeroAndNormalPolicies) {
   grow_model(*normal, kGrown, GrowthPolicy::kNormal, 4, 1);
   const auto z = zero->pattentions()[4], n = normal->pattentions()[4];
   EXPECT_TRUE(torch::equal(z->key_tokens.narrow(0, 16, 13), torch::zeros({13, 16})));
-  EXPECT_GT(n->key_tokens.narrow(0, 16, 13).abs().sum().item<double>(), 0.0);
+  // Growth 1 draws from streams 2^33 + 2 x layer (keys) and + 1 (values); layer 4 is the FFN of
+  // the first block. Keys N(0, 0.02), values N(0, 2 / (L sqrt(d))).
+  const uint64_t keys = (uint64_t{1} + 1) << 32 | 8;
+  EXPECT_TRUE(torch::equal(n->key_tokens.narrow(0, 16, 13), seeded_normal(4, keys, {13, 16}, 0.02)));
+  EXPECT_TRUE(torch::equal(n->value_tokens.narrow(0, 16, 13),
+                           seeded_normal(4, keys + 1, {13, 16}, 2.0 / (2 * std::sqrt(16.0)))));
   // Old rows are untouched, τ follows the new count, and new values are drawn alike.
   EXPECT_TRUE(torch::equal(z->key_tokens.narrow(0, 0, 16), n->key_tokens.narrow(0, 0, 16)));
   EXPECT_TRUE(torch::equal(z->value_tokens, n->value_tokens));
@@ -138,13 +143,20 @@ TEST(Stages, CarryKeepsTheOldTokensMoments) {
   const Logger log(1);
   Trainer trainer(config, context, log);
   for (int i = 0; i < 3; ++i) trainer.train_step();
-  ASSERT_TRUE(trainer.start_next_stage());
   const auto& keys = trainer.model()->pattentions()[0]->key_tokens;
-  auto& state = static_cast<torch::optim::AdamWParamState&>(
-      *trainer.optimizer().state().at(compat::optimizer_state_key(keys)));
-  EXPECT_EQ(state.exp_avg().size(0), 12);
-  EXPECT_GT(state.exp_avg().narrow(0, 0, 8).abs().sum().item<double>(), 0.0);
+  const auto moments = [&] {
+    return static_cast<torch::optim::AdamWParamState&>(
+        *trainer.optimizer().state().at(compat::optimizer_state_key(keys)));
+  };
+  const torch::Tensor exp_avg = moments().exp_avg().clone();
+  const torch::Tensor exp_avg_sq = moments().exp_avg_sq().clone();
+  ASSERT_TRUE(trainer.start_next_stage());
+  const auto& state = moments();
+  ASSERT_EQ(state.exp_avg().size(0), 12);
+  EXPECT_TRUE(torch::equal(state.exp_avg().narrow(0, 0, 8), exp_avg));
+  EXPECT_TRUE(torch::equal(state.exp_avg_sq().narrow(0, 0, 8), exp_avg_sq));
   EXPECT_TRUE(torch::equal(state.exp_avg().narrow(0, 8, 4), torch::zeros({4, 16})));
+  EXPECT_TRUE(torch::equal(state.exp_avg_sq().narrow(0, 8, 4), torch::zeros({4, 16})));
   EXPECT_EQ(state.step(), 3);
   // The schedule restarts: the stage's first step uses its own warm-up (1 step) peak.
   EXPECT_DOUBLE_EQ(trainer.train_step().lr, 0.005);
