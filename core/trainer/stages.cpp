@@ -93,7 +93,7 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
     }
     throw ScaleUpRefused(ScaleUpRefused::Reason::kGrowthFailed,
                          "growth to " + to_text(tokens) + " tokens failed on rank(s) " + ranks +
-                             (failure.empty() ? "" : " (" + failure + ")") +
+                             (failure.empty() ? " (their logs say why)" : " (" + failure + ")") +
                              "; the model stays at " + to_text(token_counts(model_->config())));
   }
   // Phase 2 allocates nothing but the new optimizer's empty state.

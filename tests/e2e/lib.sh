@@ -70,23 +70,42 @@ launch() {
   fi
 }
 
-# start_run [--set ...]: starts tf-launch on control_run.yaml over RUN_RANKS ranks (default 1);
-# sets RUN_PID, CONTROL, METRICS.
-start_run() {
-  printf 'e2e-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
+# start_config CONFIG [--set ...]: starts tf-launch on CONFIG over RUN_RANKS ranks (default 1)
+# with a control server (bearer token in $WORK/token) and a metrics exposer; appends to
+# $WORK/run.log; sets RUN_PID, CONTROL, METRICS.
+start_config() {
+  local config=$1
+  shift
+  [ -f "$WORK/token" ] || printf 'e2e-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
   chmod 600 "$WORK/token"
-  launch "${RUN_RANKS:-1}" --config "$TF_E2E_DIR/control_run.yaml" \
+  local from=1
+  [ ! -f "$WORK/run.log" ] || from=$(($(wc -l <"$WORK/run.log") + 1))
+  launch "${RUN_RANKS:-1}" --config "$config" \
     --set control.address=127.0.0.1:0 --set control.token_file="$WORK/token" \
-    --set metrics.address=127.0.0.1:0 "$@" >"$WORK/run.log" 2>&1 &
+    --set metrics.address=127.0.0.1:0 "$@" >>"$WORK/run.log" 2>&1 &
   RUN_PID=$!
   PIDS+=("$RUN_PID")
-  wait_for 60 grep -q "control: listening on" "$WORK/run.log" || fail "control server did not start"
-  CONTROL=$(sed -n 's/.*control: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$WORK/run.log" | head -1)
-  METRICS=$(sed -n 's|.*metrics: serving http://\([0-9.]*:[0-9]*\)/metrics.*|\1|p' "$WORK/run.log" | head -1)
+  wait_for 60 bash -c "tail -n +$from '$WORK/run.log' | grep -q 'control: listening on'" ||
+    fail "control server did not start"
+  CONTROL=$(tail -n +"$from" "$WORK/run.log" |
+    sed -n 's/.*control: listening on \([0-9.]*:[0-9]*\).*/\1/p' | head -1)
+  METRICS=$(tail -n +"$from" "$WORK/run.log" |
+    sed -n 's|.*metrics: serving http://\([0-9.]*:[0-9]*\)/metrics.*|\1|p' | head -1)
   [ -n "$CONTROL" ] && [ -n "$METRICS" ] || fail "no addresses in the log"
 }
 
+# start_run [--set ...]: start_config on control_run.yaml.
+start_run() { start_config "$TF_E2E_DIR/control_run.yaml" "$@"; }
+
 ctl() { timeout 60 "$TF_CTL" --address "$CONTROL" "$@"; }
+
+# metric NAME [LABELS]: the value of one series on the exposer, e.g. metric tokenformer_stage, or
+# metric tokenformer_parameter_tokens 'projection="qkv"'.
+metric() {
+  local series=$1
+  [ -z "${2:-}" ] || series="$1{$2}"
+  curl -sf --max-time 5 "http://$METRICS/metrics" | awk -v s="$series" '$1 == s { print $2 }'
+}
 
 # json_field NAME: the value of a top-level scalar field of the JSON object on stdin.
 json_field() { jq -r ".$1"; }
