@@ -23,6 +23,8 @@ int run_rank(const MpiRuntime& runtime, const char* program, const std::function
     return body();
   } catch (const Error& e) {
     return fail(runtime, program, "error", e.what(), 2);
+  } catch (const CommError& e) {
+    return fail(runtime, program, "communication failure", e.what(), kExitCommunication);
   } catch (const std::exception& e) {
     return fail(runtime, program, "internal error", e.what(), 1);
   }

@@ -6,11 +6,15 @@
 
 #include <functional>
 
+#include "parallel/communicator.h"
+
 #include "parallel/mpi_runtime.h"
 
 namespace tf::parallel {
 
-// Exit codes: body's result; 2 for tf::Error (a user mistake), 1 for anything else.
+// Exit codes: body's result; 2 for tf::Error (a user mistake), kExitCommunication for CommError (a
+// peer died, a collective failed or timed out), 1 for anything else (docs/errors.md).
+constexpr int kExitCommunication = 4;
 int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body);
 
 }  // namespace tf::parallel

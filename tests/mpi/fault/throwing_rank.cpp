@@ -1,9 +1,11 @@
 // Fault probe: every rank trains the tiny model through tf-launch's error path (run_rank); after
 // two steps the last rank throws while the others go on into the next step's collectives. The job
-// must end non-zero within seconds (expect_abort.sh checks), not hang.
+// must end non-zero within seconds (expect_abort.sh checks), not hang. With the argument `comm`
+// the failure is a CommError, which ends the job with status 4 (communication failure).
 #include <torch/torch.h>
 
 #include <stdexcept>
+#include <string>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
     tf::Trainer trainer(config, context, log);
     for (int step = 0; step < 1000; ++step) {
       if (step == 2 && runtime.world_rank() == runtime.world_size() - 1) {
+        if (argc > 1 && std::string(argv[1]) == "comm") {
+          throw tf::parallel::CommError("injected: all_reduce on rank " +
+                                        std::to_string(runtime.world_rank()) + ": peer lost");
+        }
         throw std::runtime_error("injected failure at step 3");
       }
       trainer.train_step();
