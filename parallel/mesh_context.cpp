@@ -72,7 +72,7 @@ void MeshContext::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
   zero1_optimizer_.reset();
   if (zero1_) {
     zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, model, optimizer, train);
-  } else {
+  } else if (dp_->size() > 1) {  // one replica has nothing to average
     buckets_ = std::make_unique<GradientBuckets>(*dp_, model->parameters(), bucket_bytes_);
   }
 }
@@ -91,8 +91,8 @@ std::optional<double> MeshContext::sharded_step(double lr) {
 }
 
 void MeshContext::average_gradients(const std::vector<torch::Tensor>&) {
-  TF_CHECK(buckets_ != nullptr, "average_gradients before attach");
-  buckets_->finish();
+  TF_CHECK(buckets_ != nullptr || dp_->size() == 1, "average_gradients before attach");
+  if (buckets_) buckets_->finish();
 }
 
 std::string MeshContext::describe() const {

@@ -48,7 +48,7 @@ class MeshContext : public ParallelContext {
   const Mesh& mesh() const { return mesh_; }
   Communicator& tp_group() { return *tp_; }
   Communicator& dp_group() { return *dp_; }
-  // Gradient bytes this rank handed to the dp all-reduce so far (0 under ZeRO-1).
+  // Gradient bytes this rank handed to the dp all-reduce so far (0 under ZeRO-1 or at dp 1).
   int64_t gradient_bytes_reduced() const { return buckets_ ? buckets_->bytes_reduced() : 0; }
 
  private:

@@ -52,22 +52,24 @@ struct SumOutputs : torch::autograd::Function<SumOutputs> {
 
 }  // namespace
 
+// A group of one rank sums nothing: every op is the identity, with no copy and no autograd node.
 torch::Tensor CommTokenParallelOps::enter(const torch::Tensor& x) const {
-  return EnterRegion::apply(x, group_);
+  return group_->size() == 1 ? x : EnterRegion::apply(x, group_);
 }
 
 torch::Tensor CommTokenParallelOps::sum_stats(const torch::Tensor& s) const {
-  return SumStats::apply(s, group_);
+  return group_->size() == 1 ? s : SumStats::apply(s, group_);
 }
 
 torch::Tensor CommTokenParallelOps::max_stats(const torch::Tensor& s) const {
+  if (group_->size() == 1) return s.detach();
   torch::Tensor out = s.detach().contiguous().clone();
   group_->all_reduce(out, {ReduceOp::kMax});
   return out;
 }
 
 torch::Tensor CommTokenParallelOps::sum_outputs(const torch::Tensor& o) const {
-  return SumOutputs::apply(o, group_);
+  return group_->size() == 1 ? o : SumOutputs::apply(o, group_);
 }
 
 }  // namespace tf::parallel

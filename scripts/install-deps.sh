@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project builds and tests with. Idempotent: prints nothing
-# and changes nothing when everything is already there.
+# and changes nothing when everything is already there. With --bench, also what the benchmarks
+# under tests/bench/ compare against (Debian's PyTorch).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,8 @@ packages=(
   zlib1g-dev
   prometheus jq curl openssl procps
 )
+
+[ "${1:-}" != --bench ] || packages+=(python3-torch)
 
 missing=()
 for p in "${packages[@]}"; do
