@@ -53,6 +53,22 @@ std::vector<double> losses(Trainer& trainer, int steps) {
   return out;
 }
 
+// A trainer that gets requests beside one that does not, both two steps in, and what the first
+// announces.
+struct TwinRuns {
+  explicit TwinRuns(ParallelContext& context)
+      : trainer(config, context, Logger(1)), untouched(config, local, Logger(1)) {
+    trainer.set_observer(&observer);
+    losses(trainer, 2);
+    losses(untouched, 2);
+  }
+  Config config = two_stages();
+  LocalContext local;
+  Trainer trainer;
+  Trainer untouched;
+  Announcements observer;
+};
+
 TEST(ScaleUp, WithoutCountsStartsTheNextStage) {
   const Config config = two_stages();
   LocalContext context;
@@ -106,14 +122,9 @@ TEST(ScaleUp, OtherCountsGrowInPlaceKeepingTheFunction) {
 }
 
 TEST(ScaleUp, RefusalsChangeNothing) {
-  const Config config = two_stages();
   LocalContext context;
-  Trainer trainer(config, context, Logger(1));
-  Trainer untouched(config, context, Logger(1));
-  Announcements observer;
-  trainer.set_observer(&observer);
-  losses(trainer, 2);
-  losses(untouched, 2);
+  TwinRuns runs(context);
+  Trainer& trainer = runs.trainer;
   EXPECT_EQ(refusal(trainer, TokenCounts{4, 8, 16}), Reason::kInvalid);   // shrinks
   EXPECT_EQ(refusal(trainer, TokenCounts{8, 8, 16}), Reason::kInvalid);   // grows nowhere
   EXPECT_EQ(refusal(trainer, TokenCounts{0, 8, 16}), Reason::kInvalid);
@@ -126,8 +137,8 @@ TEST(ScaleUp, RefusalsChangeNothing) {
               std::string::npos)
         << e.what();
   }
-  EXPECT_EQ(observer.seen.size(), 1u) << "a refusal announced a model change";
-  EXPECT_EQ(losses(trainer, 3), losses(untouched, 3));
+  EXPECT_EQ(runs.observer.seen.size(), 1u) << "a refusal announced a model change";
+  EXPECT_EQ(losses(trainer, 3), losses(runs.untouched, 3));
   trainer.scale_up(std::nullopt);
   EXPECT_EQ(refusal(trainer, std::nullopt), Reason::kNoStage);  // s2 is the last
 }
@@ -153,15 +164,9 @@ class FailingPeerContext : public ParallelContext {
 };
 
 TEST(ScaleUp, GrowthThatFailsOnAnotherRankLeavesTheRunAsItWas) {
-  const Config config = two_stages();
   FailingPeerContext failing;
-  LocalContext context;
-  Trainer trainer(config, failing, Logger(1));
-  Trainer untouched(config, context, Logger(1));
-  Announcements observer;
-  trainer.set_observer(&observer);
-  losses(trainer, 2);
-  losses(untouched, 2);
+  TwinRuns runs(failing);
+  Trainer& trainer = runs.trainer;
   for (const std::optional<TokenCounts>& request :
        {std::optional<TokenCounts>{}, std::optional<TokenCounts>{TokenCounts{8, 10, 20}}}) {
     try {
@@ -175,8 +180,8 @@ TEST(ScaleUp, GrowthThatFailsOnAnotherRankLeavesTheRunAsItWas) {
   EXPECT_EQ(trainer.stage_index(), 0u);
   EXPECT_TRUE(token_counts(trainer.model()->config()) == (TokenCounts{8, 8, 16}));
   EXPECT_EQ(trainer.model()->pattentions()[4]->key_tokens.size(0), 16);
-  EXPECT_EQ(observer.seen.size(), 1u);
-  EXPECT_EQ(losses(trainer, 3), losses(untouched, 3)) << "the failed growth changed the run";
+  EXPECT_EQ(runs.observer.seen.size(), 1u);
+  EXPECT_EQ(losses(trainer, 3), losses(runs.untouched, 3)) << "the failed growth changed the run";
 }
 
 }  // namespace
