@@ -8,14 +8,13 @@ namespace {
 
 using Reason = ScaleUpRefused::Reason;
 
-bool same_layout(const ParallelConfig& p, const ParallelContext& context) {
-  return p.tp == context.token_ops().size() && p.pp == 1 &&
-         (p.dp == 0 || p.dp == context.dp_size()) && p.zero1 == context.owns_optimizer_state();
-}
-
 }  // namespace
 
-bool Trainer::runs_here(const Stage& stage) const { return same_layout(stage.parallel, context_); }
+bool Trainer::runs_here(const Stage& stage) const {
+  const ParallelConfig& p = stage.parallel;
+  return p.tp == context_.token_ops().size() && p.pp == 1 &&
+         (p.dp == 0 || p.dp == context_.dp_size()) && p.zero1 == context_.owns_optimizer_state();
+}
 
 RankLayout Trainer::rank_layout() const {
   return {context_.token_ops().size(), context_.dp_size(), context_.owns_optimizer_state()};

@@ -67,15 +67,16 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
   std::string failure;
   try {
     prepared.emplace(*model_, tokens, policy, config_.train.seed, growths_ + 1);
-    for (const torch::Tensor& param : carry_optimizer ? model_->parameters()
-                                                      : std::vector<torch::Tensor>{}) {
-      const auto it = optimizer_->state().find(compat::optimizer_state_key(param));
-      if (it == optimizer_->state().end()) continue;
-      auto moments = std::make_unique<torch::optim::AdamWParamState>(
-          static_cast<torch::optim::AdamWParamState&>(*it->second));
-      moments->exp_avg(pad_rows(moments->exp_avg(), prepared->rows_after(param)));
-      moments->exp_avg_sq(pad_rows(moments->exp_avg_sq(), prepared->rows_after(param)));
-      carried.emplace_back(param, std::move(moments));
+    if (carry_optimizer) {
+      for (const torch::Tensor& param : model_->parameters()) {
+        const auto it = optimizer_->state().find(compat::optimizer_state_key(param));
+        if (it == optimizer_->state().end()) continue;
+        auto moments = std::make_unique<torch::optim::AdamWParamState>(
+            static_cast<torch::optim::AdamWParamState&>(*it->second));
+        moments->exp_avg(pad_rows(moments->exp_avg(), prepared->rows_after(param)));
+        moments->exp_avg_sq(pad_rows(moments->exp_avg_sq(), prepared->rows_after(param)));
+        carried.emplace_back(param, std::move(moments));
+      }
     }
   } catch (const std::exception& e) {
     failure = e.what();

@@ -1,9 +1,7 @@
 #include "launcher/control/control_loop.h"
 
 #include "core/error.h"
-#include "core/growth.h"
 #include "core/memory_estimate.h"
-#include "core/sizes.h"
 
 namespace tf::control {
 namespace {

@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "core/sizes.h"
 #include "core/version.h"
 
 namespace tf::control {
