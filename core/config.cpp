@@ -80,6 +80,8 @@ void read_train(YamlMap map, TrainConfig& t) {
   map.get("eps", t.eps);
   map.get("seed", t.seed);
   map.get("precision", t.precision);
+  map.get("device", t.device);
+  map.get("activation_checkpointing", t.activation_checkpointing);
   map.get("log_interval", t.log_interval);
   map.get("eval_interval", t.eval_interval);
   map.get("eval_batches", t.eval_batches);
@@ -97,6 +99,8 @@ void read_train(YamlMap map, TrainConfig& t) {
   require(map, "beta2", t.beta2 >= 0 && t.beta2 < 1, "must be within [0, 1)");
   require(map, "eps", t.eps > 0, "must be positive");
   require_one_of(map, "precision", t.precision, {"fp32", "bf16"});
+  require_one_of(map, "device", t.device, {"auto", "cpu", "cuda"});
+  require_one_of(map, "activation_checkpointing", t.activation_checkpointing, {"none", "layer"});
   require(map, "log_interval", t.log_interval >= 1, "must be at least 1");
   require(map, "eval_interval", t.eval_interval >= 0, "must not be negative (0 disables)");
   require(map, "eval_batches", t.eval_batches >= 1, "must be at least 1");
@@ -313,6 +317,8 @@ std::string to_yaml(const Config& c) {
   t["eps"] = c.train.eps;
   t["seed"] = c.train.seed;
   t["precision"] = c.train.precision;
+  t["device"] = c.train.device;
+  t["activation_checkpointing"] = c.train.activation_checkpointing;
   t["log_interval"] = c.train.log_interval;
   t["eval_interval"] = c.train.eval_interval;
   t["eval_batches"] = c.train.eval_batches;

@@ -45,6 +45,8 @@ struct TrainConfig {
   double eps = 1e-8;
   uint64_t seed = 1234;
   std::string precision = "fp32";  // fp32 | bf16
+  std::string device = "auto";     // auto | cpu | cuda (core/device.h)
+  std::string activation_checkpointing = "none";  // none | layer: recompute blocks in backward
   int64_t log_interval = 10;
   int64_t eval_interval = 100;  // 0: never
   int64_t eval_batches = 4;     // micro batches per validation pass

@@ -14,6 +14,38 @@ torch::Tensor plain_layer_norm(const torch::Tensor& x) {
   return torch::layer_norm(x, {x.size(-1)}, {}, {}, kLayerNormEps);
 }
 
+// A block whose forward keeps only its input and whose backward recomputes it (the reentrant
+// scheme of torch.utils.checkpoint): the nested backward accumulates the block's parameter
+// gradients itself and returns the input's. The block, rotary and ops outlive the backward pass
+// (they belong to the model and the trainer), so they travel as addresses.
+struct RecomputedBlock : torch::autograd::Function<RecomputedBlock> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               BlockImpl* block, const Rotary* rotary,
+                               const TokenParallelOps* ops) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    ctx->saved_data["rotary"] = reinterpret_cast<int64_t>(rotary);
+    ctx->saved_data["ops"] = reinterpret_cast<int64_t>(ops);
+    torch::NoGradGuard no_grad;
+    return block->forward(x, *rotary, *ops);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 const torch::autograd::variable_list& grads) {
+    auto* block = reinterpret_cast<BlockImpl*>(ctx->saved_data["block"].toInt());
+    const auto* rotary = reinterpret_cast<const Rotary*>(ctx->saved_data["rotary"].toInt());
+    const auto* ops = reinterpret_cast<const TokenParallelOps*>(ctx->saved_data["ops"].toInt());
+    const torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    torch::Tensor y;
+    {
+      torch::AutoGradMode grad_mode(true);
+      y = block->forward(x, *rotary, *ops);
+    }
+    torch::autograd::backward({y}, {grads[0]});
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor seeded_normal(uint64_t seed, uint64_t stream, torch::IntArrayRef shape, double std) {
@@ -88,7 +120,11 @@ TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t 
 
 torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
   torch::Tensor h = torch::embedding(embedding, tokens).to(compute_dtype_);
-  for (auto& block : blocks) h = block->forward(h, rotary_, ops);
+  const bool recompute = checkpoint_blocks_ && torch::GradMode::is_enabled();
+  for (auto& block : blocks) {
+    h = recompute ? RecomputedBlock::apply(h, block.get(), &rotary_, &ops)
+                  : block->forward(h, rotary_, ops);
+  }
   h = torch::layer_norm(h, {h.size(-1)}, final_norm_weight.to(h.scalar_type()),
                         final_norm_bias.to(h.scalar_type()), kLayerNormEps);
   const auto logits = torch::matmul(h, embedding.to(h.scalar_type()).t());

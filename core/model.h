@@ -53,6 +53,10 @@ class TokenFormerImpl : public torch::nn::Module {
   // Activations and matmuls run in `dtype` (bf16 for train.precision bf16); parameters, optimizer
   // state, norm statistics and the loss stay fp32. Default: the parameters' dtype.
   void set_compute_dtype(torch::ScalarType dtype) { compute_dtype_ = dtype; }
+  // train.activation_checkpointing: layer. With gradients on, each block's forward keeps only its
+  // input; the backward pass runs the block again (collectives included, in the same order on
+  // every rank) and back-propagates through it. The same gradients, less activation memory.
+  void set_activation_checkpointing(bool on) { checkpoint_blocks_ = on; }
 
   const ModelConfig& config() const { return config_; }
   // Records new token counts in config(); grow_model calls it after growing every layer.
@@ -69,6 +73,7 @@ class TokenFormerImpl : public torch::nn::Module {
   int64_t tp_size_, tp_rank_;
   Rotary rotary_;
   torch::ScalarType compute_dtype_ = torch::kFloat32;
+  bool checkpoint_blocks_ = false;
 };
 TORCH_MODULE(TokenFormer);
 

@@ -30,6 +30,8 @@ class ParallelContext {
   virtual int64_t dp_size() const { return 1; }
   // Ranks of the job on this rank's host (itself included): they share its memory.
   virtual int64_t ranks_on_host() const { return 1; }
+  // Where this rank's parameters, gradients, optimizer state and batches live (train.device).
+  virtual torch::Device device() const { return torch::kCPU; }
   // The token-parallel group of this rank (tp_rank/tp_size are its rank/size); its methods are
   // collective over that group.
   virtual const TokenParallelOps& token_ops() const { return local_ops_; }
@@ -70,7 +72,7 @@ class ParallelContext {
   // wrote is a copy the trainer drops after use. Local.
   virtual bool owns_optimizer_state() const { return false; }
 
-  // --- Reductions of small fp64 tensors, in place ---------------------------------------------
+  // --- Reductions of small fp64 tensors on device(), in place ---------------------------------
   virtual void sum_over_dp(torch::Tensor& values) { (void)values; }  // collective over dp
   virtual void sum_over_tp(torch::Tensor& values) { (void)values; }  // collective over tp
 

@@ -14,11 +14,16 @@ Rotary::Rotary(int64_t head_dim, double rotary_pct, double base)
 torch::Tensor Rotary::apply(const torch::Tensor& x) const {
   if (dims_ == 0) return x;
   const int64_t seq = x.size(-2);
-  const auto positions = torch::arange(seq, torch::dtype(torch::kFloat32).device(x.device()));
-  const auto freqs = torch::outer(positions, inv_freq_.to(x.device()));  // [seq, dims/2]
-  const auto angles = torch::cat({freqs, freqs}, -1);                    // [seq, dims]
-  const auto cos = angles.cos().to(x.scalar_type());
-  const auto sin = angles.sin().to(x.scalar_type());
+  if (!cos_.defined() || cos_.size(0) != seq || cos_.device() != x.device() ||
+      cos_.scalar_type() != x.scalar_type()) {
+    const auto positions = torch::arange(seq, torch::kFloat32);
+    const auto freqs = torch::outer(positions, inv_freq_);  // [seq, dims/2]
+    const auto angles = torch::cat({freqs, freqs}, -1);     // [seq, dims]
+    cos_ = angles.cos().to(x.device(), x.scalar_type());
+    sin_ = angles.sin().to(x.device(), x.scalar_type());
+  }
+  const torch::Tensor& cos = cos_;
+  const torch::Tensor& sin = sin_;
   const auto rot = x.narrow(-1, 0, dims_);
   const auto pass = x.narrow(-1, dims_, x.size(-1) - dims_);
   const auto first = rot.narrow(-1, 0, dims_ / 2);

@@ -16,7 +16,10 @@ class Rotary {
 
  private:
   int64_t dims_;
-  torch::Tensor inv_freq_;  // [dims / 2], fp32
+  torch::Tensor inv_freq_;  // [dims / 2], fp32, on the CPU
+  // cos and sin [seq, dims] of the last apply's length, device and dtype: computed once, not per
+  // layer and step (no host-to-device copy in the step).
+  mutable torch::Tensor cos_, sin_;
 };
 
 }  // namespace tf

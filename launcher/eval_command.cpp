@@ -4,6 +4,7 @@
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/reader.h"
 #include "core/data/indexed_dataset.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/parallel_context.h"
@@ -61,6 +62,10 @@ int run_eval_command(int argc, char** argv) {
   } else {
     import_authors_layout(line.value("init-from"), model);
   }
+  const torch::Device device =
+      choose_device(config.train.device, process_device_facts(), config.source);
+  make_current(device);
+  model->to(device);
   const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
   const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops());
   Logger(0).info(format("eval %s: %lld windows, %lld tokens | loss %.6f | perplexity %.4f",

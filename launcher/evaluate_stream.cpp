@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "core/device.h"
 #include "core/error.h"
 
 namespace tf {
@@ -30,7 +31,8 @@ StreamLoss evaluate_stream(TokenFormer& model, const TokenStream& stream, int64_
   double total = 0;
   for (int64_t first = 0; first < result.windows; first += batch) {
     const int64_t count = std::min(batch, result.windows - first);
-    total += model->loss(windows.samples(first, count), ops).item<double>() * count;
+    const auto batch = to_device(windows.samples(first, count), model->embedding.device());
+    total += model->loss(batch, ops).item<double>() * count;
   }
   result.loss = total / result.windows;
   result.perplexity = std::exp(result.loss);

@@ -20,14 +20,20 @@ std::unique_ptr<Communicator> make_world_communicator(Backend backend, const Mpi
     case Backend::kMpi:
       return runtime.world();
     case Backend::kNccl:
-#ifdef TF_HAS_NCCL
-      return NcclCommunicator::create(*runtime.world(), device);
-#else
-      (void)device;
-      throw Error("this build has no NCCL backend (configure with CUDA and NCCL present)");
-#endif
+      return make_device_communicator(*runtime.world(), {torch::kCUDA, static_cast<c10::DeviceIndex>(device)});
   }
   TF_CHECK(false, "unreachable backend");
+}
+
+std::unique_ptr<Communicator> make_device_communicator(Communicator& world, torch::Device device) {
+  if (device.is_cpu()) return nullptr;
+#ifdef TF_HAS_NCCL
+  return NcclCommunicator::create(world, device.index());
+#else
+  (void)world;
+  throw Error("this build has no NCCL communicator for " + device.str() +
+              " (configure with a CUDA LibTorch, the CUDA toolkit and NCCL present)");
+#endif
 }
 
 }  // namespace tf::parallel

@@ -47,7 +47,8 @@ GradientBuckets::GradientBuckets(Communicator& group, std::vector<torch::Tensor>
   }
   for (Bucket& b : buckets_) {
     const size_t last = b.members.back();
-    b.buffer = torch::zeros({b.offsets.back() + params_[last].numel()}, torch::kFloat32);
+    b.buffer = torch::zeros({b.offsets.back() + params_[last].numel()},
+                            params_[last].options().dtype(torch::kFloat32));
   }
   for (size_t k = 0; k < params_.size(); ++k) {
     accumulators_.push_back(torch::autograd::impl::grad_accumulator(params_[k]));

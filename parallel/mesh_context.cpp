@@ -5,9 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "parallel/world_sync.h"
-
 #include "core/error.h"
+#include "parallel/communicator_factory.h"
+#include "parallel/world_sync.h"
 
 namespace tf::parallel {
 namespace {
@@ -38,29 +38,42 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
   return mesh;
 }
 
-// Ranks whose host name hashes like this rank's; collective over `world`.
-int64_t count_ranks_on_host(Communicator& world) {
+// What the device choice needs: the ranks whose host name hashes like this rank's, and this rank's
+// index among them (under mpirun OMPI_COMM_WORLD_LOCAL_RANK, under srun SLURM_LOCALID, for the
+// usual block placement; computed, so that any launcher gives the same). Collective over `world`.
+DeviceFacts host_facts(Communicator& world) {
   char name[256] = {};
   gethostname(name, sizeof name - 1);
   const auto mine = static_cast<int64_t>(std::hash<std::string>{}(name));
-  const torch::Tensor all = world.all_gather(torch::tensor({mine}, torch::kInt64));
-  return all.eq(mine).sum().item<int64_t>();
+  const torch::Tensor same = world.all_gather(torch::tensor({mine}, torch::kInt64)).eq(mine);
+  DeviceFacts facts = process_device_facts();
+  facts.ranks_on_host = same.sum().item<int64_t>();
+  facts.local_rank = same.narrow(0, 0, world.rank()).sum().item<int64_t>();
+  return facts;
+}
+
+torch::Device checked_device(const Config& config, const DeviceFacts& facts) {
+  const torch::Device device = choose_device(config.train.device, facts, config.source);
+  make_current(device);
+  return device;
 }
 
 }  // namespace
 
-MeshContext::MeshContext(Communicator& world, const Config& config, int64_t bucket_bytes)
+MeshContext::MeshContext(Communicator& world, const Config& config, const MeshOptions& options)
     : world_(world),
       mesh_(checked_mesh(world, config)),
       zero1_(config.parallel.zero1),
-      bucket_bytes_(bucket_bytes),
-      tp_(world.split({static_cast<int>(world.rank() / mesh_.tp()),
-                       static_cast<int>(mesh_.coords(world.rank()).tp)})),
-      dp_(world.split({static_cast<int>(mesh_.coords(world.rank()).pp * mesh_.tp() +
-                                        mesh_.coords(world.rank()).tp),
-                       static_cast<int>(mesh_.coords(world.rank()).dp)})),
-      ops_(*tp_),
-      ranks_on_host_(count_ranks_on_host(world)) {
+      options_(options),
+      host_(host_facts(world)),
+      device_(checked_device(config, host_)),
+      device_world_(make_device_communicator(world, device_)),
+      tp_(group_parent().split({static_cast<int>(world.rank() / mesh_.tp()),
+                                static_cast<int>(mesh_.coords(world.rank()).tp)})),
+      dp_(group_parent().split({static_cast<int>(mesh_.coords(world.rank()).pp * mesh_.tp() +
+                                                 mesh_.coords(world.rank()).tp),
+                                static_cast<int>(mesh_.coords(world.rank()).dp)})),
+      ops_(*tp_) {
   const MeshCoords c = mesh_.coords(world.rank());
   TF_CHECK_EQ(tp_->rank(), c.tp);
   TF_CHECK_EQ(dp_->rank(), c.dp);
@@ -72,8 +85,8 @@ void MeshContext::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
   zero1_optimizer_.reset();
   if (zero1_) {
     zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, model, optimizer, train);
-  } else if (dp_->size() > 1) {  // one replica has nothing to average
-    buckets_ = std::make_unique<GradientBuckets>(*dp_, model->parameters(), bucket_bytes_);
+  } else if (dp_->size() > 1 || options_.buckets_for_one_replica) {  // else nothing to average
+    buckets_ = std::make_unique<GradientBuckets>(*dp_, model->parameters(), options_.bucket_bytes);
   }
 }
 

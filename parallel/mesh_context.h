@@ -1,12 +1,15 @@
-// The ParallelContext of a multi-process job: the mesh's token-parallel and data-parallel
-// sub-communicators, token-parallel ops over the tp group, and gradient synchronisation over the
-// dp group (bucketed all-reduce during backward, or ZeRO-1 with parallel.zero1).
-// The world communicator must outlive it; main thread only.
+// The ParallelContext of a multi-process job: the rank's device (train.device), the mesh's
+// token-parallel and data-parallel sub-communicators, token-parallel ops over the tp group, and
+// gradient synchronisation over the dp group (bucketed all-reduce during backward, or ZeRO-1 with
+// parallel.zero1). On a CUDA device the sub-groups are NCCL communicators bootstrapped over the
+// world communicator; on the CPU they are split from it. The world communicator (MPI, CPU tensors)
+// carries the job-wide agreement. It must outlive the context; main thread only.
 #pragma once
 
 #include <memory>
 
 #include "core/config.h"
+#include "core/device.h"
 #include "core/parallel_context.h"
 #include "parallel/communicator.h"
 #include "parallel/gradient_buckets.h"
@@ -19,11 +22,19 @@ namespace tf::parallel {
 // Gradient buckets of about this size: several per tiny model, few per large one.
 constexpr int64_t kBucketBytes = 4 << 20;
 
+struct MeshOptions {
+  int64_t bucket_bytes = kBucketBytes;
+  // Runs the gradient buckets even for one data-parallel replica (where averaging is the
+  // identity): lets one GPU exercise the bucket path over its communicator.
+  bool buckets_for_one_replica = false;
+};
+
 class MeshContext : public ParallelContext {
  public:
-  // Collective over `world` (builds the sub-groups). Throws tf::Error naming the config key when
-  // the layout does not fit the world or the model (pp > 1 is not implemented yet).
-  MeshContext(Communicator& world, const Config& config, int64_t bucket_bytes = kBucketBytes);
+  // Collective over `world` (chooses the device, builds the sub-groups). Throws tf::Error naming
+  // the config key when the layout does not fit the world or the model (pp > 1 is not implemented
+  // yet), or the device cannot be had (core/device.h).
+  MeshContext(Communicator& world, const Config& config, const MeshOptions& options = {});
 
   int64_t world_rank() const override { return world_.rank(); }
   int64_t world_size() const override { return world_.size(); }
@@ -31,7 +42,8 @@ class MeshContext : public ParallelContext {
   torch::Tensor gather_over_world(const torch::Tensor& values) override;
   int64_t dp_rank() const override { return dp_->rank(); }
   int64_t dp_size() const override { return dp_->size(); }
-  int64_t ranks_on_host() const override { return ranks_on_host_; }
+  int64_t ranks_on_host() const override { return host_.ranks_on_host; }
+  torch::Device device() const override { return device_; }
   const TokenParallelOps& token_ops() const override { return ops_; }
 
   void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
@@ -52,13 +64,18 @@ class MeshContext : public ParallelContext {
   int64_t gradient_bytes_reduced() const { return buckets_ ? buckets_->bytes_reduced() : 0; }
 
  private:
+  // What the sub-groups are split from: the device communicator, or the world on the CPU.
+  Communicator& group_parent() { return device_world_ ? *device_world_ : world_; }
+
   Communicator& world_;
   Mesh mesh_;
   bool zero1_;
-  int64_t bucket_bytes_;
+  MeshOptions options_;
+  DeviceFacts host_;
+  torch::Device device_;
+  std::unique_ptr<Communicator> device_world_;  // NCCL on a CUDA device; null on the CPU
   std::unique_ptr<Communicator> tp_, dp_;
   CommTokenParallelOps ops_;
-  int64_t ranks_on_host_;
   std::unique_ptr<GradientBuckets> buckets_;
   std::unique_ptr<Zero1Optimizer> zero1_optimizer_;
 };

@@ -27,12 +27,14 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& 
   const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
   std::vector<torch::Tensor> decay_flags, shard_flags, values, avg, avg_sq;
   for (const auto& p : params_) {
-    decay_flags.push_back(torch::full({p.numel()}, !contains(no_decay, p), torch::kBool));
-    shard_flags.push_back(torch::full({p.numel()}, contains(tokens, p), torch::kBool));
+    const auto flags = torch::TensorOptions().dtype(torch::kBool).device(p.device());
+    decay_flags.push_back(torch::full({p.numel()}, !contains(no_decay, p), flags));
+    shard_flags.push_back(torch::full({p.numel()}, contains(tokens, p), flags));
     values.push_back(p.detach().reshape({-1}));
     const std::optional<AdamWMoments> state = get_adamw_state(optimizer, p);
-    avg.push_back(state ? state->exp_avg.reshape({-1}) : torch::zeros({p.numel()}));
-    avg_sq.push_back(state ? state->exp_avg_sq.reshape({-1}) : torch::zeros({p.numel()}));
+    avg.push_back(state ? state->exp_avg.reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+    avg_sq.push_back(state ? state->exp_avg_sq.reshape({-1})
+                           : torch::zeros({p.numel()}, p.options()));
     if (state) steps_ = state->step;
   }
   const torch::Tensor flat = torch::cat(values);
@@ -65,7 +67,8 @@ void Zero1Optimizer::export_state(torch::optim::AdamW& optimizer) {
 torch::Tensor Zero1Optimizer::flat_gradients() const {
   std::vector<torch::Tensor> grads;
   for (const auto& p : params_) {
-    grads.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+    grads.push_back(p.grad().defined() ? p.grad().reshape({-1})
+                                       : torch::zeros({p.numel()}, p.options()));
   }
   return torch::cat(grads);
 }
@@ -91,7 +94,7 @@ double Zero1Optimizer::step(double lr) {
   dp_.all_reduce(parts);
   torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
   tp_.all_reduce(token_part);
-  const double norm = std::sqrt(token_part.item<double>() + parts[1].item<double>());
+  const double norm = (token_part + parts.narrow(0, 1, 1)).sqrt().item<double>();
   if (!std::isfinite(norm)) return norm;  // the step is skipped: nothing changes
   if (train_.grad_clip > 0 && norm > train_.grad_clip) grad.mul_(train_.grad_clip / (norm + 1e-6));
 

@@ -62,7 +62,7 @@ std::string export_authors_layout(const CheckpointReader& checkpoint, const std:
   std::filesystem::create_directories(out_dir, code);
   if (code) throw Error(out_dir + ": cannot create output directory: " + code.message());
   const std::string path = join_path(out_dir, "model.safetensors");
-  write_file_synced(path, encode_safetensors(named, {{"format", "pt"}}));
+  write_safetensors_file(path, named, {{"format", "pt"}});
   write_file_synced(join_path(out_dir, "config.json"), config_json(m));
   return path;
 }

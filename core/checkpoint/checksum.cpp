@@ -6,12 +6,20 @@
 
 namespace tf {
 
-std::string crc32_hex(const std::string& bytes) {
-  const uLong crc = crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()),
-                            bytes.size());
+void Crc32::update(const char* data, size_t size) {
+  crc_ = crc32_z(static_cast<uLong>(crc_), reinterpret_cast<const Bytef*>(data), size);
+}
+
+std::string Crc32::hex() const {
   char hex[9];
-  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc_));
   return hex;
+}
+
+std::string crc32_hex(const std::string& bytes) {
+  Crc32 crc;
+  crc.update(bytes.data(), bytes.size());
+  return crc.hex();
 }
 
 }  // namespace tf

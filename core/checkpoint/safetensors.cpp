@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/checkpoint/checksum.h"
+#include "core/checkpoint/file_io.h"
 #include "core/error.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -45,16 +47,14 @@ std::string safetensors_dtype(torch::ScalarType type) {
   TF_CHECK(false, "no safetensors dtype for ", c10::toString(type));
 }
 
-std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata) {
+void stream_safetensors(const NamedTensors& tensors, const StringMap& metadata,
+                        const ByteSink& sink) {
   Json header = Json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::vector<torch::Tensor> contiguous;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     TF_CHECK(!header.contains(name), "duplicate tensor name ", name);
-    TF_CHECK(tensor.device().is_cpu(), name, " is not on the CPU");
-    contiguous.push_back(tensor.detach().contiguous());
-    const uint64_t bytes = contiguous.back().numel() * contiguous.back().element_size();
+    const uint64_t bytes = tensor.numel() * tensor.element_size();
     header[name] = {{"dtype", safetensors_dtype(tensor.scalar_type())},
                     {"shape", tensor.sizes().vec()},
                     {"data_offsets", {offset, offset + bytes}}};
@@ -62,15 +62,35 @@ std::string encode_safetensors(const NamedTensors& tensors, const StringMap& met
   }
   std::string text = header.dump();
   text.append((kAlignment - text.size() % kAlignment) % kAlignment, ' ');
-  std::string out(8, '\0');
   const uint64_t length = text.size();
-  std::memcpy(out.data(), &length, 8);
-  out += text;
-  out.reserve(out.size() + offset);
-  for (const auto& t : contiguous) {
-    out.append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+  char prefix[8];
+  std::memcpy(prefix, &length, 8);
+  sink(prefix, 8);
+  sink(text.data(), text.size());
+  for (const auto& named : tensors) {
+    const torch::Tensor host = named.second.detach().to(torch::kCPU).contiguous();
+    sink(static_cast<const char*>(host.data_ptr()), host.numel() * host.element_size());
   }
+}
+
+std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata) {
+  std::string out;
+  stream_safetensors(tensors, metadata, [&](const char* data, size_t size) {
+    out.append(data, size);
+  });
   return out;
+}
+
+std::string write_safetensors_file(const std::string& path, const NamedTensors& tensors,
+                                   const StringMap& metadata) {
+  SyncedFileWriter file(path);
+  Crc32 crc;
+  stream_safetensors(tensors, metadata, [&](const char* data, size_t size) {
+    file.append(data, size);
+    crc.update(data, size);
+  });
+  file.finish();
+  return crc.hex();
 }
 
 SafetensorsContent decode_safetensors(const std::string& bytes, const std::string& source) {

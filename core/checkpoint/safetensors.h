@@ -1,12 +1,13 @@
 // The safetensors container (https://huggingface.co/docs/safetensors): an 8-byte little-endian
 // header length, a JSON header {name: {dtype, shape, data_offsets: [begin, end)}, optional
 // "__metadata__": {string: string}}, then the raw little-endian tensor bytes.
-// Files are built and parsed whole in memory: fine for per-rank shards of the models this project
-// trains on CPU; a streaming writer is the next step for multi-GB shards.
+// Files are written as a stream, one tensor's host copy at a time (tensors may live on a GPU), and
+// parsed whole in memory.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,9 +18,18 @@ namespace tf {
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 using StringMap = std::map<std::string, std::string>;
 
-// The bytes of a safetensors file holding `tensors` (CPU, any supported dtype; made contiguous)
-// in the given order. Duplicate names or an unsupported dtype are tf::InternalError.
+// Writes a safetensors file holding `tensors` (on any device, any supported dtype) in the given
+// order to `sink`, piece by piece: the header, then each tensor's bytes, copied to the host (and
+// made contiguous) only while it is written. Duplicate names or an unsupported dtype are
+// tf::InternalError.
+using ByteSink = std::function<void(const char* data, size_t size)>;
+void stream_safetensors(const NamedTensors& tensors, const StringMap& metadata,
+                        const ByteSink& sink);
+// The same as bytes in memory.
 std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata = {});
+// The same into the file `path` (created or truncated, fsynced); returns its crc32_hex.
+std::string write_safetensors_file(const std::string& path, const NamedTensors& tensors,
+                                   const StringMap& metadata = {});
 
 struct SafetensorsContent {
   std::map<std::string, torch::Tensor> tensors;  // owned copies

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 
-#include "core/checkpoint/checksum.h"
 #include "core/checkpoint/directory.h"
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/safetensors.h"
@@ -45,16 +44,16 @@ std::string write_rank_file(const std::string& dir, const CheckpointState& state
     TF_CHECK(t.row_offset >= 0 && t.row_offset + t.local.size(0) <= t.global_shape[0], t.name);
     const std::string key =
         entries[t.name] == 1 ? t.name : t.name + "@" + std::to_string(t.row_offset);
-    named.emplace_back(key, t.local.detach().cpu());
+    named.emplace_back(key, t.local.detach());  // copied to the host one at a time, as written
     tensors.push_back({{"name", t.name},
                        {"key", key},
                        {"dtype", safetensors_dtype(t.local.scalar_type())},
                        {"shape", t.global_shape},
                        {"rows", {t.row_offset, t.row_offset + t.local.size(0)}}});
   }
-  const std::string bytes = encode_safetensors(named, {{"step", std::to_string(state.run.step)}});
-  write_file_synced(join_path(dir, file), bytes);
-  return Json{{"file", file}, {"crc32", crc32_hex(bytes)}, {"tensors", tensors}}.dump();
+  const std::string crc = write_safetensors_file(join_path(dir, file), named,
+                                                 {{"step", std::to_string(state.run.step)}});
+  return Json{{"file", file}, {"crc32", crc}, {"tensors", tensors}}.dump();
 }
 
 Manifest compose_manifest(const RunState& run, const std::vector<std::string>& descriptions) {

@@ -1,5 +1,6 @@
 // ScaleUp requests, the memory checks that guard them and the stages, and the announcement of
 // the model to the observer.
+#include "core/device.h"
 #include "core/sizes.h"
 #include "core/trainer/trainer.h"
 
@@ -41,8 +42,15 @@ void Trainer::announce_model() const {
   if (observer_) observer_->on_model_change(model_state());
 }
 
+std::pair<double, const char*> Trainer::memory_budget() const {
+  if (const auto device = device_memory_budget(context_.device())) {
+    return {static_cast<double>(*device), "its GPU's free memory and what it holds already"};
+  }
+  return {cpu_memory_budget(context_.ranks_on_host()), "its share of the host's available memory"};
+}
+
 void Trainer::check_stages_fit() const {
-  const double budget = cpu_memory_budget(context_.ranks_on_host());
+  const auto [budget, source] = memory_budget();
   for (const Stage& stage : stages_) {
     const ParallelConfig& p = stage.parallel;
     const int64_t dp = p.dp > 0 ? p.dp : context_.world_size() / std::max<int64_t>(p.tp * p.pp, 1);
@@ -51,8 +59,9 @@ void Trainer::check_stages_fit() const {
     if (need.total() <= budget) continue;
     throw Error(config_.source + ": stage '" + stage.name + "' (" + to_text(stage.tokens) +
                 " tokens, " + layout_text(p) + ") needs about " + to_text(need) +
-                " per rank; this rank has " + bytes_text(budget) + " (its share of the host's " +
-                "available memory): lower train.micro_batch, or use more ranks (parallel.tp)");
+                " per rank; this rank has " + bytes_text(budget) + " (" + source +
+                "): lower train.micro_batch, use train.activation_checkpointing: layer, or use "
+                "more ranks (parallel.tp)");
   }
 }
 
@@ -60,7 +69,7 @@ void Trainer::check_memory(const TokenCounts& tokens) {
   const MemoryEstimate need =
       estimate_rank_memory(with_token_counts(model_->config(), tokens), config_.train,
                            rank_layout());
-  const double budget = cpu_memory_budget(context_.ranks_on_host());
+  const double budget = memory_budget().first;
   // Every rank sees every rank's figures, so all refuse alike.
   const torch::Tensor all =
       context_.gather_over_world(torch::tensor({need.total(), budget}, torch::kFloat64))

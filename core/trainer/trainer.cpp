@@ -5,6 +5,7 @@
 
 #include "core/banner.h"
 #include "core/checkpoint/initial_weights.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/sizes.h"
 
@@ -17,12 +18,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double sum_of_squares(const std::vector<torch::Tensor>& params) {
-  double total = 0;
+// Sum of the squared gradients of `params`, in fp64 on `device` (no host round trip per tensor).
+torch::Tensor sum_of_squares(const std::vector<torch::Tensor>& params, torch::Device device) {
+  torch::Tensor total = torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
   for (const auto& p : params) {
-    if (p.grad().defined()) total += p.grad().to(torch::kFloat64).square().sum().item<double>();
+    if (p.grad().defined()) total += p.grad().to(torch::kFloat64).square().sum();
   }
   return total;
+}
+
+torch::Tensor fp64_zero(torch::Device device) {
+  return torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
 }
 
 }  // namespace
@@ -41,11 +47,13 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   stages_ = plan_stages(config_);
   check_stages_fit();
   model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
-  model_->init_parameters(t.seed);
+  model_->init_parameters(t.seed);  // on the CPU, from CPU generators: the same on every device
   if (!config_.model.init_from.empty()) {
     start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
   }
+  model_->to(context_.device());
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
+  model_->set_activation_checkpointing(t.activation_checkpointing == "layer");
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
   context_.attach(model_, *optimizer_, t);
@@ -80,9 +88,10 @@ double Trainer::clip_gradients() {
     sharded.push_back(layer->value_tokens);
   }
   for (const auto& p : model_->no_decay_parameters()) replicated.push_back(p);
-  torch::Tensor shard_sq = torch::tensor({sum_of_squares(sharded)}, torch::kFloat64);
+  const torch::Device device = context_.device();
+  torch::Tensor shard_sq = sum_of_squares(sharded, device);
   context_.sum_over_tp(shard_sq);
-  const double norm = std::sqrt(shard_sq.item<double>() + sum_of_squares(replicated));
+  const double norm = (shard_sq + sum_of_squares(replicated, device)).sqrt().item<double>();
   const double max_norm = config_.train.grad_clip;
   if (max_norm > 0 && norm > max_norm) {
     const double factor = max_norm / (norm + 1e-6);
@@ -99,18 +108,19 @@ StepStats Trainer::train_step() {
   const TokenParallelOps& ops = context_.token_ops();
   model_->train();
   optimizer_->zero_grad();
-  double local_loss = 0;
+  const torch::Device device = context_.device();
+  torch::Tensor local_loss = fp64_zero(device);  // read once per step: no sync per micro batch
   double data_seconds = 0;
   for (int64_t micro = 0; micro < accumulation_; ++micro) {
     const int64_t first =
         first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
     const auto data_start = Clock::now();
-    const torch::Tensor batch = data_.train->samples(first, t.micro_batch);
+    const torch::Tensor batch = to_device(data_.train->samples(first, t.micro_batch), device);
     data_seconds += seconds_since(data_start);
     const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
     context_.set_last_micro_batch(micro + 1 == accumulation_);
     loss.backward();
-    local_loss += loss.item<double>();
+    local_loss += loss.detach().to(torch::kFloat64);
   }
   StepStats stats;
   stats.data_seconds = data_seconds;
@@ -132,14 +142,15 @@ StepStats Trainer::train_step() {
   }
   // The norm is the same on every rank, so every rank skips alike.
   stats.skipped = !std::isfinite(stats.grad_norm);
-  torch::Tensor loss_sum = torch::tensor({local_loss}, torch::kFloat64);
+  torch::Tensor loss_sum = local_loss;
   context_.sum_over_dp(loss_sum);
   samples_consumed_ += t.global_batch;
   stats.step = ++step_;
   stats.loss = loss_sum.item<double>() / static_cast<double>(context_.dp_size());
   stats.tokens = t.global_batch * config_.model.seq_len;
   flops_spent_ += training_flops_per_token(model_->config()) * static_cast<double>(stats.tokens);
-  stats.seconds = seconds_since(start);
+  stats.seconds = seconds_since(start);  // after loss_sum.item(): the device has finished the step
+  if (const auto memory = device_memory(device)) stats.device_memory = *memory;
   if (stats.skipped) {
     log_.info(format("step %6lld | gradient norm %f is not finite: update skipped",
                      (long long)stats.step, stats.grad_norm));
@@ -152,13 +163,12 @@ double Trainer::evaluate() {
   model_->eval();
   const TrainConfig& t = config_.train;
   // The same eval_batches micro batches whatever the layout, dealt round-robin over dp ranks.
-  double local = 0;
+  const torch::Device device = context_.device();
+  torch::Tensor total = fp64_zero(device);
   for (int64_t i = context_.dp_rank(); i < t.eval_batches; i += context_.dp_size()) {
-    local += model_->loss(data_.valid->samples(i * t.micro_batch, t.micro_batch),
-                          context_.token_ops())
-                 .item<double>();
+    const auto batch = to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch), device);
+    total += model_->loss(batch, context_.token_ops()).to(torch::kFloat64);
   }
-  torch::Tensor total = torch::tensor({local}, torch::kFloat64);
   context_.sum_over_dp(total);
   return total.item<double>() / static_cast<double>(t.eval_batches);
 }
@@ -172,11 +182,20 @@ void Trainer::log_validation(const char* suffix) {
 
 void Trainer::log_step(const StepStats& s) const {
   const double flops = training_flops_per_token(model_->config()) * s.tokens / s.seconds;
-  log_.info(
+  std::string line =
       format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
              "%.2f GFLOP/s",
              (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr,
-             s.seconds, s.tokens / s.seconds, flops / 1e9));
+             s.seconds, s.tokens / s.seconds, flops / 1e9);
+  // metrics.peak_flops is per rank; the step's FLOPs are the whole world's.
+  const double peak = config_.metrics.peak_flops * static_cast<double>(context_.world_size());
+  if (peak > 0) line += format(" | MFU %.1f%%", 100 * flops / peak);
+  if (s.device_memory) {
+    line += format(" | GPU memory peak %.2f GiB allocated, %.2f GiB reserved",
+                   s.device_memory->peak_allocated / double(1 << 30),
+                   s.device_memory->peak_reserved / double(1 << 30));
+  }
+  log_.info(line);
 }
 
 Trainer::RunEnd Trainer::run() {

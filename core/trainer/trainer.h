@@ -14,6 +14,7 @@
 #include "core/checkpoint/writer.h"
 #include "core/config.h"
 #include "core/data/batch_source.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/memory_estimate.h"
@@ -36,6 +37,8 @@ struct StepStats {
   // The gradient norm was not finite: no parameter or optimizer state changed (the step still
   // counts, its batch is consumed and the schedule moves on).
   bool skipped = false;
+  // This rank's peak GPU memory since the start (none on the CPU).
+  std::optional<DeviceMemory> device_memory;
 };
 
 class Trainer;
@@ -170,6 +173,9 @@ class Trainer {
   void check_memory(const TokenCounts& tokens);
   // At construction: a tf::Error naming the stage when one of them cannot fit this rank.
   void check_stages_fit() const;
+  // Bytes this rank may use (its GPU's on CUDA, its share of the host's on the CPU) and a few
+  // words saying where they come from.
+  std::pair<double, const char*> memory_budget() const;
   void build_optimizer();
   double clip_gradients();
   void log_step(const StepStats& stats) const;

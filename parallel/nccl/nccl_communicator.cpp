@@ -1,8 +1,9 @@
 #include "parallel/nccl/nccl_communicator.h"
 
+#include <c10/cuda/CUDAStream.h>
+
 #include <thread>
 
-#include "parallel/nccl/cuda_compat.h"
 #include "parallel/nccl/nccl_error.h"
 
 namespace tf::parallel {
@@ -34,6 +35,19 @@ ncclDataType_t datatype_for(const Communicator& comm, const std::string& op, con
     default:
       throw CommError(describe_call(comm, op, t) + ": dtype not supported by NCCL");
   }
+}
+
+// The stream LibTorch's kernels for `device` run on; the caller made `device` current.
+cudaStream_t torch_stream(int device) {
+  return c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device)).stream();
+}
+
+// Non-blocking communicators: creation, splits and group launches return at once and finish in
+// the background, polled here (so a missing peer is a time-out, never a hang).
+ncclConfig_t non_blocking_config() {
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  return config;
 }
 
 ncclRedOp_t to_nccl(ReduceOp op) { return op == ReduceOp::kSum ? ncclSum : ncclMax; }
@@ -78,26 +92,56 @@ class NcclWork : public Work {
 
 std::unique_ptr<NcclCommunicator> NcclCommunicator::create(Communicator& bootstrap, int device,
                                                            std::chrono::milliseconds timeout) {
-  const auto what = [&] { return describe_call(bootstrap, "nccl bootstrap", {}); };
+  const std::string what = describe_call(bootstrap, "nccl init", {});
+  const auto context = [&] { return what; };
   ncclUniqueId id;
-  if (bootstrap.rank() == 0) TF_NCCL_CHECK(ncclGetUniqueId(&id), what);
+  if (bootstrap.rank() == 0) TF_NCCL_CHECK(ncclGetUniqueId(&id), context);
   torch::Tensor bytes = torch::from_blob(&id, {static_cast<int64_t>(sizeof(id))}, torch::kUInt8);
   bootstrap.broadcast(bytes, {0});
-  TF_CUDA_CHECK(cudaSetDevice(device), what);
+  TF_CUDA_CHECK(cudaSetDevice(device), context);
+  ncclConfig_t config = non_blocking_config();
   ncclComm_t comm = nullptr;
-  TF_NCCL_CHECK(ncclCommInitRank(&comm, bootstrap.size(), id, bootstrap.rank()), what);
-  return std::unique_ptr<NcclCommunicator>(new NcclCommunicator(comm, device, timeout));
+  TF_NCCL_CHECK(ncclCommInitRankConfig(&comm, bootstrap.size(), id, bootstrap.rank(), &config),
+                context);
+  return adopt(comm, device, timeout, what);
+}
+
+std::unique_ptr<NcclCommunicator> NcclCommunicator::adopt(ncclComm_t comm, int device,
+                                                          std::chrono::milliseconds timeout,
+                                                          const std::string& what) {
+  std::unique_ptr<NcclCommunicator> c(new NcclCommunicator(comm, device, timeout));
+  c->settle(what);
+  const auto context = [&] { return what; };
+  TF_NCCL_CHECK(ncclCommUserRank(comm, &c->rank_), context);
+  TF_NCCL_CHECK(ncclCommCount(comm, &c->size_), context);
+  return c;
 }
 
 NcclCommunicator::NcclCommunicator(ncclComm_t comm, int device, std::chrono::milliseconds timeout)
     : comm_(comm), device_(device), timeout_(timeout) {
   const auto what = [&] { return std::string("nccl communicator setup"); };
-  TF_NCCL_CHECK(ncclCommUserRank(comm_, &rank_), what);
-  TF_NCCL_CHECK(ncclCommCount(comm_, &size_), what);
   TF_CUDA_CHECK(cudaSetDevice(device_), what);
   TF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), what);
   TF_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming), what);
   TF_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming), what);
+}
+
+void NcclCommunicator::settle(const std::string& what) {
+  const auto deadline = Clock::now() + timeout_;
+  for (;;) {
+    ncclResult_t state = ncclSuccess;
+    const ncclResult_t query = ncclCommGetAsyncError(comm_, &state);
+    if (query != ncclSuccess) state = query;
+    if (state == ncclSuccess) return;
+    if (state != ncclInProgress) {
+      fail(what + ": " + ncclGetErrorString(state) + " (" + ncclGetLastError(comm_) + ")");
+    }
+    if (Clock::now() > deadline) {
+      fail(what + ": not finished after " + std::to_string(timeout_.count()) +
+           " ms (a peer is missing or stuck); communicator aborted");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
 }
 
 NcclCommunicator::~NcclCommunicator() noexcept {
@@ -129,11 +173,12 @@ void NcclCommunicator::enqueue(const std::string& what, cudaEvent_t done, Launch
   check_usable(what);
   const auto context = [&] { return what; };
   TF_CUDA_CHECK(cudaSetDevice(device_), context);
-  TF_CUDA_CHECK(cudaEventRecord(ready_, cuda_compat::torch_stream(device_)), context);
+  TF_CUDA_CHECK(cudaEventRecord(ready_, torch_stream(device_)), context);
   TF_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0), context);
   TF_NCCL_CHECK(ncclGroupStart(), context);
   launch();
   TF_NCCL_CHECK(ncclGroupEnd(), context);
+  settle(what);  // the launch is on the stream only once the group has finished enqueueing
   TF_CUDA_CHECK(cudaEventRecord(done, stream_), context);
 }
 
@@ -270,10 +315,12 @@ std::unique_ptr<Communicator> NcclCommunicator::split(const SplitOptions& option
   const std::string what =
       describe_call(*this, "split(color " + std::to_string(options.color) + ")", {});
   check_usable(what);
+  ncclConfig_t config = non_blocking_config();
   ncclComm_t sub = nullptr;
-  TF_NCCL_CHECK(ncclCommSplit(comm_, options.color, options.key, &sub, nullptr),
+  TF_NCCL_CHECK(ncclCommSplit(comm_, options.color, options.key, &sub, &config),
                 [&] { return what; });
-  return std::unique_ptr<Communicator>(new NcclCommunicator(sub, device_, timeout_));
+  settle(what);
+  return adopt(sub, device_, timeout_, what);
 }
 
 }  // namespace tf::parallel

@@ -1,9 +1,10 @@
 // Communicator over NCCL for CUDA tensors (raw device pointers; the tensors' device must be the
 // communicator's). Built only when the CUDA toolkit and NCCL are found (target tf_comm_nccl).
-// Every collective runs on the communicator's own stream, ordered after LibTorch's stream
-// (cuda_compat.h), and the calling thread waits for it by polling: a collective that reports an
+// Every collective runs on the communicator's own stream, ordered by an event after LibTorch's
+// current stream, and the calling thread waits for it by polling: a collective that reports an
 // asynchronous NCCL error or exceeds the time-out aborts the communicator and throws CommError,
-// so a dead peer turns into an error instead of a hang. After such a failure the object is
+// so a dead peer turns into an error instead of a hang. Communicators are non-blocking: creation
+// and splits are polled against the same time-out. After such a failure the object is
 // unusable (every call throws); its destructor then aborts instead of destroying, never blocking.
 #pragma once
 
@@ -51,6 +52,14 @@ class NcclCommunicator : public Communicator {
 
  private:
   NcclCommunicator(ncclComm_t comm, int device, std::chrono::milliseconds timeout);
+  // Owns `comm` (just created or split, possibly still in progress): waits for it, then reads its
+  // rank and size.
+  static std::unique_ptr<NcclCommunicator> adopt(ncclComm_t comm, int device,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::string& what);
+  // Polls the communicator until its last non-blocking call finished; aborts and throws CommError
+  // naming `what` on an error or the time-out.
+  void settle(const std::string& what);
   // Makes the device current, orders the stream after LibTorch's, runs `launch` (which enqueues
   // NCCL calls on stream_) inside an NCCL group and records `done` after it.
   template <typename Launch>

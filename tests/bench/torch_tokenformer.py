@@ -1,23 +1,39 @@
 #!/usr/bin/python3
 """A plain PyTorch (eager) TokenFormer LM, the same math as core/ (SPEC.md sections 1-2), timed
-one training step at a time: the side-by-side reference of tests/bench/cpu_step_bench.sh.
+one training step at a time: the side-by-side reference of tests/bench/cpu_step_bench.sh (CPU,
+fp32) and tests/gpu/run.sh (CUDA, bf16).
 
-Prints one line: `torch median step S s over N steps (threads T, BLAS ...)`.
+Prints two lines:
+  `torch median step S s over N steps (threads T, BLAS_INFO=..., device D, precision P)`
+  `torch tok/s T peak_memory_gib M`
+tok/s is tokens per optimizer step over the median step. peak_memory_gib is
+torch.cuda.max_memory_allocated() on cuda and the process's peak resident set on cpu.
+
+bf16 is torch.autocast around forward and loss, as in a plain PyTorch training loop: parameters,
+gradients and AdamW state stay fp32. As in core/pattention.cpp, the Pattention norm statistic and
+activation are computed in fp32 and cast back to the activation dtype.
 """
 import argparse
+import inspect
 import math
+import resource
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
+# PyTorch >= 2.0 has the fused causal attention that LibTorch 2.x gives tf-launch (core/compat.h).
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+
 
 def pattention(x, keys, values, tau):
-    """l2_norm_gelu: gelu(A * tau / ||A||) V with A = X K^T."""
+    """l2_norm_gelu: gelu(A * tau / ||A||) V with A = X K^T; the norm in fp32."""
     scores = x @ keys.t()
-    norm = torch.sqrt(scores.square().sum(-1, keepdim=True) + 1e-6)
-    return F.gelu(scores * (tau / norm)) @ values
+    a32 = scores.float()
+    norm = torch.sqrt(a32.square().sum(-1, keepdim=True) + 1e-6)
+    return F.gelu(a32 * (tau / norm)).to(scores.dtype) @ values
 
 
 def rotary(x, dims):
@@ -25,40 +41,49 @@ def rotary(x, dims):
         return x
     seq = x.size(-2)
     inv_freq = 1.0 / torch.pow(10000.0, torch.arange(0, dims, 2, dtype=torch.float64) / dims)
-    freqs = torch.outer(torch.arange(seq, dtype=torch.float32), inv_freq.float())
+    freqs = torch.outer(torch.arange(seq, dtype=torch.float32), inv_freq.float()).to(x.device)
     angles = torch.cat([freqs, freqs], -1)
     rot, keep = x[..., :dims], x[..., dims:]
     first, second = rot[..., : dims // 2], rot[..., dims // 2 :]
     rotated = torch.cat([-second, first], -1)
-    return torch.cat([rot * angles.cos() + rotated * angles.sin(), keep], -1)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    return torch.cat([rot * cos + rotated * sin, keep], -1)
+
+
+def causal_attention(q, k, v):
+    if HAS_SDPA:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    seq = q.size(-2)
+    mask = torch.ones(seq, seq, dtype=torch.bool, device=q.device).triu(1)
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
+    return torch.softmax(scores.masked_fill(mask, float("-inf")), -1) @ v
 
 
 class TokenFormer(torch.nn.Module):
-    def __init__(self, d, layers, heads, qkv, proj, ffn, vocab):
+    def __init__(self, d, layers, heads, qkv, proj, ffn, vocab, device):
         super().__init__()
         padded = (vocab + 127) // 128 * 128
         value_std = 2.0 / (layers * math.sqrt(d))
         self.heads = heads
         self.rotary_dims = int(0.25 * d // heads) // 2 * 2
-        self.embedding = torch.nn.Parameter(torch.randn(padded, d) * 0.02)
 
-        def tokens(n):
-            return (torch.nn.Parameter(torch.randn(n, d) * 0.02),
-                    torch.nn.Parameter(torch.randn(n, d) * value_std))
+        def normal(rows, std):
+            return torch.nn.Parameter(torch.randn(rows, d, device=device) * std)
 
+        self.embedding = normal(padded, 0.02)
         self.blocks = torch.nn.ModuleList()
         for _ in range(layers):
             block = torch.nn.ParameterDict()
             for name, n in (("q", qkv), ("k", qkv), ("v", qkv), ("o", proj), ("f", ffn)):
-                block[name + "_keys"], block[name + "_values"] = tokens(n)
+                block[name + "_keys"] = normal(n, 0.02)
+                block[name + "_values"] = normal(n, value_std)
             self.blocks.append(block)
-        self.norm_weight = torch.nn.Parameter(torch.ones(d))
-        self.norm_bias = torch.nn.Parameter(torch.zeros(d))
+        self.norm_weight = torch.nn.Parameter(torch.ones(d, device=device))
+        self.norm_bias = torch.nn.Parameter(torch.zeros(d, device=device))
 
     def forward(self, tokens):
         h = F.embedding(tokens, self.embedding)
         batch, seq, d = h.shape
-        mask = torch.ones(seq, seq, dtype=torch.bool).triu(1)
         for b in self.blocks:
             def p(x, name):
                 keys = b[name + "_keys"]
@@ -71,45 +96,82 @@ class TokenFormer(torch.nn.Module):
             q = rotary(split(p(x, "q")), self.rotary_dims)
             k = rotary(split(p(x, "k")), self.rotary_dims)
             v = split(p(x, "v"))
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.heads)
-            attended = torch.softmax(scores.masked_fill(mask, float("-inf")), -1) @ v
+            attended = causal_attention(q, k, v)
             h = h + p(attended.transpose(1, 2).reshape(batch, seq, d), "o")
             h = h + p(F.layer_norm(h, (d,), eps=1e-5), "f")
         h = F.layer_norm(h, (d,), self.norm_weight, self.norm_bias, eps=1e-5)
         return h @ self.embedding.t()
 
 
+def make_optimizer(model, device):
+    decay = [p for n, p in model.named_parameters() if not n.startswith("norm_")]
+    groups = [{"params": decay, "weight_decay": 0.1},
+              {"params": [model.norm_weight, model.norm_bias], "weight_decay": 0.0}]
+    options = {"lr": 6e-4, "betas": (0.9, 0.95), "eps": 1e-8}
+    # fused=True (one kernel for all parameters) is what a tuned PyTorch loop uses on CUDA.
+    if device.type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
+        options["fused"] = True
+    return torch.optim.AdamW(groups, **options)
+
+
+def peak_memory_gib(device):
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return kib / 2**20
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ("hidden", "layers", "heads", "qkv", "proj", "ffn", "seq", "micro_batch",
-                 "accumulation", "steps", "threads"):
+                 "accumulation", "steps"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, required=True)
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads; 0: default")
     parser.add_argument("--vocab", type=int, default=257)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--skip", type=int, default=2,
+                        help="first steps left out of the median (when more than skip + 2 ran)")
     a = parser.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("torch_tokenformer.py: --device cuda, but torch sees no CUDA device")
+    device = torch.device(a.device)
     torch.manual_seed(1234)
-    torch.set_num_threads(a.threads)
-    model = TokenFormer(a.hidden, a.layers, a.heads, a.qkv, a.proj, a.ffn, a.vocab)
-    decay = [p for n, p in model.named_parameters() if not n.startswith("norm_")]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.1},
-         {"params": [model.norm_weight, model.norm_bias], "weight_decay": 0.0}],
-        lr=6e-4, betas=(0.9, 0.95), eps=1e-8)
-    samples = torch.randint(0, a.vocab, (a.accumulation, a.micro_batch, a.seq + 1))
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    model = TokenFormer(a.hidden, a.layers, a.heads, a.qkv, a.proj, a.ffn, a.vocab, device)
+    optimizer = make_optimizer(model, device)
+    samples = torch.randint(0, a.vocab, (a.accumulation, a.micro_batch, a.seq + 1)).to(device)
+    autocast = torch.autocast(device_type=a.device, dtype=torch.bfloat16,
+                              enabled=a.precision == "bf16")
+
+    def sync():  # CUDA runs asynchronously: time only finished work
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     times = []
     for _ in range(a.steps):
+        sync()
         start = time.perf_counter()
         optimizer.zero_grad()
         for micro in samples:
-            logits = model(micro[:, :-1])
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), micro[:, 1:].reshape(-1))
+            with autocast:
+                logits = model(micro[:, :-1])
+                loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(),
+                                       micro[:, 1:].reshape(-1))
             (loss / a.accumulation).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        sync()
         times.append(time.perf_counter() - start)
-    steady = times[2:] if len(times) > 4 else times
+    steady = times[a.skip:] if len(times) > a.skip + 2 else times
+    median = statistics.median(steady)
     blas = torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0]
-    print(f"torch median step {statistics.median(steady):.6f} s over {len(steady)} steps "
-          f"(threads {a.threads}, BLAS_INFO={blas})")
+    print(f"torch median step {median:.6f} s over {len(steady)} steps "
+          f"(threads {torch.get_num_threads()}, BLAS_INFO={blas}, device {a.device}, "
+          f"precision {a.precision})")
+    tokens = a.accumulation * a.micro_batch * a.seq
+    print(f"torch tok/s {tokens / median:.0f} peak_memory_gib {peak_memory_gib(device):.2f}")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ void expect_parity(const std::string& norm, const std::vector<Layout>& layouts) 
     LocalContext local;
     LocalCommunicator alone;
     const RunResult reference = train_steps(parity_config(1, false, norm), local, alone, kSteps);
-    MeshContext context(comm, config, /*bucket_bytes=*/16 << 10);  // several buckets
+    MeshContext context(comm, config, {/*bucket_bytes=*/16 << 10});  // several buckets
     const RunResult sharded = train_steps(config, context, context.tp_group(), kSteps);
     double loss_gap = 0, param_gap = 0;
     for (int64_t s = 0; s < kSteps; ++s) {

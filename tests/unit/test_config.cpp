@@ -80,7 +80,7 @@ model: {hidden_size: 96, num_layers: 3, num_heads: 6, qkv_tokens: 40, proj_token
 train: {steps: 77, global_batch: 12, micro_batch: 3, lr: 0.002, min_lr: 0.0001,
         warmup_steps: 7, weight_decay: 0.05, grad_clip: 0.5, beta1: 0.8, beta2: 0.99,
         eps: 1.0e-6, seed: 99, precision: bf16, log_interval: 3, eval_interval: 11,
-        eval_batches: 2, threads: 2}
+        eval_batches: 2, threads: 2, device: cpu, activation_checkpointing: layer}
 data: {train: [{path: /d/a, weight: 2}, {path: /d/b}], valid: [{path: /d/v, weight: 0.5}],
        valid_fraction: 0.2, tokenizer: /t/tokenizer.json,
        synthetic: {documents: 30, doc_len: 40, seed: 8}}
@@ -127,6 +127,8 @@ stages:
   EXPECT_EQ(t.eval_interval, 11);
   EXPECT_EQ(t.eval_batches, 2);
   EXPECT_EQ(t.threads, 2);
+  EXPECT_EQ(t.device, "cpu");
+  EXPECT_EQ(t.activation_checkpointing, "layer");
   const DataConfig& d = a.data;
   ASSERT_EQ(d.train.size(), 2u);
   EXPECT_EQ(d.train[0].path, "/d/a");

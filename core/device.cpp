@@ -1,0 +1,56 @@
+#include "core/device.h"
+
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace tf {
+
+torch::Device choose_device(const std::string& setting, const DeviceFacts& facts,
+                            const std::string& source) {
+  const std::string key = source + ": 'train.device' is '" + setting + "'";
+  if (setting == "cpu" || (setting == "auto" && (!facts.cuda_build || facts.gpus == 0))) {
+    return torch::kCPU;
+  }
+  TF_CHECK(setting == "cuda" || setting == "auto", "unknown device ", setting);
+  if (!facts.cuda_build) {
+    throw Error(key + ", but this build has no CUDA (LibTorch without CUDA); rebuild against a "
+                      "CUDA LibTorch (docs/getting-started.md) or use 'cpu'");
+  }
+  if (facts.gpus == 0) {
+    throw Error(key + ", but this machine shows no CUDA device (check nvidia-smi and "
+                      "CUDA_VISIBLE_DEVICES); use 'cpu' to train on the CPU");
+  }
+  // A scheduler that binds one GPU to each rank (srun --gpus-per-task) leaves each rank one.
+  if (facts.gpus == 1 && facts.ranks_on_host > 1 && std::getenv("CUDA_VISIBLE_DEVICES")) {
+    return {torch::kCUDA, 0};
+  }
+  if (facts.ranks_on_host > facts.gpus) {
+    throw Error(key + ": this host runs " + std::to_string(facts.ranks_on_host) +
+                " ranks of the job but shows " + std::to_string(facts.gpus) +
+                " GPU(s); one GPU per rank is needed: start at most " +
+                std::to_string(facts.gpus) + " ranks per host");
+  }
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(facts.local_rank)};
+}
+
+DeviceFacts process_device_facts() {
+  DeviceFacts facts;
+  facts.cuda_build = cuda_build();
+  facts.gpus = visible_gpus();
+  return facts;
+}
+
+#ifndef TF_TORCH_HAS_CUDA
+bool cuda_build() { return false; }
+int64_t visible_gpus() { return 0; }
+void make_current(torch::Device) {}
+std::optional<DeviceMemory> device_memory(torch::Device) { return std::nullopt; }
+std::optional<int64_t> device_memory_budget(torch::Device) { return std::nullopt; }
+torch::Tensor to_device(const torch::Tensor& batch, torch::Device device) {
+  TF_CHECK(device.is_cpu(), "a CPU build has no device ", device.str());
+  return batch;
+}
+#endif
+
+}  // namespace tf

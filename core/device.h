@@ -1,0 +1,53 @@
+// Where a rank's tensors live (train.device) and what its accelerator reports. The CUDA parts are
+// in core/cuda/ (built with a CUDA LibTorch; compiled, not linked, on CPU machines); without them
+// a build knows only the CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+namespace tf {
+
+// What the device choice depends on, gathered by the caller (choose_device is pure).
+struct DeviceFacts {
+  bool cuda_build = false;     // LibTorch and this program were built with CUDA
+  int64_t gpus = 0;            // CUDA devices this process sees
+  int64_t local_rank = 0;      // the rank's index among the job's ranks on its host
+  int64_t ranks_on_host = 1;
+};
+
+// The device for `setting` (train.device: auto | cpu | cuda): cuda:<local_rank> for CUDA, or
+// cuda:0 when the scheduler made one GPU visible to each rank. Throws tf::Error, naming `source`,
+// for `cuda` without a CUDA build or a GPU, and for more ranks on the host than GPUs.
+torch::Device choose_device(const std::string& setting, const DeviceFacts& facts,
+                            const std::string& source);
+
+// Whether this build has CUDA (core/cuda/ is compiled in), and how many GPUs this process sees.
+bool cuda_build();
+int64_t visible_gpus();
+// The facts of this process as if it ran alone on its host (a multi-rank job sets the rank
+// fields from its mesh).
+DeviceFacts process_device_facts();
+
+// Makes `device` the current CUDA device of the calling thread (nothing for the CPU).
+void make_current(torch::Device device);
+
+// Peak bytes of the caching allocator since the start: what tensors held
+// (allocated) and what the allocator took from the driver (reserved). nullopt on the CPU.
+struct DeviceMemory {
+  int64_t peak_allocated = 0;
+  int64_t peak_reserved = 0;
+};
+std::optional<DeviceMemory> device_memory(torch::Device device);
+// Bytes this process can use on the device: its free memory plus what the caching allocator
+// holds already (the model that runs now counts in what a memory estimate needs); nullopt on the
+// CPU.
+std::optional<int64_t> device_memory_budget(torch::Device device);
+
+// `batch` (CPU) on `device`: through pinned memory and a copy that does not block the host for a
+// CUDA device; `batch` itself for the CPU.
+torch::Tensor to_device(const torch::Tensor& batch, torch::Device device);
+
+}  // namespace tf
