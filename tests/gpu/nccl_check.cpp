@@ -1,14 +1,22 @@
-// Single-rank NCCL check for the GPU machine (tests/gpu/run_gpu_checks.sh): every collective of
-// NcclCommunicator on CUDA tensors against closed-form values written for any world size, so the
-// same binary also checks several ranks where several GPUs exist. Exit status 0 only if all pass.
+// NCCL check for the GPU machine (tests/gpu/run.sh): every collective of NcclCommunicator on CUDA
+// tensors against closed-form values written for any world size (so the same binary also checks
+// several ranks where several GPUs exist), then training through MeshContext on CUDA, whose groups
+// are NCCL communicators, with the gradient buckets (even for one replica) and with ZeRO-1,
+// against the single-process CPU run of the same config. Exit status 0 only if all pass.
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <string>
 
+#include <cmath>
+
+#include "core/parallel_context.h"
 #include "parallel/communicator_factory.h"
+#include "parallel/local_communicator.h"
+#include "parallel/mesh_context.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
+#include "tests/mpi/parity_run.h"
 
 namespace {
 
@@ -65,6 +73,44 @@ void run_checks(Communicator& comm, int device) {
   comm.barrier();
 }
 
+// The losses of the CUDA run through NCCL equal the CPU run's within kLossRtol (fp32: only the
+// kernels' summation order differs; cuBLAS does not use TF32 unless asked).
+constexpr double kLossRtol = 1e-4;
+constexpr int64_t kSteps = 5;
+
+void check_training(Communicator& mpi_world) {
+  using tf::parallel::testing::parity_config;
+  using tf::parallel::testing::train_steps;
+  tf::LocalContext local;
+  tf::parallel::LocalCommunicator alone;
+  tf::Config reference_config = parity_config(1, false);
+  reference_config.train.device = "cpu";
+  const auto reference = train_steps(reference_config, local, alone, kSteps);
+  for (const bool zero1 : {false, true}) {
+    tf::Config config = parity_config(1, zero1);
+    config.train.device = "cuda";
+    tf::parallel::MeshOptions options;
+    options.bucket_bytes = 16 << 10;  // several buckets
+    options.buckets_for_one_replica = true;
+    tf::parallel::MeshContext context(mpi_world, config, options);
+    const auto run = train_steps(config, context, context.tp_group(), kSteps);
+    double gap = 0;
+    for (int64_t s = 0; s < kSteps; ++s) {
+      gap = std::max(gap, std::abs(run.losses[s] / reference.losses[s] - 1));
+    }
+    const bool ok = gap <= kLossRtol && context.device().is_cuda() &&
+                    context.tp_group().backend() == "nccl" &&
+                    (zero1 || context.gradient_bytes_reduced() > 0);
+    std::printf("%s rank %d training on %s through %s%s: %lld steps, max relative loss gap "
+                "%.2e, %lld gradient bytes through the buckets\n",
+                ok ? "PASS" : "FAIL", static_cast<int>(mpi_world.rank()),
+                context.device().str().c_str(), context.tp_group().backend().c_str(),
+                zero1 ? " (ZeRO-1)" : "", static_cast<long long>(kSteps), gap,
+                static_cast<long long>(context.gradient_bytes_reduced()));
+    if (!ok) ++failures;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,6 +120,7 @@ int main(int argc, char** argv) {
     auto comm =
         tf::parallel::make_world_communicator(tf::parallel::Backend::kNccl, runtime, device);
     run_checks(*comm, device);
+    check_training(*runtime.world());
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
   });

@@ -25,6 +25,7 @@ constexpr int64_t kSteps = 5;
 struct Layout {
   int64_t tp;
   bool zero1;
+  bool recompute = false;  // train.activation_checkpointing: layer (the reference runs without)
 };
 
 // Every layout the world size allows: pure tp, pure dp, and tp x dp when both exceed 1.
@@ -41,10 +42,12 @@ std::vector<Layout> layouts_for(int64_t world) {
 void expect_parity(const std::string& norm, const std::vector<Layout>& layouts) {
   Communicator& comm = world();
   for (const Layout& layout : layouts) {
-    const Config config = parity_config(layout.tp, layout.zero1, norm);
+    Config config = parity_config(layout.tp, layout.zero1, norm);
+    if (layout.recompute) config.train.activation_checkpointing = "layer";
     const std::string what = "tp " + std::to_string(layout.tp) + " dp " +
                              std::to_string(comm.size() / layout.tp) +
-                             (layout.zero1 ? " zero1" : "") + " " + norm;
+                             (layout.zero1 ? " zero1" : "") +
+                             (layout.recompute ? " recompute" : "") + " " + norm;
     SCOPED_TRACE(what);
     LocalContext local;
     LocalCommunicator alone;
@@ -81,6 +84,11 @@ TEST(Parity, L2NormGeluEveryLayout) { expect_parity("l2_norm_gelu", layouts_for(
 TEST(Parity, SoftmaxWidestTokenParallel) { expect_parity("softmax", {{world().size(), false}}); }
 TEST(Parity, GeluL2NormWidestTokenParallel) {
   expect_parity("gelu_l2_norm", {{world().size(), false}});
+}
+// Recomputed blocks run their token-parallel collectives again in the backward pass, and their
+// gradients reach the data-parallel buckets from inside it.
+TEST(Parity, ActivationCheckpointingWidestTokenAndDataParallel) {
+  expect_parity("l2_norm_gelu", {{world().size(), false, true}, {1, false, true}});
 }
 
 }  // namespace

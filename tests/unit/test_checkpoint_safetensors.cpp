@@ -3,7 +3,10 @@
 #include <cstring>
 
 #include "checkpoint_test_util.h"
+#include "core/checkpoint/checksum.h"
+#include "core/checkpoint/file_io.h"
 #include "core/checkpoint/safetensors.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
@@ -38,6 +41,25 @@ TEST(Safetensors, RoundTripKeepsDtypesShapesValuesAndMetadata) {
   EXPECT_TRUE(torch::equal(back.tensors.at("half"), bf16));
   EXPECT_TRUE(torch::equal(back.tensors.at("t"), strided));
   EXPECT_EQ(back.metadata, (StringMap{{"step", "7"}}));
+}
+
+TEST(Safetensors, StreamsOneTensorAtATimeIntoAFileWithItsChecksum) {
+  const NamedTensors tensors = {{"w", torch::randn({64, 3})},
+                                {"rows", torch::randn({10, 4}).narrow(0, 2, 5)},
+                                {"ids", torch::arange(9, torch::kInt32)}};
+  const std::string bytes = encode_safetensors(tensors, {{"step", "3"}});
+  std::vector<size_t> pieces;
+  stream_safetensors(tensors, {{"step", "3"}},
+                     [&](const char*, size_t size) { pieces.push_back(size); });
+  // The length prefix, the header, then one piece per tensor of exactly its bytes.
+  ASSERT_EQ(pieces.size(), 2 + tensors.size());
+  EXPECT_EQ(pieces[2], 64u * 3 * 4);
+  EXPECT_EQ(pieces[3], 5u * 4 * 4);
+  EXPECT_EQ(pieces[4], 9u * 4);
+  TempDir dir;
+  const std::string path = dir.path() + "/rank.safetensors";
+  EXPECT_EQ(write_safetensors_file(path, tensors, {{"step", "3"}}), crc32_hex(bytes));
+  EXPECT_EQ(read_file(path), bytes);
 }
 
 TEST(Safetensors, RejectsDamagedFilesNamingThem) {
