@@ -82,7 +82,12 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   const double transient =
       std::max(2 * kFloat * std::max({qkv, proj, ffn}), 2 * compute * heads * seq);
   const double rows = static_cast<double>(train.micro_batch) * seq;
-  e.activations = rows * (layers * per_layer + head + transient);
+  // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
+  // block's saved activations at a time, while it is recomputed.
+  const double blocks = train.activation_checkpointing == "layer"
+                            ? layers * compute * d + per_layer
+                            : layers * per_layer;
+  e.activations = rows * (blocks + head + transient);
   return e;
 }
 

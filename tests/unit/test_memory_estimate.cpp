@@ -52,7 +52,8 @@ struct Shape {
 void PrintTo(const Shape& shape, std::ostream* out) { *out << shape.name; }
 
 // Shapes where each term dominates in turn: Pattention activations (many tokens, long rows),
-// attention scores (long sequences), parameters and their optimizer state (wide, few rows).
+// attention scores (long sequences), parameters and their optimizer state (wide, few rows), and
+// the same Pattention-heavy shape with recomputed blocks.
 const Shape kShapes[] = {
     {"tokens", "hidden_size: 64, num_layers: 2, num_heads: 4, qkv_tokens: 1024, proj_tokens: 1024, "
                "ffn_tokens: 8192, seq_len: 256", "global_batch: 8, micro_batch: 8"},
@@ -64,6 +65,9 @@ const Shape kShapes[] = {
     {"tokens_bf16", "hidden_size: 64, num_layers: 2, num_heads: 4, qkv_tokens: 1024, "
                     "proj_tokens: 1024, ffn_tokens: 8192, seq_len: 256",
      "global_batch: 8, micro_batch: 8, precision: bf16"},
+    {"tokens_recomputed", "hidden_size: 64, num_layers: 4, num_heads: 4, qkv_tokens: 1024, "
+                          "proj_tokens: 1024, ffn_tokens: 8192, seq_len: 256",
+     "global_batch: 8, micro_batch: 8, activation_checkpointing: layer"},
 };
 
 class MeasuredPeak : public testing::TestWithParam<Shape> {};
