@@ -161,13 +161,17 @@ void ControlLoop::set_state(v1::RunState state, int64_t step, const std::string&
 
 void ControlLoop::on_step(const StepStats& stats) {
   if (rank_figures_enabled_) {
-    const torch::Tensor mine =
-        torch::tensor({stats.seconds, resident_memory_bytes()}, torch::kFloat64);
-    const torch::Tensor all = context_.gather_over_world(mine).view({-1, 2});
+    const auto gpu = stats.device_memory;
+    const torch::Tensor mine = torch::tensor(
+        {stats.seconds, resident_memory_bytes(), gpu ? double(gpu->peak_allocated) : -1.0,
+         gpu ? double(gpu->peak_reserved) : -1.0},
+        torch::kFloat64);
+    const torch::Tensor all = context_.gather_over_world(mine).view({-1, 4});
     if (metrics_) {
       std::vector<RankFigures> ranks;
       for (int64_t r = 0; r < all.size(0); ++r) {
-        ranks.push_back({all[r][0].item<double>(), all[r][1].item<double>()});
+        ranks.push_back({all[r][0].item<double>(), all[r][1].item<double>(),
+                         all[r][2].item<double>(), all[r][3].item<double>()});
       }
       metrics_->on_rank_figures(ranks);
     }

@@ -56,6 +56,12 @@ TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& co
                                 .Name("tokenformer_rank_resident_memory_bytes")
                                 .Help("Resident memory of each rank's process after its last step")
                                 .Register(*registry_)),
+      rank_gpu_memory_peak_(
+          BuildGauge()
+              .Name("tokenformer_rank_gpu_memory_peak_bytes")
+              .Help("Peak GPU memory of each rank since the start: what tensors held (allocated) "
+                    "and what the caching allocator took from the driver (reserved)")
+              .Register(*registry_)),
       skipped_steps_(counter(*registry_, "tokenformer_skipped_steps_total",
                              "Steps whose update was skipped (gradient norm not finite)")),
       tokens_per_second_(gauge(*registry_, "tokenformer_tokens_per_second",
@@ -138,6 +144,11 @@ void TrainingMetrics::on_rank_figures(const std::vector<RankFigures>& ranks) {
     const std::string rank = std::to_string(r);
     rank_step_seconds_.Add({{"rank", rank}}).Set(ranks[r].step_seconds);
     rank_resident_memory_.Add({{"rank", rank}}).Set(ranks[r].resident_bytes);
+    if (ranks[r].gpu_peak_allocated_bytes < 0) continue;  // a CPU rank
+    rank_gpu_memory_peak_.Add({{"rank", rank}, {"kind", "allocated"}})
+        .Set(ranks[r].gpu_peak_allocated_bytes);
+    rank_gpu_memory_peak_.Add({{"rank", rank}, {"kind", "reserved"}})
+        .Set(ranks[r].gpu_peak_reserved_bytes);
   }
 }
 

@@ -23,6 +23,9 @@ namespace tf::control {
 struct RankFigures {
   double step_seconds = 0;
   double resident_bytes = 0;  // the process's resident memory
+  // Peak GPU memory since the start (the caching allocator's); negative on a CPU rank.
+  double gpu_peak_allocated_bytes = -1;
+  double gpu_peak_reserved_bytes = -1;
 };
 
 class TrainingMetrics {
@@ -54,6 +57,7 @@ class TrainingMetrics {
   prometheus::Histogram& step_duration_;
   prometheus::Family<prometheus::Gauge>& rank_step_seconds_;
   prometheus::Family<prometheus::Gauge>& rank_resident_memory_;
+  prometheus::Family<prometheus::Gauge>& rank_gpu_memory_peak_;
   prometheus::Counter& skipped_steps_;
   prometheus::Gauge& tokens_per_second_;
   prometheus::Gauge* mfu_ = nullptr;  // only with metrics.peak_flops
