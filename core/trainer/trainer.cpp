@@ -5,6 +5,7 @@
 
 #include "core/banner.h"
 #include "core/checkpoint/initial_weights.h"
+#include "core/compat.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/sizes.h"
@@ -137,7 +138,7 @@ StepStats Trainer::train_step() {
       for (auto& group : optimizer_->param_groups()) {
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
       }
-      optimizer_->step();
+      compat::adamw_step(*optimizer_);
     }
   }
   // The norm is the same on every rank, so every rank skips alike.
