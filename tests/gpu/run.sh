@@ -18,6 +18,8 @@
 # docs/performance.md) and the logs build.log, nccl.log, tiny.log, bench.log, torch.log.
 # A failed check does not stop the next ones, except that nothing runs tf-launch after a failed
 # build. Exits 1 if any check failed.
+# A machine whose image lacks ICU or nlohmann_json (the core needs both): run tests/gpu/fetch-deps.sh
+# on a Debian 12 machine first and carry .gpu-deps/ along; the packages are unpacked here.
 set -uo pipefail
 
 readonly kDeadline=470  # seconds for the whole run, under the 8-minute limit
@@ -185,6 +187,18 @@ write_environment() {
   } | tee -a "$summary"
 }
 
+# unpack_carried: the packages tests/gpu/fetch-deps.sh put in .gpu-deps/ (ICU, nlohmann_json),
+# unpacked under $tmp, as CMake hints; their libraries go on LD_LIBRARY_PATH. Nothing without them.
+carried_hints=()
+unpack_carried() {
+  local deb deps=$tmp/deps
+  compgen -G "$root/.gpu-deps/*.deb" > /dev/null || return 0
+  for deb in "$root"/.gpu-deps/*.deb; do dpkg -x "$deb" "$deps"; done
+  carried_hints=(-DICU_ROOT="$deps/usr" -Dnlohmann_json_DIR="$deps/usr/share/cmake/nlohmann_json")
+  export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "carried packages: $(cd "$root/.gpu-deps" && echo ./*.deb)" >> "$summary"
+}
+
 # build: configure and build tf-launch and tf_nccl_check; status 1 when anything failed.
 check_build() {
   local begin=$SECONDS log=$out/build.log prefix
@@ -194,7 +208,8 @@ check_build() {
     return 1
   fi
   if ! run_logged "$log" configure 120 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$prefix" -DTF_WITH_CONTROL=OFF -DTF_BUILD_TESTS=OFF; then
+      -DCMAKE_PREFIX_PATH="$prefix" -DTF_WITH_CONTROL=OFF -DTF_BUILD_TESTS=OFF \
+      "${carried_hints[@]}"; then
     record FAIL build "$begin" "configure: $(why_failed "$tmp/last.log")"
     return 1
   fi
@@ -384,6 +399,7 @@ main() {
   commands=()
 
   write_environment
+  unpack_carried
   local size
   if check_build; then
     check_nccl
