@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "core/pattention.h"
 
 namespace tf {
 namespace {
@@ -67,13 +68,17 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
     e.buffers = dp > 1 ? kFloat * params : 0;
   }
   e.buffers += (2 * 8 + 2 * kFloat) * largest;
-  // Per row of the micro batch (micro_batch x seq_len rows). A Pattention keeps its scores, the
-  // normalised scores and the activation in fp32 whatever the compute dtype (12 bytes per token
-  // it holds); a block keeps about a dozen hidden-size vectors and each head's softmax row.
+  // Per row of the micro batch (micro_batch x seq_len rows). An l2_norm_gelu Pattention keeps its
+  // scores and its activation in the compute dtype (core/pattention_rows.h); the other norms keep
+  // the scores, the normalised scores and the activation in fp32 whatever the compute dtype (12
+  // bytes per token it holds). A block keeps about a dozen hidden-size vectors and each head's
+  // softmax row.
   const double compute = train.precision == "bf16" ? 2 : kFloat;
   const double seq = static_cast<double>(m.seq_len);
   const double heads = static_cast<double>(m.num_heads);
-  const double per_layer = 3 * kFloat * token_rows + compute * (12 * d + heads * seq);
+  const double per_token =
+      parse_norm(m.norm) == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
+  const double per_layer = per_token * token_rows + compute * (12 * d + heads * seq);
   // Logits, their log-softmax and its gradient, all fp32.
   const double head = 3 * kFloat * vocab + compute * 4 * d;
   // On top of what is saved: the backward of the widest Pattention holds two fp32

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/pattention_rows.h"
 
 namespace tf {
 namespace {
@@ -82,33 +83,22 @@ torch::Tensor PattentionImpl::scores(const torch::Tensor& x) const {
 
 torch::Tensor PattentionImpl::local_stat(const torch::Tensor& a,
                                          const torch::Tensor& row_max) const {
+  if (norm_ == PattentionNorm::kL2NormGelu) return row_square_sum(a);
   const torch::Tensor a32 = at_least_fp32(a);
-  switch (norm_) {
-    case PattentionNorm::kL2NormGelu:
-      return a32.square().sum(-1, /*keepdim=*/true);
-    case PattentionNorm::kGeluL2Norm:
-      return torch::gelu(a32).square().sum(-1, /*keepdim=*/true);
-    case PattentionNorm::kSoftmax:
-      return torch::exp(a32 - row_max).sum(-1, /*keepdim=*/true);
+  if (norm_ == PattentionNorm::kGeluL2Norm) {
+    return torch::gelu(a32).square().sum(-1, /*keepdim=*/true);
   }
-  TF_CHECK(false, "unreachable");
+  return torch::exp(a32 - row_max).sum(-1, /*keepdim=*/true);  // softmax
 }
 
 torch::Tensor PattentionImpl::activate(const torch::Tensor& a, const torch::Tensor& total_stat,
                                        const torch::Tensor& row_max) const {
+  // l2_norm_gelu, the default, keeps only A and the row totals (core/pattention_rows.h).
+  if (norm_ == PattentionNorm::kL2NormGelu) return l2_norm_gelu_rows(a, total_stat, scale());
   const torch::Tensor a32 = at_least_fp32(a);
-  torch::Tensor s;
-  switch (norm_) {
-    case PattentionNorm::kL2NormGelu:
-      s = torch::gelu(a32 * (scale() / torch::sqrt(total_stat + kNormEps)));
-      break;
-    case PattentionNorm::kGeluL2Norm:
-      s = torch::gelu(a32) * (scale() / torch::sqrt(total_stat + kNormEps));
-      break;
-    case PattentionNorm::kSoftmax:
-      s = torch::exp(a32 - row_max) * (scale() / total_stat);
-      break;
-  }
+  const torch::Tensor s = norm_ == PattentionNorm::kGeluL2Norm
+                              ? torch::gelu(a32) * (scale() / torch::sqrt(total_stat + kNormEps))
+                              : torch::exp(a32 - row_max) * (scale() / total_stat);  // softmax
   return s.to(a.scalar_type());
 }
 

@@ -5,7 +5,8 @@
 #   build       the CUDA path configures and builds against the local PyTorch's LibTorch with the
 #               control plane off, and CMake finds NCCL
 #   nccl        tf_nccl_check: every NCCL collective against closed-form values, and training
-#               through the NCCL communicator with the gradient buckets
+#               through the NCCL communicator with the gradient buckets and with ZeRO-1
+#   kernels     tf_kernel_check: the l2_norm_gelu row kernels against the LibTorch path (nccl.log)
 #   tiny-fp32   configs/tiny.yaml on cuda has the CPU run's losses (1e-3 relative, every step): the
 #               CUDA kernels compute the same model and step
 #   tiny-bf16   the same in bf16 stays within 2e-2 of the cuda fp32 losses
@@ -199,7 +200,7 @@ unpack_carried() {
   echo "carried packages: $(cd "$root/.gpu-deps" && echo ./*.deb)" >> "$summary"
 }
 
-# build: configure and build tf-launch and tf_nccl_check; status 1 when anything failed.
+# build: configure and build tf-launch and the check binaries; status 1 when anything failed.
 check_build() {
   local begin=$SECONDS log=$out/build.log prefix
   if ! prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>&1); then
@@ -221,27 +222,34 @@ check_build() {
     record FAIL build "$begin" "configure did not find NCCL: $(grep -m1 'NCCL communicator' "$tmp/last.log")"
     return 1
   fi
-  if ! run_logged "$log" build 300 cmake --build "$build" -j "$(nproc)" --target tf-launch tf_nccl_check; then
+  if ! run_logged "$log" build 300 cmake --build "$build" -j "$(nproc)" --target tf-launch tf_nccl_check tf_kernel_check; then
     record FAIL build "$begin" "$(why_failed "$tmp/last.log")"
     return 1
   fi
   record PASS build "$begin" "$(grep -E -m2 'with CUDA|NCCL communicator' "$log" | sed 's/^-- //' | paste -sd';')"
 }
 
-check_nccl() {
-  local begin=$SECONDS passed failed
-  run_logged "$out/nccl.log" tf_nccl_check 90 "${mpirun[@]}" "$build/tests/gpu/tf_nccl_check"
+# checks_binary NAME LOG COMMAND...: a check binary printing PASS/FAIL lines, exit 0 when all pass.
+checks_binary() {
+  local name=$1 log=$2 begin=$SECONDS passed failed
+  shift 2
+  run_logged "$log" "$name" 90 "$@"
   local rc=$?
   passed=$(grep -cE '^(\[[^]]*\] *)?PASS ' "$tmp/last.log")
   failed=$(grep -cE '^(\[[^]]*\] *)?FAIL ' "$tmp/last.log")
   if ((rc == 0)); then
-    record PASS nccl "$begin" "$passed checks passed, $failed failed"
+    record PASS "$name" "$begin" "$passed checks passed, $failed failed"
   elif ((failed > 0)); then
-    record FAIL nccl "$begin" "exit $rc, $passed checks passed, $failed failed: $(grep -m3 -E '^(\[[^]]*\] *)?FAIL ' "$tmp/last.log" | paste -sd';')"
+    record FAIL "$name" "$begin" "exit $rc, $passed checks passed, $failed failed: $(grep -m3 -E '^(\[[^]]*\] *)?FAIL ' "$tmp/last.log" | paste -sd';')"
   else
-    record FAIL nccl "$begin" "exit $rc, $passed checks passed: $(why_failed "$tmp/last.log")"
+    record FAIL "$name" "$begin" "exit $rc, $passed checks passed: $(why_failed "$tmp/last.log")"
   fi
 }
+
+# nccl: every collective, and training through NCCL with buckets and ZeRO-1 against the CPU.
+check_nccl() { checks_binary nccl "$out/nccl.log" "${mpirun[@]}" "$build/tests/gpu/tf_nccl_check"; }
+# kernels: the l2_norm_gelu row kernels against the LibTorch path (fp32 1e-5, bf16 1e-2).
+check_kernels() { checks_binary kernels "$out/nccl.log" "$build/tests/gpu/tf_kernel_check"; }
 
 # tiny_run NAME SETS...: trains configs/tiny.yaml for kSteps steps, logging every step, into
 # tiny.log; leaves the step table in $tmp/NAME.steps. Status: tf-launch's.
@@ -403,11 +411,12 @@ main() {
   local size
   if check_build; then
     check_nccl
+    check_kernels
     check_tiny
     for size in "${kSizes[@]}"; do check_size "$size"; done
   else
     local name
-    for name in nccl tiny-fp32 tiny-bf16; do record FAIL "$name" "$SECONDS" "not run: the build failed"; done
+    for name in nccl kernels tiny-fp32 tiny-bf16; do record FAIL "$name" "$SECONDS" "not run: the build failed"; done
     for size in "${kSizes[@]}"; do
       record FAIL "$(size_field "$size" 1)" "$SECONDS" "not run: the build failed"
     done
