@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/lm_loss.h"
 #include "core/log.h"
 #include "core/pattention.h"
 
@@ -79,8 +80,9 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   const double per_token =
       parse_norm(m.norm) == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
   const double per_layer = per_token * token_rows + compute * (12 * d + heads * seq);
-  // Logits, their log-softmax and its gradient, all fp32.
-  const double head = 3 * kFloat * vocab + compute * 4 * d;
+  // The head and loss hold one chunk of fp32 logits at a time (core/lm_loss.h): per row only the
+  // final hidden states and their gradient.
+  const double head = compute * 4 * d;
   // On top of what is saved: the backward of the widest Pattention holds two fp32
   // [rows x tokens] gradients at once, attention two score-sized tensors per head (the input and
   // output of its scale, mask or softmax).
@@ -92,7 +94,10 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   const double blocks = train.activation_checkpointing == "layer"
                             ? layers * compute * d + per_layer
                             : layers * per_layer;
-  e.activations = rows * (blocks + head + transient);
+  // One chunk's fp32 logits and their gradient, and the compute-dtype copy of the embedding.
+  const double chunk_rows = std::min(rows, std::floor(kLossChunkBytes / (kFloat * vocab)));
+  const double loss_chunk = 2 * kFloat * chunk_rows * vocab + compute * vocab * d;
+  e.activations = rows * (blocks + head + transient) + loss_chunk;
   return e;
 }
 

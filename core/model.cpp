@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/compat.h"
+#include "core/lm_loss.h"
 
 namespace tf {
 namespace {
@@ -118,15 +119,19 @@ TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t 
   final_norm_bias = register_parameter("final_norm_bias", torch::zeros({c.hidden_size}));
 }
 
-torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
+torch::Tensor TokenFormerImpl::hidden(const torch::Tensor& tokens, const TokenParallelOps& ops) {
   torch::Tensor h = torch::embedding(embedding, tokens).to(compute_dtype_);
   const bool recompute = checkpoint_blocks_ && torch::GradMode::is_enabled();
   for (auto& block : blocks) {
     h = recompute ? RecomputedBlock::apply(h, block.get(), &rotary_, &ops)
                   : block->forward(h, rotary_, ops);
   }
-  h = torch::layer_norm(h, {h.size(-1)}, final_norm_weight.to(h.scalar_type()),
-                        final_norm_bias.to(h.scalar_type()), kLayerNormEps);
+  return torch::layer_norm(h, {h.size(-1)}, final_norm_weight.to(h.scalar_type()),
+                           final_norm_bias.to(h.scalar_type()), kLayerNormEps);
+}
+
+torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
+  const torch::Tensor h = hidden(tokens, ops);
   const auto logits = torch::matmul(h, embedding.to(h.scalar_type()).t());
   return logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
 }
@@ -135,8 +140,8 @@ torch::Tensor TokenFormerImpl::loss(const torch::Tensor& samples, const TokenPar
   const int64_t seq = samples.size(1) - 1;
   const auto inputs = samples.narrow(1, 0, seq);
   const auto targets = samples.narrow(1, 1, seq);
-  const auto logits = forward(inputs, ops);
-  return torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
+  const torch::Tensor h = hidden(inputs, ops);
+  return chunked_cross_entropy(h.reshape({-1, h.size(-1)}), embedding, targets.reshape({-1}));
 }
 
 void TokenFormerImpl::init_parameters(uint64_t seed) {

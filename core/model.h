@@ -39,7 +39,10 @@ class TokenFormerImpl : public torch::nn::Module {
 
   // tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32, or fp64 for fp64 checks).
   torch::Tensor forward(const torch::Tensor& tokens, const TokenParallelOps& ops);
-  // samples [batch, seq + 1]: mean next-token cross entropy over all positions (fp32).
+  // The final LayerNorm's output [batch, seq, hidden] in the compute dtype.
+  torch::Tensor hidden(const torch::Tensor& tokens, const TokenParallelOps& ops);
+  // samples [batch, seq + 1]: mean next-token cross entropy over all positions (fp32), through
+  // the chunked head and loss (core/lm_loss.h).
   torch::Tensor loss(const torch::Tensor& samples, const TokenParallelOps& ops);
 
   // The authors' initialisation (SPEC.md section 1). Every tensor is drawn whole from a generator

@@ -53,6 +53,10 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
     start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
   }
   model_->to(context_.device());
+  if (context_.device().is_cuda() && parse_norm(config_.model.norm) != PattentionNorm::kL2NormGelu) {
+    log_.info("note: model.norm " + config_.model.norm +
+              " runs on LibTorch ops; the fused row kernels cover l2_norm_gelu only");
+  }
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
   model_->set_activation_checkpointing(t.activation_checkpointing == "layer");
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
