@@ -34,6 +34,13 @@ torch::Device choose_device(const std::string& setting, const DeviceFacts& facts
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(facts.local_rank)};
 }
 
+torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
+                          const std::string& source) {
+  const torch::Device device = choose_device(setting, facts, source);
+  make_current(device);
+  return device;
+}
+
 DeviceFacts process_device_facts() {
   DeviceFacts facts;
   facts.cuda_build = cuda_build();

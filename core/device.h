@@ -24,6 +24,10 @@ struct DeviceFacts {
 torch::Device choose_device(const std::string& setting, const DeviceFacts& facts,
                             const std::string& source);
 
+// choose_device, then makes the device current (make_current): what a process calls once.
+torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
+                          const std::string& source);
+
 // Whether this build has CUDA (core/cuda/ is compiled in), and how many GPUs this process sees.
 bool cuda_build();
 int64_t visible_gpus();

@@ -2,12 +2,10 @@
 
 #include <algorithm>
 
+#include "core/precision.h"
+
 namespace tf {
 namespace {
-
-torch::Tensor at_least_fp32(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kFloat64 ? t : t.to(torch::kFloat32);
-}
 
 int64_t chunk_rows(int64_t vocab, int64_t chunk_bytes) {
   return std::max<int64_t>(1, chunk_bytes / (4 * std::max<int64_t>(vocab, 1)));

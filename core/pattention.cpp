@@ -4,17 +4,9 @@
 
 #include "core/error.h"
 #include "core/pattention_rows.h"
+#include "core/precision.h"
 
 namespace tf {
-namespace {
-
-// Norm statistics are computed in fp32 even for bf16 activations (and stay fp64 for fp64 checks).
-torch::Tensor at_least_fp32(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kFloat64 ? t : t.to(torch::kFloat32);
-}
-
-}  // namespace
-
 namespace {
 
 TokenRange even_share(int64_t total, int64_t parts, int64_t rank) {

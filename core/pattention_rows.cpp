@@ -4,13 +4,10 @@
 
 #include "core/cuda/pattention_rows_cuda.h"
 #include "core/pattention.h"
+#include "core/precision.h"
 
 namespace tf {
 namespace {
-
-torch::Tensor at_least_fp32(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kFloat64 ? t : t.to(torch::kFloat32);
-}
 
 // c = τ / sqrt(total + ε), per row.
 torch::Tensor row_scale(const torch::Tensor& total, double tau) {

@@ -62,10 +62,7 @@ int run_eval_command(int argc, char** argv) {
   } else {
     import_authors_layout(line.value("init-from"), model);
   }
-  const torch::Device device =
-      choose_device(config.train.device, process_device_facts(), config.source);
-  make_current(device);
-  model->to(device);
+  model->to(take_device(config.train.device, process_device_facts(), config.source));
   const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
   const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops());
   Logger(0).info(format("eval %s: %lld windows, %lld tokens | loss %.6f | perplexity %.4f",

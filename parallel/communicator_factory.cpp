@@ -20,7 +20,8 @@ std::unique_ptr<Communicator> make_world_communicator(Backend backend, const Mpi
     case Backend::kMpi:
       return runtime.world();
     case Backend::kNccl:
-      return make_device_communicator(*runtime.world(), {torch::kCUDA, static_cast<c10::DeviceIndex>(device)});
+      return make_device_communicator(*runtime.world(),
+                                      {torch::kCUDA, static_cast<c10::DeviceIndex>(device)});
   }
   TF_CHECK(false, "unreachable backend");
 }

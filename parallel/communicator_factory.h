@@ -15,9 +15,9 @@ enum class Backend { kLocal, kMpi, kNccl };
 std::unique_ptr<Communicator> make_world_communicator(Backend backend, const MpiRuntime& runtime,
                                                       int device = 0);
 
-// The communicator for tensors on `device`, bootstrapped over `world` (every rank of it, collective):
-// NCCL for a CUDA device, null for the CPU (whose tensors `world` carries itself). Throws tf::Error
-// when this build has no NCCL, CommError when it fails.
+// The communicator for tensors on `device`, bootstrapped over `world` (collective over all of
+// it): NCCL for a CUDA device, null for the CPU (whose tensors `world` carries itself). Throws
+// tf::Error when this build has no NCCL, CommError when it fails.
 std::unique_ptr<Communicator> make_device_communicator(Communicator& world, torch::Device device);
 
 }  // namespace tf::parallel

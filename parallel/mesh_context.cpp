@@ -52,12 +52,6 @@ DeviceFacts host_facts(Communicator& world) {
   return facts;
 }
 
-torch::Device checked_device(const Config& config, const DeviceFacts& facts) {
-  const torch::Device device = choose_device(config.train.device, facts, config.source);
-  make_current(device);
-  return device;
-}
-
 }  // namespace
 
 MeshContext::MeshContext(Communicator& world, const Config& config, const MeshOptions& options)
@@ -66,7 +60,7 @@ MeshContext::MeshContext(Communicator& world, const Config& config, const MeshOp
       zero1_(config.parallel.zero1),
       options_(options),
       host_(host_facts(world)),
-      device_(checked_device(config, host_)),
+      device_(take_device(config.train.device, host_, config.source)),
       device_world_(make_device_communicator(world, device_)),
       tp_(group_parent().split({static_cast<int>(world.rank() / mesh_.tp()),
                                 static_cast<int>(mesh_.coords(world.rank()).tp)})),

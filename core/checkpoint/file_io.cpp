@@ -18,20 +18,18 @@ namespace {
   throw Error(path + ": " + what + " failed: " + std::strerror(code));
 }
 
-}  // namespace
-
 // Owns a file descriptor; closing on the error path must not mask the first error.
-class FileDescriptor {
+class Descriptor {
  public:
-  FileDescriptor(const std::string& path, int flags, mode_t mode = 0) : path_(path) {
+  Descriptor(const std::string& path, int flags, mode_t mode = 0) : path_(path) {
     fd_ = ::open(path.c_str(), flags | O_CLOEXEC, mode);
     if (fd_ < 0) throw_errno("open", path, errno);
   }
-  ~FileDescriptor() {
+  ~Descriptor() {
     if (fd_ >= 0) ::close(fd_);
   }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
   int get() const { return fd_; }
   void sync() const {
     if (::fsync(fd_) != 0) throw_errno("fsync", path_, errno);
@@ -48,35 +46,23 @@ class FileDescriptor {
   int fd_ = -1;
 };
 
-
-SyncedFileWriter::SyncedFileWriter(const std::string& path)
-    : path_(path), file_(std::make_unique<FileDescriptor>(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {}
-
-SyncedFileWriter::~SyncedFileWriter() = default;
-
-void SyncedFileWriter::append(const char* data, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::write(file_->get(), data + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("write", path_, errno);
-    done += static_cast<size_t>(n);
-  }
-}
-
-void SyncedFileWriter::finish() {
-  file_->sync();
-  file_->close();
-}
+}  // namespace
 
 void write_file_synced(const std::string& path, const std::string& bytes) {
-  SyncedFileWriter file(path);
-  file.append(bytes.data(), bytes.size());
-  file.finish();
+  Descriptor file(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(file.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("write", path, errno);
+    done += static_cast<size_t>(n);
+  }
+  file.sync();
+  file.close();
 }
 
 std::string read_file(const std::string& path) {
-  FileDescriptor file(path, O_RDONLY);
+  Descriptor file(path, O_RDONLY);
   struct stat info;
   if (::fstat(file.get(), &info) != 0) throw_errno("stat", path, errno);
   std::string bytes(static_cast<size_t>(info.st_size), '\0');
@@ -92,7 +78,7 @@ std::string read_file(const std::string& path) {
 }
 
 void sync_directory(const std::string& path) {
-  FileDescriptor dir(path, O_RDONLY | O_DIRECTORY);
+  Descriptor dir(path, O_RDONLY | O_DIRECTORY);
   dir.sync();
   dir.close();
 }

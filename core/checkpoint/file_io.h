@@ -2,29 +2,10 @@
 // every failure throws with the path, the operation and strerror(errno). Nothing here retries.
 #pragma once
 
-#include <cstddef>
-#include <memory>
 #include <string>
 #include <vector>
 
 namespace tf {
-
-// A file written front to back: created or truncated by the constructor, fsynced and closed by
-// finish(). Destroyed without finish() (an error on the way), it is closed as it is: callers
-// write into staging names that a failed save discards.
-class SyncedFileWriter {
- public:
-  explicit SyncedFileWriter(const std::string& path);
-  ~SyncedFileWriter();
-  SyncedFileWriter(const SyncedFileWriter&) = delete;
-  SyncedFileWriter& operator=(const SyncedFileWriter&) = delete;
-  void append(const char* data, size_t size);
-  void finish();
-
- private:
-  std::string path_;
-  std::unique_ptr<class FileDescriptor> file_;
-};
 
 // Writes `bytes` to `path` (created or truncated) and fsyncs it before returning.
 void write_file_synced(const std::string& path, const std::string& bytes);

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "core/checkpoint/checksum.h"
-#include "core/checkpoint/file_io.h"
+#include "core/data/posix_file.h"
 #include "core/error.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -83,13 +83,13 @@ std::string encode_safetensors(const NamedTensors& tensors, const StringMap& met
 
 std::string write_safetensors_file(const std::string& path, const NamedTensors& tensors,
                                    const StringMap& metadata) {
-  SyncedFileWriter file(path);
+  OutputFile file(path);
   Crc32 crc;
   stream_safetensors(tensors, metadata, [&](const char* data, size_t size) {
-    file.append(data, size);
+    file.write(data, size);
     crc.update(data, size);
   });
-  file.finish();
+  file.close();  // flushes and fsyncs
   return crc.hex();
 }
 

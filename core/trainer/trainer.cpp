@@ -19,17 +19,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+torch::Tensor fp64_zero(torch::Device device) {
+  return torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
+}
+
 // Sum of the squared gradients of `params`, in fp64 on `device` (no host round trip per tensor).
 torch::Tensor sum_of_squares(const std::vector<torch::Tensor>& params, torch::Device device) {
-  torch::Tensor total = torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
+  torch::Tensor total = fp64_zero(device);
   for (const auto& p : params) {
     if (p.grad().defined()) total += p.grad().to(torch::kFloat64).square().sum();
   }
   return total;
-}
-
-torch::Tensor fp64_zero(torch::Device device) {
-  return torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
 }
 
 }  // namespace
@@ -53,7 +53,8 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
     start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
   }
   model_->to(context_.device());
-  if (context_.device().is_cuda() && parse_norm(config_.model.norm) != PattentionNorm::kL2NormGelu) {
+  const bool fused_rows = parse_norm(config_.model.norm) == PattentionNorm::kL2NormGelu;
+  if (context_.device().is_cuda() && !fused_rows) {
     log_.info("note: model.norm " + config_.model.norm +
               " runs on LibTorch ops; the fused row kernels cover l2_norm_gelu only");
   }

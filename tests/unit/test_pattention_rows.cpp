@@ -43,8 +43,8 @@ TEST(PattentionRows, GradientsMatchAutogradAndSpecsClosedForm) {
   // SPEC.md section 1: dL/dA = (τ/r)(g − u (uᵀg)), g = dL/dS ⊙ gelu′(y), u = A / r, y = τ u.
   const auto r = torch::sqrt(a.square().sum(-1, true) + kNormEps);
   const auto u = a / r, y = kTau * u;
-  const auto gelu_grad =
-      0.5 * (1 + torch::erf(y / std::sqrt(2.0))) + y * torch::exp(-0.5 * y * y) / std::sqrt(2 * M_PI);
+  const auto gelu_grad = 0.5 * (1 + torch::erf(y / std::sqrt(2.0))) +
+                         y * torch::exp(-0.5 * y * y) / std::sqrt(2 * M_PI);
   const auto g = upstream * gelu_grad;
   const auto closed = (kTau / r) * (g - u * (u * g).sum(-1, true));
   EXPECT_TRUE(torch::allclose(ours, closed, 1e-9, 1e-9));
