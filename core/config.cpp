@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/pipeline.h"
 #include "core/yaml_reader.h"
 
 namespace tf {
@@ -29,13 +30,22 @@ void require_one_of(YamlMap& map, const std::string& key, const std::string& val
 }
 
 void read_parallel(YamlMap map, ParallelConfig& out) {
+  const int64_t inherited_pp = out.pp;
   map.get("tp", out.tp);
   map.get("pp", out.pp);
   map.get("dp", out.dp);
   map.get("zero1", out.zero1);
+  map.get("pp_layers", out.pp_layers);
+  map.get("pp_schedule", out.pp_schedule);
   map.finish();
+  // A stage that changes pp without its own split gets the balanced one.
+  if (!map.has("pp_layers") && out.pp != inherited_pp) out.pp_layers.clear();
   require(map, "tp", out.tp >= 1, "must be at least 1");
   require(map, "pp", out.pp >= 1, "must be at least 1");
+  require(map, "pp_layers", out.pp_layers.empty() || int64_t(out.pp_layers.size()) == out.pp,
+          "lists " + std::to_string(out.pp_layers.size()) + " stage(s); parallel.pp is " +
+              std::to_string(out.pp));
+  require_one_of(map, "pp_schedule", out.pp_schedule, {"1f1b", "gpipe"});
   require(map, "dp", out.dp >= 0, "must be at least 1, or 0 for what the world size gives");
 }
 
@@ -245,6 +255,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
                "must be a multiple of micro_batch (" + std::to_string(c.train.micro_batch) + ")");
   }
   check_stage_order(stage_maps, c.stages);
+  split_layers(c.model, c.parallel, source);  // throws for a split that does not fit the model
+  for (const StageConfig& s : c.stages)
+    split_layers(c.model, s.parallel, source + " stage '" + s.name + "'");
   return c;
 }
 
@@ -272,6 +285,8 @@ YAML::Node parallel_node(const ParallelConfig& p) {
   n["pp"] = p.pp;
   n["dp"] = p.dp;
   n["zero1"] = p.zero1;
+  if (!p.pp_layers.empty()) n["pp_layers"] = p.pp_layers;
+  n["pp_schedule"] = p.pp_schedule;
   return n;
 }
 

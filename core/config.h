@@ -77,6 +77,8 @@ struct ParallelConfig {
   int64_t pp = 1;
   int64_t dp = 0;  // data-parallel ranks; 0: whatever the world size gives (world / (tp x pp))
   bool zero1 = false;
+  std::vector<int64_t> pp_layers;  // layers per pipeline stage; empty: balanced (core/pipeline.h)
+  std::string pp_schedule = "1f1b";  // 1f1b | gpipe
 };
 
 // "tp 2 x pp 1", with " x dp 4" when dp is fixed and ", ZeRO-1" when on: for log lines.

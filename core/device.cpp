@@ -60,4 +60,8 @@ torch::Tensor to_device(const torch::Tensor& batch, torch::Device device) {
 }
 #endif
 
+torch::Tensor fp64_zero(torch::Device device) {
+  return torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
+}
+
 }  // namespace tf

@@ -54,4 +54,7 @@ std::optional<int64_t> device_memory_budget(torch::Device device);
 // CUDA device; `batch` itself for the CPU.
 torch::Tensor to_device(const torch::Tensor& batch, torch::Device device);
 
+// A one-element fp64 zero on `device`: where sums that are read back once per step start.
+torch::Tensor fp64_zero(torch::Device device);
+
 }  // namespace tf

@@ -57,8 +57,10 @@ PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& 
   }
   const double value_std = 2.0 / (m.num_layers * std::sqrt(static_cast<double>(m.hidden_size)));
   const int64_t targets[] = {target.qkv, target.qkv, target.qkv, target.proj, target.ffn};
-  // Streams of growth g start past those of the initialisation and of earlier growths.
-  uint64_t stream = (static_cast<uint64_t>(growth_index) + 1) << 32;
+  // Streams of growth g start past those of the initialisation and of earlier growths; a pipeline
+  // stage's layers draw the streams of their global positions.
+  uint64_t stream = ((static_cast<uint64_t>(growth_index) + 1) << 32) +
+                    2 * static_cast<uint64_t>(model.first_pattention());
   const auto pattentions = model.pattentions();
   for (size_t i = 0; i < pattentions.size(); ++i) {
     const PattentionImpl& layer = *pattentions[i].ptr();

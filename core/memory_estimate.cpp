@@ -10,6 +10,7 @@
 #include "core/lm_loss.h"
 #include "core/log.h"
 #include "core/pattention.h"
+#include "core/pipeline.h"
 
 namespace tf {
 namespace {
@@ -44,7 +45,7 @@ double resident_memory_bytes() {
 MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& train,
                                     const RankLayout& layout) {
   const double d = static_cast<double>(m.hidden_size);
-  const double layers = static_cast<double>(m.num_layers);
+  const double layers = static_cast<double>(layout.layers > 0 ? layout.layers : m.num_layers);
   const double vocab = static_cast<double>(m.padded_vocab());
   const double qkv = shard_rows(m.qkv_tokens, layout.tp);
   const double proj = shard_rows(m.proj_tokens, layout.tp);
@@ -97,8 +98,23 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   // One chunk's fp32 logits and their gradient, and the compute-dtype copy of the embedding.
   const double chunk_rows = std::min(rows, std::floor(kLossChunkBytes / (kFloat * vocab)));
   const double loss_chunk = 2 * kFloat * chunk_rows * vocab + compute * vocab * d;
-  e.activations = rows * (blocks + head + transient) + loss_chunk;
+  // A pipeline stage keeps the saved activations of every micro batch in flight.
+  const double in_flight = static_cast<double>(std::max<int64_t>(layout.in_flight, 1));
+  e.activations = rows * (in_flight * blocks + head + transient) + loss_chunk;
   return e;
+}
+
+MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
+                                      const ParallelConfig& p, int64_t world_size) {
+  const int64_t dp =
+      p.dp > 0 ? p.dp : std::max<int64_t>(world_size / std::max<int64_t>(p.tp * p.pp, 1), 1);
+  const std::vector<int64_t> split = split_layers(config.model, p, config.source);
+  const TrainConfig& train = config.train;
+  const int64_t accumulation = std::max<int64_t>(train.global_batch / (train.micro_batch * dp), 1);
+  const int64_t in_flight = p.pp_schedule == "gpipe" ? accumulation : std::min(p.pp, accumulation);
+  return estimate_rank_memory(
+      with_token_counts(config.model, tokens), train,
+      {p.tp, dp, p.zero1, *std::max_element(split.begin(), split.end()), in_flight});
 }
 
 double cpu_memory_budget(int64_t ranks_on_host) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/growth.h"
 
 namespace tf {
 
@@ -16,6 +17,8 @@ struct RankLayout {
   int64_t tp = 1;       // token-parallel ranks: each holds 1/tp of every Pattention's tokens
   int64_t dp = 1;       // data-parallel ranks
   bool zero1 = false;   // AdamW moments (and an fp32 master copy) sharded over dp
+  int64_t layers = 0;   // layers this rank's pipeline stage holds; 0: every layer
+  int64_t in_flight = 1;  // micro batches whose activations the stage keeps at once (1F1B: pp)
 };
 
 struct MemoryEstimate {
@@ -33,6 +36,12 @@ struct MemoryEstimate {
 // [rows x seq] score matrix per head), plus the logits and their gradient at the loss.
 MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig& train,
                                     const RankLayout& layout);
+
+// The costliest rank of `config`'s model grown to `tokens` at layout `parallel` on `world_size`
+// ranks: the pipeline stage with the most layers (config.model's split), with the first stage's
+// micro batches in flight (1F1B: pp; GPipe: all).
+MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
+                                      const ParallelConfig& parallel, int64_t world_size);
 
 // Bytes this rank may use on the CPU: the host's available memory shared evenly among the
 // `ranks_on_host` ranks of the job that run there, plus what this process already holds.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/compat.h"
+#include "core/error.h"
 #include "core/lm_loss.h"
 
 namespace tf {
@@ -110,24 +111,64 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
 }
 
 TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
-    : config_(c), tp_size_(tp_size), tp_rank_(tp_rank), rotary_(c.head_dim(), c.rotary_pct) {
-  embedding = register_parameter("embedding", torch::zeros({c.padded_vocab(), c.hidden_size}));
-  for (int64_t i = 0; i < c.num_layers; ++i) {
+    : TokenFormerImpl(c, tp_size, tp_rank, whole_model(c)) {}
+
+TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank,
+                                 const StageLayers& layers)
+    : config_(c),
+      layers_(layers),
+      tp_size_(tp_size),
+      tp_rank_(tp_rank),
+      rotary_(c.head_dim(), c.rotary_pct) {
+  TF_CHECK(layers.first >= 0 && layers.count >= 1 && layers.first + layers.count <= c.num_layers,
+           "layers ", layers.first, "+", layers.count, " of ", c.num_layers);
+  if (layers.holds_embedding()) {
+    embedding = register_parameter("embedding", torch::zeros({c.padded_vocab(), c.hidden_size}));
+  }
+  for (int64_t i = layers.first; i < layers.first + layers.count; ++i) {
     blocks.push_back(register_module("block" + std::to_string(i), Block(c, tp_size, tp_rank)));
   }
-  final_norm_weight = register_parameter("final_norm_weight", torch::ones({c.hidden_size}));
-  final_norm_bias = register_parameter("final_norm_bias", torch::zeros({c.hidden_size}));
+  if (layers.heads) {
+    final_norm_weight = register_parameter("final_norm_weight", torch::ones({c.hidden_size}));
+    final_norm_bias = register_parameter("final_norm_bias", torch::zeros({c.hidden_size}));
+  }
 }
 
-torch::Tensor TokenFormerImpl::hidden(const torch::Tensor& tokens, const TokenParallelOps& ops) {
-  torch::Tensor h = torch::embedding(embedding, tokens).to(compute_dtype_);
+torch::Tensor TokenFormerImpl::embed(const torch::Tensor& tokens) const {
+  TF_CHECK(layers_.embeds, "embed on a stage without the embedding input");
+  return torch::embedding(embedding, tokens).to(compute_dtype_);
+}
+
+torch::Tensor TokenFormerImpl::run_blocks(torch::Tensor h, const TokenParallelOps& ops) {
   const bool recompute = checkpoint_blocks_ && torch::GradMode::is_enabled();
   for (auto& block : blocks) {
     h = recompute ? RecomputedBlock::apply(h, block.get(), &rotary_, &ops)
                   : block->forward(h, rotary_, ops);
   }
-  return torch::layer_norm(h, {h.size(-1)}, final_norm_weight.to(h.scalar_type()),
-                           final_norm_bias.to(h.scalar_type()), kLayerNormEps);
+  return h;
+}
+
+namespace {
+
+torch::Tensor final_norm(const torch::Tensor& h, const torch::Tensor& weight,
+                         const torch::Tensor& bias) {
+  return torch::layer_norm(h, {h.size(-1)}, weight.to(h.scalar_type()), bias.to(h.scalar_type()),
+                           kLayerNormEps);
+}
+
+}  // namespace
+
+torch::Tensor TokenFormerImpl::head_loss(const torch::Tensor& h,
+                                         const torch::Tensor& targets) const {
+  TF_CHECK(layers_.heads, "head_loss on a stage without the head");
+  const torch::Tensor normed = final_norm(h, final_norm_weight, final_norm_bias);
+  return chunked_cross_entropy(normed.reshape({-1, normed.size(-1)}), embedding,
+                               targets.reshape({-1}));
+}
+
+torch::Tensor TokenFormerImpl::hidden(const torch::Tensor& tokens, const TokenParallelOps& ops) {
+  TF_CHECK(whole(), "hidden() on a pipeline stage");
+  return final_norm(run_blocks(embed(tokens), ops), final_norm_weight, final_norm_bias);
 }
 
 torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
@@ -137,18 +178,18 @@ torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenP
 }
 
 torch::Tensor TokenFormerImpl::loss(const torch::Tensor& samples, const TokenParallelOps& ops) {
+  TF_CHECK(whole(), "loss() on a pipeline stage");
   const int64_t seq = samples.size(1) - 1;
-  const auto inputs = samples.narrow(1, 0, seq);
-  const auto targets = samples.narrow(1, 1, seq);
-  const torch::Tensor h = hidden(inputs, ops);
-  return chunked_cross_entropy(h.reshape({-1, h.size(-1)}), embedding, targets.reshape({-1}));
+  return head_loss(run_blocks(embed(samples.narrow(1, 0, seq)), ops), samples.narrow(1, 1, seq));
 }
 
 void TokenFormerImpl::init_parameters(uint64_t seed) {
   torch::NoGradGuard no_grad;
   const double value_std = 2.0 / (config_.num_layers * std::sqrt(double(config_.hidden_size)));
-  uint64_t stream = 0;
-  embedding.copy_(seeded_normal(seed, stream++, embedding.sizes(), kInitStd));
+  // Streams by global position: the embedding's is 0, Pattention k's are 2k + 1 and 2k + 2, so
+  // that every pipeline stage draws its layers as the whole model does.
+  if (embedding.defined()) embedding.copy_(seeded_normal(seed, 0, embedding.sizes(), kInitStd));
+  uint64_t stream = 1 + 2 * static_cast<uint64_t>(first_pattention());
   for (const auto& layer : pattentions()) {
     const TokenShard& s = layer->shard();
     const auto keys = seeded_normal(seed, stream++, {s.total, layer->d_in()}, kInitStd);
@@ -156,8 +197,10 @@ void TokenFormerImpl::init_parameters(uint64_t seed) {
     layer->key_tokens.copy_(take_rows(keys, s));
     layer->value_tokens.copy_(take_rows(values, s));
   }
-  final_norm_weight.fill_(1.0);
-  final_norm_bias.zero_();
+  if (layers_.heads) {
+    final_norm_weight.fill_(1.0);
+    final_norm_bias.zero_();
+  }
 }
 
 void TokenFormerImpl::set_token_counts(int64_t qkv, int64_t proj, int64_t ffn) {
@@ -174,7 +217,18 @@ std::vector<Pattention> TokenFormerImpl::pattentions() const {
   return all;
 }
 
+std::vector<torch::Tensor> TokenFormerImpl::decay_parameters() const {
+  std::vector<torch::Tensor> params;
+  if (embedding.defined()) params.push_back(embedding);
+  for (const auto& layer : pattentions()) {
+    params.push_back(layer->key_tokens);
+    params.push_back(layer->value_tokens);
+  }
+  return params;
+}
+
 std::vector<torch::Tensor> TokenFormerImpl::no_decay_parameters() const {
+  if (!layers_.heads) return {};
   return {final_norm_weight, final_norm_bias};
 }
 

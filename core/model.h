@@ -1,6 +1,7 @@
 // The TokenFormer language model (SPEC.md section 2): pre-norm decoder blocks whose Q, K, V,
 // output projection and FFN are Pattentions, partial rotary, causal attention, tied embedding.
-// A model built with a token-parallel group holds that rank's shard of every Pattention.
+// A model built with a token-parallel group holds that rank's shard of every Pattention; one built
+// for a pipeline stage holds that stage's layers (core/pipeline.h), under their global indices.
 #pragma once
 
 #include <torch/torch.h>
@@ -10,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/pattention.h"
+#include "core/pipeline.h"
 #include "core/rotary.h"
 #include "core/token_parallel.h"
 
@@ -34,28 +36,48 @@ TORCH_MODULE(Block);
 
 class TokenFormerImpl : public torch::nn::Module {
  public:
-  // Parameters are zero until init_parameters; tp_* select this rank's token shards.
+  // Parameters are zero until init_parameters; tp_* select this rank's token shards, `layers`
+  // the pipeline stage's layers (default: the whole model). The embedding exists on the stages
+  // that embed or head; the final norm on the one that heads.
   TokenFormerImpl(const ModelConfig& config, int64_t tp_size = 1, int64_t tp_rank = 0);
+  TokenFormerImpl(const ModelConfig& config, int64_t tp_size, int64_t tp_rank,
+                  const StageLayers& layers);
 
-  // tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32, or fp64 for fp64 checks).
+  // Whole model only. tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32, or
+  // fp64 for fp64 checks).
   torch::Tensor forward(const torch::Tensor& tokens, const TokenParallelOps& ops);
-  // The final LayerNorm's output [batch, seq, hidden] in the compute dtype.
+  // Whole model only. The final LayerNorm's output [batch, seq, hidden] in the compute dtype.
   torch::Tensor hidden(const torch::Tensor& tokens, const TokenParallelOps& ops);
-  // samples [batch, seq + 1]: mean next-token cross entropy over all positions (fp32), through
-  // the chunked head and loss (core/lm_loss.h).
+  // Whole model only. samples [batch, seq + 1]: mean next-token cross entropy over all positions
+  // (fp32), through the chunked head and loss (core/lm_loss.h).
   torch::Tensor loss(const torch::Tensor& samples, const TokenParallelOps& ops);
+
+  // The pieces a pipeline stage runs. The embedding stage: tokens [batch, seq] -> hidden states
+  // [batch, seq, hidden] in the compute dtype.
+  torch::Tensor embed(const torch::Tensor& tokens) const;
+  // This stage's blocks (recomputed in backward with activation checkpointing).
+  torch::Tensor run_blocks(torch::Tensor h, const TokenParallelOps& ops);
+  // The head stage: final norm, tied head and mean cross entropy against targets [batch, seq].
+  torch::Tensor head_loss(const torch::Tensor& h, const torch::Tensor& targets) const;
+  const StageLayers& stage_layers() const { return layers_; }
+  // Global index of the stage's first Pattention (5 per layer, in pattentions() order).
+  int64_t first_pattention() const { return 5 * layers_.first; }
 
   // The authors' initialisation (SPEC.md section 1). Every tensor is drawn whole from a generator
   // seeded by (seed, tensor index) and then sliced, so every layout gets the same model.
   void init_parameters(uint64_t seed);
 
+  // This stage's Pattentions, in order.
   std::vector<Pattention> pattentions() const;
-  // Parameters without weight decay (the final LayerNorm).
+  // Parameters with weight decay (the embedding and the parameter tokens) and without (the final
+  // LayerNorm), of those this stage holds.
+  std::vector<torch::Tensor> decay_parameters() const;
   std::vector<torch::Tensor> no_decay_parameters() const;
 
   // Activations and matmuls run in `dtype` (bf16 for train.precision bf16); parameters, optimizer
   // state, norm statistics and the loss stay fp32. Default: the parameters' dtype.
   void set_compute_dtype(torch::ScalarType dtype) { compute_dtype_ = dtype; }
+  torch::ScalarType compute_dtype() const { return compute_dtype_; }
   // train.activation_checkpointing: layer. With gradients on, each block's forward keeps only its
   // input; the backward pass runs the block again (collectives included, in the same order on
   // every rank) and back-propagates through it. The same gradients, less activation memory.
@@ -67,12 +89,16 @@ class TokenFormerImpl : public torch::nn::Module {
   int64_t tp_size() const { return tp_size_; }
   int64_t tp_rank() const { return tp_rank_; }
 
-  torch::Tensor embedding;  // [padded_vocab, hidden]
-  torch::Tensor final_norm_weight, final_norm_bias;
-  std::vector<Block> blocks;
+  torch::Tensor
+      embedding;  // [padded_vocab, hidden]; undefined on a stage that neither embeds nor heads
+  torch::Tensor final_norm_weight, final_norm_bias;  // undefined but on the head stage
+  std::vector<Block> blocks;  // this stage's: blocks[i] is layer stage_layers().first + i
 
  private:
+  bool whole() const { return layers_.embeds && layers_.heads; }
+
   ModelConfig config_;
+  StageLayers layers_;
   int64_t tp_size_, tp_rank_;
   Rotary rotary_;
   torch::ScalarType compute_dtype_ = torch::kFloat32;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/error.h"
 #include "core/model.h"
 #include "core/token_parallel.h"
 
@@ -28,6 +29,9 @@ class ParallelContext {
   virtual int64_t world_size() const { return 1; }
   virtual int64_t dp_rank() const { return 0; }
   virtual int64_t dp_size() const { return 1; }
+  // This rank's pipeline stage and the number of stages (parallel.pp).
+  virtual int64_t pp_rank() const { return 0; }
+  virtual int64_t pp_size() const { return 1; }
   // Ranks of the job on this rank's host (itself included): they share its memory.
   virtual int64_t ranks_on_host() const { return 1; }
   // Where this rank's parameters, gradients, optimizer state and batches live (train.device).
@@ -53,11 +57,13 @@ class ParallelContext {
   // start collectives). Local.
   virtual void set_last_micro_batch(bool last) { (void)last; }
   // Averages the gradients of `params` over the data-parallel group (after the last backward of
-  // an optimizer step). Collective.
+  // an optimizer step), and under pipelining sums the tied embedding's two gradients over the
+  // first and the last stage. Collective.
   virtual void average_gradients(const std::vector<torch::Tensor>& params) { (void)params; }
 
   // --- ZeRO-1 (collective over the data-parallel group) ---------------------------------------
-  // Reduces the gradients, clips them to train.grad_clip, updates the parameters (AdamW at `lr`,
+  // Reduces the gradients (the tied embedding's over its two stages too), clips them to
+  // train.grad_clip with the norm over every stage, updates the parameters (AdamW at `lr`,
   // optimizer state sharded over the data-parallel group) and gathers them; returns the gradient
   // norm before clipping. nullopt, without communicating: no ZeRO-1, the trainer averages, clips
   // and steps its own optimizer.
@@ -72,9 +78,27 @@ class ParallelContext {
   // wrote is a copy the trainer drops after use. Local.
   virtual bool owns_optimizer_state() const { return false; }
 
+  // --- Pipeline: this rank and the ranks of the other stages that hold the same token shard and
+  // data-parallel replica ----------------------------------------------------------------------
+  // Sends `send` to pipeline stage `stage` and receives into `recv` (allocated, any dtype, on
+  // device()) from it, both at once, so that two stages sending to each other cannot deadlock;
+  // an undefined tensor is not sent or not received. That stage makes the mirror call.
+  virtual void exchange_with_stage(int64_t stage, const torch::Tensor& send,
+                                   const torch::Tensor& recv) {
+    (void)stage;
+    (void)send;
+    (void)recv;
+    throw Error("exchange_with_stage: a single process has no other pipeline stage");
+  }
+  // Throws tf::Error on every rank when the first and the last stage's copies of the tied
+  // embedding differ anywhere in the job (checked at every checkpoint save). Collective over the
+  // world.
+  virtual void check_tied_embedding() {}
+
   // --- Reductions of small fp64 tensors on device(), in place ---------------------------------
   virtual void sum_over_dp(torch::Tensor& values) { (void)values; }  // collective over dp
   virtual void sum_over_tp(torch::Tensor& values) { (void)values; }  // collective over tp
+  virtual void sum_over_pp(torch::Tensor& values) { (void)values; }  // collective over pp
 
   // --- Job-wide agreement (collective over the world) -----------------------------------------
   // Returns world rank 0's `bytes` on every rank (the other ranks' argument is ignored). Carries

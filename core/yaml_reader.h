@@ -55,6 +55,9 @@ class YamlMap {
   // Reads `key` into `out` when present; leaves the default otherwise.
   template <typename T>
   void get(const std::string& key, T& out);
+  // A sequence of scalars, e.g. [3, 1].
+  template <typename T>
+  void get(const std::string& key, std::vector<T>& out);
   // A nested mapping (empty when absent).
   YamlMap map(const std::string& key);
   // A sequence of mappings (empty when absent).
@@ -94,6 +97,24 @@ void YamlMap::get(const std::string& key, T& out) {
   } catch (const YAML::Exception&) {
     fail(key, "cannot read '" + value.Scalar() + "' as " + type_name<T>());
   }
+}
+
+template <typename T>
+void YamlMap::get(const std::string& key, std::vector<T>& out) {
+  known_.insert(key);
+  const YAML::Node value = static_cast<const YAML::Node&>(node_)[key];
+  if (!value || value.IsNull()) return;
+  if (!value.IsSequence()) fail(key, std::string("expected a list of ") + type_name<T>() + "s");
+  std::vector<T> items;
+  for (const YAML::Node& item : value) {
+    try {
+      if (!item.IsScalar()) throw YAML::Exception(item.Mark(), "");
+      items.push_back(item.as<T>());
+    } catch (const YAML::Exception&) {
+      fail(key, "cannot read item " + std::to_string(items.size() + 1) + " as " + type_name<T>());
+    }
+  }
+  out = std::move(items);
 }
 
 }  // namespace tf

@@ -87,7 +87,18 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
     const tf::ModelConfig first =
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
     tf::log_banner(config, first, context, log);
-    tf::TokenFormer model(first, context.token_ops().size(), context.token_ops().rank());
+    for (const tf::Stage& stage : tf::plan_stages(config)) {
+      const tf::ParallelConfig& p = stage.parallel;
+      log.info(tf::format(
+          "memory: stage '%s' at %s: about %s on the costliest rank", stage.name.c_str(),
+          tf::layout_text(p).c_str(),
+          tf::to_text(tf::estimate_layout_memory(config, stage.tokens, p, runtime.world_size()))
+              .c_str()));
+    }
+    tf::TokenFormer model(
+        first, context.token_ops().size(), context.token_ops().rank(),
+        tf::stage_layers(tf::split_layers(config.model, config.parallel, config.source),
+                         context.pp_rank()));
     log.info("dry run: config valid, model built; exiting");
     return 0;
   }

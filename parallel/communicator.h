@@ -80,9 +80,14 @@ class Communicator {
                                        const CountsOptions& options = {}) = 0;
   // In place: `tensor` of the root is copied to every rank.
   virtual void broadcast(torch::Tensor& tensor, const BroadcastOptions& options = {}) = 0;
+  // Point to point: any dtype (bytes travel as they are).
   virtual void send(const torch::Tensor& tensor, const PeerOptions& options) = 0;
   // Receives into `tensor`, whose size must match what the peer sends.
   virtual void recv(torch::Tensor& tensor, const PeerOptions& options) = 0;
+  // Sends `out` to the peer and receives `in` from it at once: two ranks sending to each other
+  // (pipeline stages in the steady state of 1F1B) would deadlock with blocking send then recv.
+  virtual void send_recv(const torch::Tensor& out, torch::Tensor& in,
+                         const PeerOptions& options) = 0;
   virtual void barrier() = 0;
   // Collective over this group; the caller owns the returned sub-communicator.
   virtual std::unique_ptr<Communicator> split(const SplitOptions& options) = 0;

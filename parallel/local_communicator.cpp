@@ -45,6 +45,12 @@ void LocalCommunicator::send(const torch::Tensor& tensor, const PeerOptions& opt
                   std::to_string(options.peer) + " in a single-process group");
 }
 
+void LocalCommunicator::send_recv(const torch::Tensor& out, torch::Tensor&,
+                                  const PeerOptions& options) {
+  throw CommError(describe_call(*this, "send_recv", out) + ": no peer " +
+                  std::to_string(options.peer) + " in a single-process group");
+}
+
 void LocalCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
   throw CommError(describe_call(*this, "recv", tensor) + ": no peer " +
                   std::to_string(options.peer) + " in a single-process group");

@@ -1,5 +1,6 @@
 // The single-process communicator: a group of one, so every parallel code path runs (and is tested)
-// at world size 1. Collectives are copies or no-ops; send/recv have no peer and throw CommError.
+// at world size 1. Collectives are copies or no-ops; point-to-point calls have no peer and throw
+// CommError.
 #pragma once
 
 #include "parallel/communicator.h"
@@ -20,6 +21,7 @@ class LocalCommunicator : public Communicator {
   void broadcast(torch::Tensor& tensor, const BroadcastOptions& options) override;
   void send(const torch::Tensor& tensor, const PeerOptions& options) override;
   void recv(torch::Tensor& tensor, const PeerOptions& options) override;
+  void send_recv(const torch::Tensor& out, torch::Tensor& in, const PeerOptions& options) override;
   void barrier() override {}
   std::unique_ptr<Communicator> split(const SplitOptions& options) override;
 };

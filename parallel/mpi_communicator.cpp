@@ -34,6 +34,27 @@ MPI_Datatype datatype_for(const Communicator& comm, const std::string& op, const
   }
 }
 
+// Point-to-point messages travel as bytes (bf16 activations included); returns their count.
+int peer_bytes(const Communicator& comm, const std::string& op, const torch::Tensor& t) {
+  if (!t.defined() || !t.device().is_cpu() || !t.is_contiguous()) {
+    throw CommError(describe_call(comm, op, t) + ": needs a defined, contiguous CPU tensor");
+  }
+  if (t.nbytes() > static_cast<size_t>(INT_MAX)) {
+    throw CommError(describe_call(comm, op, t) + ": more than INT_MAX bytes in one message");
+  }
+  return static_cast<int>(t.nbytes());
+}
+
+template <typename What>
+void check_received(MPI_Status& status, int expected, const What& what) {
+  int received = 0;
+  MPI_Get_count(&status, MPI_BYTE, &received);
+  if (received != expected) {
+    throw CommError(what() + ": received " + std::to_string(received) + " bytes, expected " +
+                    std::to_string(expected));
+  }
+}
+
 std::vector<int> displacements(const std::vector<int>& counts) {
   std::vector<int> displs(counts.size(), 0);
   for (size_t i = 1; i < counts.size(); ++i) displs[i] = displs[i - 1] + counts[i - 1];
@@ -139,27 +160,36 @@ void MpiCommunicator::broadcast(torch::Tensor& tensor, const BroadcastOptions& o
 }
 
 void MpiCommunicator::send(const torch::Tensor& tensor, const PeerOptions& options) {
-  const MPI_Datatype type = datatype_for(*this, "send", tensor);
-  mpi_check(
-      MPI_Send(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.peer, options.tag,
-               comm_),
-      [&] { return describe_call(*this, "send to " + std::to_string(options.peer), tensor); });
+  const int bytes = peer_bytes(*this, "send", tensor);
+  mpi_check(MPI_Send(tensor.data_ptr(), bytes, MPI_BYTE, options.peer, options.tag, comm_), [&] {
+    return describe_call(*this, "send to " + std::to_string(options.peer), tensor);
+  });
 }
 
 void MpiCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
-  const MPI_Datatype type = datatype_for(*this, "recv", tensor);
-  MPI_Status status;
+  const int bytes = peer_bytes(*this, "recv", tensor);
   const auto what = [&] {
     return describe_call(*this, "recv from " + std::to_string(options.peer), tensor);
   };
-  mpi_check(MPI_Recv(tensor.data_ptr(), static_cast<int>(tensor.numel()), type, options.peer,
-                     options.tag, comm_, &status),
+  MPI_Status status;
+  mpi_check(MPI_Recv(tensor.data_ptr(), bytes, MPI_BYTE, options.peer, options.tag, comm_, &status),
             what);
-  int received = 0;
-  MPI_Get_count(&status, type, &received);
-  if (received != tensor.numel()) {
-    throw CommError(what() + ": received " + std::to_string(received) + " elements");
-  }
+  check_received(status, bytes, what);
+}
+
+void MpiCommunicator::send_recv(const torch::Tensor& out, torch::Tensor& in,
+                                const PeerOptions& options) {
+  const int out_bytes = peer_bytes(*this, "send_recv", out);
+  const int in_bytes = peer_bytes(*this, "send_recv", in);
+  const auto what = [&] {
+    return describe_call(*this, "send_recv with " + std::to_string(options.peer), out);
+  };
+  MPI_Status status;
+  mpi_check(
+      MPI_Sendrecv(out.data_ptr(), out_bytes, MPI_BYTE, options.peer, options.tag, in.data_ptr(),
+                   in_bytes, MPI_BYTE, options.peer, options.tag, comm_, &status),
+      what);
+  check_received(status, in_bytes, what);
 }
 
 void MpiCommunicator::barrier() {

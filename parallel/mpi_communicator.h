@@ -29,6 +29,7 @@ class MpiCommunicator : public Communicator {
   void broadcast(torch::Tensor& tensor, const BroadcastOptions& options) override;
   void send(const torch::Tensor& tensor, const PeerOptions& options) override;
   void recv(torch::Tensor& tensor, const PeerOptions& options) override;
+  void send_recv(const torch::Tensor& out, torch::Tensor& in, const PeerOptions& options) override;
   void barrier() override;
   std::unique_ptr<Communicator> split(const SplitOptions& options) override;
 

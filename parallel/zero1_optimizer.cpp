@@ -16,20 +16,25 @@ bool contains(const std::vector<torch::Tensor>& list, const torch::Tensor& t) {
 
 }  // namespace
 
-Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model,
-                               torch::optim::AdamW& optimizer, const TrainConfig& train)
-    : dp_(dp), tp_(tp), train_(train), params_(model->parameters()) {
+Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, Communicator& pp,
+                               TokenFormer& model, torch::optim::AdamW& optimizer,
+                               const TrainConfig& train)
+    : dp_(dp), tp_(tp), pp_(pp), train_(train), params_(model->parameters()) {
   std::vector<torch::Tensor> tokens;
   for (const auto& layer : model->pattentions()) {
     tokens.push_back(layer->key_tokens);
     tokens.push_back(layer->value_tokens);
   }
   const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
-  std::vector<torch::Tensor> decay_flags, shard_flags, values, avg, avg_sq;
+  // The last stage's copy of the tied embedding is the first stage's: its norm counts there.
+  const bool tied_copy = !model->stage_layers().embeds;
+  std::vector<torch::Tensor> decay_flags, shard_flags, counted_flags, values, avg, avg_sq;
   for (const auto& p : params_) {
     const auto flags = torch::TensorOptions().dtype(torch::kBool).device(p.device());
     decay_flags.push_back(torch::full({p.numel()}, !contains(no_decay, p), flags));
     shard_flags.push_back(torch::full({p.numel()}, contains(tokens, p), flags));
+    counted_flags.push_back(
+        torch::full({p.numel()}, !(tied_copy && p.is_same(model->embedding)), flags));
     values.push_back(p.detach().reshape({-1}));
     const std::optional<AdamWMoments> state = get_adamw_state(optimizer, p);
     avg.push_back(state ? state->exp_avg.reshape({-1}) : torch::zeros({p.numel()}, p.options()));
@@ -47,6 +52,7 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& 
   master_ = flat.narrow(0, offset_, count).clone();
   decays_ = torch::cat(decay_flags).narrow(0, offset_, count).clone();
   sharded_ = torch::cat(shard_flags).narrow(0, offset_, count).clone();
+  counted_ = torch::cat(counted_flags).narrow(0, offset_, count).clone();
   exp_avg_ = torch::cat(avg).narrow(0, offset_, count).clone();
   exp_avg_sq_ = torch::cat(avg_sq).narrow(0, offset_, count).clone();
 }
@@ -88,13 +94,16 @@ double Zero1Optimizer::step(double lr) {
   grad.mul_(1.0 / dp_.size());
 
   // Token shards are disjoint over tp (sum there too); everything else is replicated over tp.
+  // Stages hold disjoint layers (sum over pp), but for the tied embedding's second copy.
   const torch::Tensor sq = grad.to(torch::kFloat64).square();
-  torch::Tensor parts =
-      torch::stack({sq.masked_select(sharded_).sum(), sq.masked_select(~sharded_).sum()});
+  torch::Tensor parts = torch::stack(
+      {sq.masked_select(sharded_).sum(), sq.masked_select(~sharded_ & counted_).sum()});
   dp_.all_reduce(parts);
   torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
   tp_.all_reduce(token_part);
-  const double norm = (token_part + parts.narrow(0, 1, 1)).sqrt().item<double>();
+  torch::Tensor stage_part = token_part + parts.narrow(0, 1, 1);
+  pp_.all_reduce(stage_part);
+  const double norm = stage_part.sqrt().item<double>();
   if (!std::isfinite(norm)) return norm;  // the step is skipped: nothing changes
   if (train_.grad_clip > 0 && norm > train_.grad_clip) grad.mul_(train_.grad_clip / (norm + 1e-6));
 

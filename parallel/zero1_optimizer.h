@@ -2,7 +2,9 @@
 // over the data-parallel group. The model's parameters, flattened in a fixed order, are split into
 // dp contiguous ranges; this rank owns one. A step reduce-scatters the gradients (mean over the
 // group), computes the global gradient norm from the shards, clips, updates its range with the
-// same element-wise arithmetic as torch::optim::AdamW, and all-gathers the parameters.
+// same element-wise arithmetic as torch::optim::AdamW, and all-gathers the parameters. Under
+// pipelining each stage's data-parallel group shards that stage's parameters; the norm is summed
+// over the pipeline.
 // Weight decay follows the trainer: embedding and parameter tokens decay, the final norm does not.
 // The torch AdamW the trainer builds holds the per-parameter state at the boundaries: this rank's
 // range of it is taken at construction (zeros where it has none) and written back, gathered, by
@@ -23,7 +25,7 @@ namespace tf::parallel {
 
 class Zero1Optimizer {
  public:
-  Zero1Optimizer(Communicator& dp, Communicator& tp, TokenFormer& model,
+  Zero1Optimizer(Communicator& dp, Communicator& tp, Communicator& pp, TokenFormer& model,
                  torch::optim::AdamW& optimizer, const TrainConfig& train);
 
   // One optimizer step at learning rate `lr` from the parameters' accumulated (un-averaged)
@@ -44,6 +46,7 @@ class Zero1Optimizer {
 
   Communicator& dp_;
   Communicator& tp_;
+  Communicator& pp_;
   TrainConfig train_;
   std::vector<torch::Tensor> params_;
   std::vector<int64_t> counts_;
@@ -51,6 +54,7 @@ class Zero1Optimizer {
   torch::Tensor master_, exp_avg_, exp_avg_sq_;
   torch::Tensor decays_;   // bool: this element has weight decay
   torch::Tensor sharded_;  // bool: this element belongs to a token shard (disjoint over tp)
+  torch::Tensor counted_;  // bool: in the norm (false for the last stage's tied embedding copy)
   int64_t steps_ = 0;
 };
 

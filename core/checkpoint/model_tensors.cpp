@@ -20,17 +20,22 @@ std::vector<int64_t> ModelTensor::global_shape() const {
 
 std::vector<ModelTensor> model_tensors(const TokenFormer& model) {
   static const char* const kLayerNames[] = {"query", "key", "value", "proj", "mlp"};
-  std::vector<ModelTensor> all{replicated("embedding", model->embedding)};
+  std::vector<ModelTensor> all;
+  if (model->embedding.defined()) all.push_back(replicated("embedding", model->embedding));
+  const int64_t first = model->stage_layers().first;
   for (size_t i = 0; i < model->blocks.size(); ++i) {
     const auto layers = model->blocks[i]->pattentions();
+    const std::string block = "blocks." + std::to_string(first + static_cast<int64_t>(i)) + ".";
     for (size_t j = 0; j < layers.size(); ++j) {
-      const std::string prefix = "blocks." + std::to_string(i) + "." + kLayerNames[j] + ".";
+      const std::string prefix = block + kLayerNames[j] + ".";
       all.push_back({prefix + "key_tokens", layers[j]->key_tokens, layers[j]->shard(), true});
       all.push_back({prefix + "value_tokens", layers[j]->value_tokens, layers[j]->shard(), true});
     }
   }
-  all.push_back(replicated("final_norm.weight", model->final_norm_weight));
-  all.push_back(replicated("final_norm.bias", model->final_norm_bias));
+  if (model->stage_layers().heads) {
+    all.push_back(replicated("final_norm.weight", model->final_norm_weight));
+    all.push_back(replicated("final_norm.bias", model->final_norm_bias));
+  }
   return all;
 }
 

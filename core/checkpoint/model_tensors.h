@@ -23,7 +23,8 @@ struct ModelTensor {
   std::vector<int64_t> global_shape() const;
 };
 
-// In a fixed order: embedding, blocks in order (query, key, value, proj, mlp), final norm.
+// Those the model (a pipeline stage: its layers, under their global indices) holds, in a fixed
+// order: embedding, blocks in order (query, key, value, proj, mlp), final norm.
 std::vector<ModelTensor> model_tensors(const TokenFormer& model);
 
 // The rows `t.rows` (in local order) of tensor `name` assembled from a checkpoint, whatever layout

@@ -9,8 +9,14 @@
 
 namespace tf {
 
+std::string Trainer::tau_name(size_t local_pattention) const {
+  return "tau." +
+         std::to_string(model_->first_pattention() + static_cast<int64_t>(local_pattention));
+}
+
 CheckpointState Trainer::checkpoint_state() {
   context_.export_optimizer_state(*optimizer_);  // collective: before any rank returns early
+  context_.check_tied_embedding();               // collective: the two copies must agree
   CheckpointState state;
   RunState& run = state.run;
   run.step = step_;
@@ -28,19 +34,18 @@ CheckpointState Trainer::checkpoint_state() {
   run.data_seed = config_.data.synthetic.seed;
   run.schedule = stage().schedule;
   // Data-parallel replicas hold copies; only the first writes. Replicated tensors come from the
-  // first rank of the token-parallel group.
+  // first rank of the token-parallel group, the tied embedding from the first pipeline stage.
   if (context_.dp_rank() != 0) return state;
   // τ frozen by `preserve` growth, per Pattention in model order (absent: the default sqrt(n)).
   const auto layers = model_->pattentions();
   for (size_t i = 0; i < layers.size() && context_.token_ops().rank() == 0; ++i) {
     if (layers[i]->tau_override() == 0) continue;
-    state.tensors.push_back({"tau." + std::to_string(i),
-                             torch::tensor({layers[i]->tau_override()}, torch::kFloat64),
-                             {1},
-                             0});
+    state.tensors.push_back(
+        {tau_name(i), torch::tensor({layers[i]->tau_override()}, torch::kFloat64), {1}, 0});
   }
   for (const ModelTensor& t : model_tensors(model_)) {
     if (!t.sharded && context_.token_ops().rank() != 0) continue;
+    if (t.param.is_same(model_->embedding) && !model_->stage_layers().embeds) continue;
     const auto shape = t.global_shape();
     const auto moments = get_adamw_state(*optimizer_, t.param);
     // One entry per row range: after growth under token parallelism a shard holds several.
@@ -96,7 +101,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   for (auto layer : model_->pattentions()) layer->set_tau(0);
   auto layers = model_->pattentions();
   for (size_t i = 0; i < layers.size(); ++i) {
-    const std::string name = "tau." + std::to_string(i);
+    const std::string name = tau_name(i);
     if (checkpoint.has(name)) layers[i]->set_tau(checkpoint.tensor(name).item<double>());
   }
   context_.attach(model_, *optimizer_, config_.train);  // ZeRO-1 takes the restored state

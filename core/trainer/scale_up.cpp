@@ -1,5 +1,7 @@
 // ScaleUp requests, the memory checks that guard them and the stages, and the announcement of
 // the model to the observer.
+#include <algorithm>
+
 #include "core/device.h"
 #include "core/sizes.h"
 #include "core/trainer/trainer.h"
@@ -13,12 +15,17 @@ using Reason = ScaleUpRefused::Reason;
 
 bool Trainer::runs_here(const Stage& stage) const {
   const ParallelConfig& p = stage.parallel;
-  return p.tp == context_.token_ops().size() && p.pp == 1 &&
+  return p.tp == context_.token_ops().size() && p.pp == context_.pp_size() &&
+         split_layers(config_.model, p, config_.source) == split_ &&
          (p.dp == 0 || p.dp == context_.dp_size()) && p.zero1 == context_.owns_optimizer_state();
 }
 
 RankLayout Trainer::rank_layout() const {
-  return {context_.token_ops().size(), context_.dp_size(), context_.owns_optimizer_state()};
+  const int64_t in_flight = config_.parallel.pp_schedule == "gpipe"
+                                ? accumulation_
+                                : std::min(context_.pp_size() - context_.pp_rank(), accumulation_);
+  return {context_.token_ops().size(), context_.dp_size(), context_.owns_optimizer_state(),
+          model_->stage_layers().count, in_flight};
 }
 
 ModelState Trainer::model_state() const {
@@ -53,15 +60,14 @@ void Trainer::check_stages_fit() const {
   const auto [budget, source] = memory_budget();
   for (const Stage& stage : stages_) {
     const ParallelConfig& p = stage.parallel;
-    const int64_t dp = p.dp > 0 ? p.dp : context_.world_size() / std::max<int64_t>(p.tp * p.pp, 1);
-    const MemoryEstimate need = estimate_rank_memory(
-        with_token_counts(config_.model, stage.tokens), config_.train, {p.tp, dp, p.zero1});
+    const MemoryEstimate need =
+        estimate_layout_memory(config_, stage.tokens, p, context_.world_size());
     if (need.total() <= budget) continue;
     throw Error(config_.source + ": stage '" + stage.name + "' (" + to_text(stage.tokens) +
                 " tokens, " + layout_text(p) + ") needs about " + to_text(need) +
                 " per rank; this rank has " + bytes_text(budget) + " (" + source +
                 "): lower train.micro_batch, use train.activation_checkpointing: layer, or use "
-                "more ranks (parallel.tp)");
+                "more ranks (parallel.tp or parallel.pp)");
   }
 }
 

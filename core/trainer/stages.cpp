@@ -41,8 +41,7 @@ void Trainer::start_from(const InitialWeights& weights) {
                 " tokens, more than the first stage '" + first.name + "' (" +
                 to_text(first.tokens) + "): a run can only start from a model as large or smaller");
   }
-  const TokenParallelOps& ops = context_.token_ops();
-  model_ = TokenFormer(with_token_counts(config_.model, stored), ops.size(), ops.rank());
+  model_ = make_model(stored);
   model_->init_parameters(config_.train.seed);
   weights.load_into(model_);
   const GrowthPolicy policy = parse_growth(config_.model.init_growth);

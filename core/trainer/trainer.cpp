@@ -1,5 +1,6 @@
 #include "core/trainer/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -17,10 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-torch::Tensor fp64_zero(torch::Device device) {
-  return torch::zeros({1}, torch::dtype(torch::kFloat64).device(device));
 }
 
 // Sum of the squared gradients of `params`, in fp64 on `device` (no host round trip per tensor).
@@ -44,10 +41,14 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
                 std::to_string(t.micro_batch) + " x " + std::to_string(context_.dp_size()) + ")");
   }
   accumulation_ = t.global_batch / per_step;
-  const TokenParallelOps& ops = context_.token_ops();
+  if (config_.parallel.pp != context_.pp_size()) {
+    throw Error(config_.source + ": 'parallel.pp' is " + std::to_string(config_.parallel.pp) +
+                ", the job's mesh has " + std::to_string(context_.pp_size()) + " stage(s)");
+  }
+  split_ = split_layers(config_.model, config_.parallel, config_.source);
   stages_ = plan_stages(config_);
   check_stages_fit();
-  model_ = TokenFormer(with_token_counts(config_.model, stages_[0].tokens), ops.size(), ops.rank());
+  model_ = make_model(stages_[0].tokens);
   model_->init_parameters(t.seed);  // on the CPU, from CPU generators: the same on every device
   if (!config_.model.init_from.empty()) {
     start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
@@ -65,6 +66,12 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   context_.attach(model_, *optimizer_, t);
 }
 
+TokenFormer Trainer::make_model(const TokenCounts& tokens) const {
+  const TokenParallelOps& ops = context_.token_ops();
+  return TokenFormer(with_token_counts(config_.model, tokens), ops.size(), ops.rank(),
+                     stage_layers(split_, context_.pp_rank()));
+}
+
 void Trainer::build_optimizer() {
   const TrainConfig& t = config_.train;
   auto options = [&](double decay) {
@@ -73,13 +80,8 @@ void Trainer::build_optimizer() {
         .eps(t.eps)
         .weight_decay(decay);
   };
-  std::vector<torch::Tensor> decay_params{model_->embedding};
-  for (const auto& layer : model_->pattentions()) {
-    decay_params.push_back(layer->key_tokens);
-    decay_params.push_back(layer->value_tokens);
-  }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay_params,
+  groups.emplace_back(model_->decay_parameters(),
                       std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
   groups.emplace_back(model_->no_decay_parameters(),
                       std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
@@ -88,7 +90,9 @@ void Trainer::build_optimizer() {
 
 double Trainer::clip_gradients() {
   // Token shards are disjoint across the token-parallel group; everything else is replicated there.
-  std::vector<torch::Tensor> sharded, replicated{model_->embedding};
+  // Pipeline stages hold disjoint layers; the tied embedding counts once, on the first stage.
+  std::vector<torch::Tensor> sharded, replicated;
+  if (model_->stage_layers().embeds) replicated.push_back(model_->embedding);
   for (const auto& layer : model_->pattentions()) {
     sharded.push_back(layer->key_tokens);
     sharded.push_back(layer->value_tokens);
@@ -97,7 +101,9 @@ double Trainer::clip_gradients() {
   const torch::Device device = context_.device();
   torch::Tensor shard_sq = sum_of_squares(sharded, device);
   context_.sum_over_tp(shard_sq);
-  const double norm = (shard_sq + sum_of_squares(replicated, device)).sqrt().item<double>();
+  torch::Tensor stage_sq = shard_sq + sum_of_squares(replicated, device);
+  context_.sum_over_pp(stage_sq);
+  const double norm = stage_sq.sqrt().item<double>();
   const double max_norm = config_.train.grad_clip;
   if (max_norm > 0 && norm > max_norm) {
     const double factor = max_norm / (norm + 1e-6);
@@ -111,23 +117,20 @@ double Trainer::clip_gradients() {
 StepStats Trainer::train_step() {
   const auto start = Clock::now();
   const TrainConfig& t = config_.train;
-  const TokenParallelOps& ops = context_.token_ops();
   model_->train();
   optimizer_->zero_grad();
   const torch::Device device = context_.device();
-  torch::Tensor local_loss = fp64_zero(device);  // read once per step: no sync per micro batch
   double data_seconds = 0;
-  for (int64_t micro = 0; micro < accumulation_; ++micro) {
+  // The summed loss stays on the device (the last stage's; zero on the others): read once per
+  // step, no sync per micro batch.
+  const torch::Tensor local_loss = forward_backward([&](int64_t micro) {
     const int64_t first =
         first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
     const auto data_start = Clock::now();
-    const torch::Tensor batch = to_device(data_.train->samples(first, t.micro_batch), device);
+    torch::Tensor batch = to_device(data_.train->samples(first, t.micro_batch), device);
     data_seconds += seconds_since(data_start);
-    const torch::Tensor loss = model_->loss(batch, ops) / static_cast<double>(accumulation_);
-    context_.set_last_micro_batch(micro + 1 == accumulation_);
-    loss.backward();
-    local_loss += loss.detach().to(torch::kFloat64);
-  }
+    return batch;
+  });
   StepStats stats;
   stats.data_seconds = data_seconds;
   stats.lr = stage().schedule.at(step_ - stage_start_);
@@ -149,6 +152,7 @@ StepStats Trainer::train_step() {
   // The norm is the same on every rank, so every rank skips alike.
   stats.skipped = !std::isfinite(stats.grad_norm);
   torch::Tensor loss_sum = local_loss;
+  context_.sum_over_pp(loss_sum);
   context_.sum_over_dp(loss_sum);
   samples_consumed_ += t.global_batch;
   stats.step = ++step_;
@@ -169,12 +173,16 @@ double Trainer::evaluate() {
   model_->eval();
   const TrainConfig& t = config_.train;
   // The same eval_batches micro batches whatever the layout, dealt round-robin over dp ranks.
-  const torch::Device device = context_.device();
-  torch::Tensor total = fp64_zero(device);
-  for (int64_t i = context_.dp_rank(); i < t.eval_batches; i += context_.dp_size()) {
-    const auto batch = to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch), device);
-    total += model_->loss(batch, context_.token_ops()).to(torch::kFloat64);
-  }
+  const int64_t dp = context_.dp_size();
+  const int64_t count = std::max<int64_t>((t.eval_batches - context_.dp_rank() + dp - 1) / dp, 0);
+  torch::Tensor total = forward_only(
+      [&](int64_t k) {
+        const int64_t i = context_.dp_rank() + k * dp;
+        return to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch),
+                         context_.device());
+      },
+      count);
+  context_.sum_over_pp(total);
   context_.sum_over_dp(total);
   return total.item<double>() / static_cast<double>(t.eval_batches);
 }

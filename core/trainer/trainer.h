@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "core/memory_estimate.h"
 #include "core/model.h"
 #include "core/parallel_context.h"
+#include "core/pipeline.h"
 #include "core/schedule.h"
 #include "core/stages.h"
 
@@ -176,8 +178,29 @@ class Trainer {
   // Bytes this rank may use (its GPU's on CUDA, its share of the host's on the CPU) and a few
   // words saying where they come from.
   std::pair<double, const char*> memory_budget() const;
+  // The checkpoint name of the τ frozen for this stage's Pattention `local_pattention`: its global
+  // index in model order.
+  std::string tau_name(size_t local_pattention) const;
+  // A model of `tokens` for this rank's token shard and pipeline stage (parameters zero).
+  TokenFormer make_model(const TokenCounts& tokens) const;
   void build_optimizer();
   double clip_gradients();
+  // Micro batch i of the current optimizer step (or validation pass), on the device.
+  using SampleSource = std::function<torch::Tensor(int64_t)>;
+  // The forward and backward passes of the step's micro batches on this stage (pipeline_step.cpp),
+  // exchanging activations and their gradients with the neighbouring stages; returns the sum of
+  // the micro batches' losses, each divided by their count (on the last stage; zero on the
+  // others), in fp64 on the device.
+  torch::Tensor forward_backward(const SampleSource& samples);
+  // Forward passes of `count` micro batches; returns the sum of their losses (last stage; zero on
+  // the others) in fp64 on the device.
+  torch::Tensor forward_only(const SampleSource& samples, int64_t count);
+  // One micro batch through this stage: `input` from the previous stage (unused on the first),
+  // `samples` [batch, seq + 1] (used on the first and the last). Returns the output for the next
+  // stage, or on the last the mean loss.
+  torch::Tensor stage_forward(const torch::Tensor& input, const torch::Tensor& samples);
+  // An empty tensor shaped like the activations between stages.
+  torch::Tensor stage_activation() const;
   void log_step(const StepStats& stats) const;
   // Runs evaluate() and logs it with the FLOPs spent so far.
   void log_validation(const char* suffix);
@@ -187,6 +210,7 @@ class Trainer {
   const Logger& log_;
   TokenFormer model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<int64_t> split_;  // layers per pipeline stage (core/pipeline.h)
   std::vector<Stage> stages_;
   size_t stage_ = 0;
   int64_t stage_start_ = 0;  // global step at which the current stage started

@@ -113,7 +113,7 @@ TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& co
       .Register(*registry_)
       .Add({{"dp", std::to_string(context.dp_size())},
             {"tp", std::to_string(context.token_ops().size())},
-            {"pp", std::to_string(config.parallel.pp)}})
+            {"pp", std::to_string(context.pp_size())}})
       .Set(1);
   if (peak_flops_ > 0) {
     mfu_ = &gauge(*registry_, "tokenformer_mfu_ratio",

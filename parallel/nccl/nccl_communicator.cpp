@@ -305,6 +305,21 @@ void NcclCommunicator::recv(torch::Tensor& tensor, const PeerOptions& options) {
   wait_for(done_, what);
 }
 
+void NcclCommunicator::send_recv(const torch::Tensor& out, torch::Tensor& in,
+                                 const PeerOptions& options) {
+  const std::string what =
+      describe_call(*this, "send_recv with " + std::to_string(options.peer), out);
+  const ncclDataType_t out_type = datatype_for(*this, "send_recv", out, device_);
+  const ncclDataType_t in_type = datatype_for(*this, "send_recv", in, device_);
+  enqueue(what, done_, [&] {  // one group: both directions progress together
+    TF_NCCL_CHECK(ncclSend(out.data_ptr(), out.numel(), out_type, options.peer, comm_, stream_),
+                  [&] { return what; });
+    TF_NCCL_CHECK(ncclRecv(in.data_ptr(), in.numel(), in_type, options.peer, comm_, stream_),
+                  [&] { return what; });
+  });
+  wait_for(done_, what);
+}
+
 void NcclCommunicator::barrier() {
   torch::Tensor token =
       torch::zeros({1}, torch::dtype(torch::kFloat32).device(torch::kCUDA, device_));

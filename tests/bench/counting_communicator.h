@@ -1,7 +1,7 @@
 // A Communicator decorator that counts the bytes this rank sends, assuming ring algorithms (what
 // MPI and NCCL use for large messages): all-reduce of B bytes over P ranks sends 2(P-1)/P * B,
 // all-gather and reduce-scatter of B total bytes send (P-1)/P * B, broadcast sends B from the
-// root, send sends B. Sub-communicators from split() add to the same counter.
+// root, send and send_recv send B. Sub-communicators from split() add to the same counter.
 #pragma once
 
 #include <memory>
@@ -46,6 +46,10 @@ class CountingCommunicator : public Communicator {
     inner_->send(t, o);
   }
   void recv(torch::Tensor& t, const PeerOptions& o) override { inner_->recv(t, o); }
+  void send_recv(const torch::Tensor& out, torch::Tensor& in, const PeerOptions& o) override {
+    *bytes_ += out.nbytes();
+    inner_->send_recv(out, in, o);
+  }
   void barrier() override { inner_->barrier(); }
   std::unique_ptr<Communicator> split(const SplitOptions& o) override {
     return std::make_unique<CountingCommunicator>(inner_->split(o), bytes_);

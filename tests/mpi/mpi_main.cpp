@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <stdlib.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
+#include "parallel/world_sync.h"
 #include "tests/mpi/mpi_env.h"
 
 namespace tf::parallel::testing {
@@ -32,6 +37,29 @@ void expect_close(const torch::Tensor& actual, const torch::Tensor& expected,
                 << a[i].item<double>() << ", expected " << e[i].item<double>() << " (atol " << atol
                 << ", rtol " << rtol << "; " << bad.sum().item<int64_t>() << " of " << a.numel()
                 << " elements differ)";
+}
+
+void expect_matching_parameters(const RunResult& actual, const RunResult& expected,
+                                const std::string& what, double atol) {
+  for (size_t i = 0; i < actual.names.size(); ++i) {
+    const auto found = std::find(expected.names.begin(), expected.names.end(), actual.names[i]);
+    ASSERT_NE(found, expected.names.end()) << what << ": rank " << world().rank() << " holds '"
+                                           << actual.names[i] << "', which the reference lacks";
+    expect_close(actual.params[i], expected.params[found - expected.names.begin()],
+                 what + " " + actual.names[i], atol);
+  }
+}
+
+SharedTempDir::SharedTempDir() {
+  std::string name = "/tmp/tf_mpi_test_XXXXXX";
+  if (world().rank() == 0 && mkdtemp(name.data()) == nullptr) name.clear();
+  path_ = broadcast_bytes(world(), name);
+}
+
+SharedTempDir::~SharedTempDir() {
+  world().barrier();
+  std::error_code ignored;
+  if (world().rank() == 0) std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace tf::parallel::testing

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "core/model.h"
 #include "core/parallel_context.h"
+#include "core/trainer/trainer.h"
 #include "parallel/communicator.h"
 
 namespace tf::parallel::testing {
@@ -22,6 +24,17 @@ struct RunResult {
 
 // A tiny model whose token counts (15, 9, 33) split unevenly over 2 and 4 ranks.
 Config parity_config(int64_t tp, bool zero1, const std::string& norm = "l2_norm_gelu");
+
+// Two stages (small, large: growth with `growth`, moments carried) of a 2-layer model whose token
+// counts split unevenly over 2 and 4 ranks, before and after growth; checkpoints under
+// `checkpoint_dir` when given.
+Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "",
+                    bool zero1 = false, int64_t pp = 1);
+
+// A logger that prints no info lines (as on a rank other than 0).
+const Logger& quiet();
+// `steps` optimizer steps, their losses appended to `losses` when given.
+void train(Trainer& trainer, int64_t steps, std::vector<double>* losses = nullptr);
 
 // Every parameter of `model` by name, token shards gathered whole in global row order over
 // `tp_group` (any group of size 1 for a single-process model); collective over `tp_group`.

@@ -27,36 +27,6 @@ constexpr double kLossRtol = 1e-6;
 constexpr double kParamAtol = 2e-5;
 constexpr int64_t kStageSteps = 3;
 
-// Two stages whose token counts split unevenly over 2 and 4 ranks, before and after growth.
-Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "",
-                    bool zero1 = false) {
-  std::vector<std::string> sets{"parallel.tp=" + std::to_string(tp),
-                                std::string("parallel.zero1=") + (zero1 ? "true" : "false")};
-  if (!checkpoint_dir.empty()) sets.push_back("checkpoint.dir=" + checkpoint_dir);
-  return parse_config(
-      "model: {hidden_size: 32, num_layers: 2, num_heads: 4, seq_len: 16, vocab_size: 257}\n"
-      "train: {global_batch: 8, micro_batch: 2, eval_batches: 2, seed: 7, log_interval: 100}\n"
-      "data: {synthetic: {documents: 200, doc_len: 64}}\n"
-      "stages:\n"
-      "  - {name: small, qkv_tokens: 15, proj_tokens: 9, ffn_tokens: 33, steps: 3, lr: 0.01,\n"
-      "     warmup_steps: 1}\n"
-      "  - {name: large, qkv_tokens: 22, proj_tokens: 14, ffn_tokens: 47, steps: 3, lr: 0.005,\n"
-      "     warmup_steps: 1, growth: " + growth + ", optimizer: carry}\n",
-      "chain.yaml", sets);
-}
-
-const Logger& quiet() {
-  static const Logger log(1);  // rank != 0: info lines are not printed
-  return log;
-}
-
-void train(Trainer& trainer, int64_t steps, std::vector<double>* losses = nullptr) {
-  for (int64_t s = 0; s < steps; ++s) {
-    const double loss = trainer.train_step().loss;
-    if (losses) losses->push_back(loss);
-  }
-}
-
 RunResult parameters_of(Trainer& trainer, Communicator& tp_group) {
   RunResult result;
   gather_parameters(trainer.model(), tp_group, result);
@@ -123,25 +93,6 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
     }
   }
 }
-
-// A directory every rank names alike; rank 0 removes it on destruction, after all ranks are done.
-class SharedTempDir {
- public:
-  SharedTempDir() {
-    std::string name = "/tmp/tf_mpi_test_XXXXXX";
-    if (world().rank() == 0 && mkdtemp(name.data()) == nullptr) name.clear();
-    path_ = broadcast_bytes(world(), name);
-  }
-  ~SharedTempDir() {
-    world().barrier();
-    std::error_code ignored;
-    if (world().rank() == 0) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
   if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks to write at tp 2";
