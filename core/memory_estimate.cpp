@@ -10,7 +10,7 @@
 #include "core/lm_loss.h"
 #include "core/log.h"
 #include "core/pattention.h"
-#include "core/pipeline.h"
+#include "core/stages.h"
 
 namespace tf {
 namespace {
@@ -108,7 +108,7 @@ MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& t
                                       const ParallelConfig& p, int64_t world_size) {
   const int64_t dp =
       p.dp > 0 ? p.dp : std::max<int64_t>(world_size / std::max<int64_t>(p.tp * p.pp, 1), 1);
-  const std::vector<int64_t> split = split_layers(config.model, p, config.source);
+  const std::vector<int64_t> split = layer_split(config, p);
   const TrainConfig& train = config.train;
   const int64_t accumulation = std::max<int64_t>(train.global_batch / (train.micro_batch * dp), 1);
   const int64_t in_flight = p.pp_schedule == "gpipe" ? accumulation : std::min(p.pp, accumulation);

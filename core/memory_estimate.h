@@ -38,7 +38,7 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig&
                                     const RankLayout& layout);
 
 // The costliest rank of `config`'s model grown to `tokens` at layout `parallel` on `world_size`
-// ranks: the pipeline stage with the most layers (config.model's split), with the first stage's
+// ranks: the pipeline stage with the most layers (core/stages.h's layer_split), with the first stage's
 // micro batches in flight (1F1B: pp; GPipe: all).
 MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
                                       const ParallelConfig& parallel, int64_t world_size);

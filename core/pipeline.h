@@ -27,8 +27,8 @@ StageLayers whole_model(const ModelConfig& model);
 // Layers per stage, in order. parallel.pp_layers when given; otherwise the contiguous split (each
 // stage at least one layer) whose costliest stage is cheapest, where a layer costs its forward
 // FLOPs per token, the first stage adds the embedding and the last the final norm, head and loss.
-// Computed from `model`'s token counts (the config's model section), so that growth in place keeps
-// the split. Throws tf::Error naming `source` and the key when pp_layers does not fit the model.
+// Computed from `model`'s token counts (core/stages.h's layer_split chooses which). Throws
+// tf::Error naming `source` and the key when pp_layers does not fit the model.
 std::vector<int64_t> split_layers(const ModelConfig& model, const ParallelConfig& parallel,
                                   const std::string& source);
 StageLayers stage_layers(const std::vector<int64_t>& split, int64_t stage);

@@ -29,6 +29,26 @@ std::vector<Stage> plan_stages(const Config& config) {
   return stages;
 }
 
+namespace {
+
+// Layouts equal but for the layer split.
+bool same_layout(const ParallelConfig& a, const ParallelConfig& b) {
+  return a.tp == b.tp && a.pp == b.pp && a.dp == b.dp && a.zero1 == b.zero1 &&
+         a.pp_schedule == b.pp_schedule;
+}
+
+}  // namespace
+
+std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& parallel) {
+  ModelConfig model = config.model;
+  for (const Stage& stage : plan_stages(config)) {
+    if (!same_layout(stage.parallel, parallel)) continue;
+    model = with_token_counts(model, stage.tokens);
+    break;
+  }
+  return split_layers(model, parallel, config.source);
+}
+
 int64_t total_steps(const std::vector<Stage>& stages) {
   int64_t total = 0;
   for (const Stage& s : stages) total += s.steps;

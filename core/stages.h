@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/growth.h"
+#include "core/pipeline.h"
 #include "core/schedule.h"
 
 namespace tf {
@@ -27,5 +28,11 @@ std::vector<Stage> plan_stages(const Config& config);
 
 // Steps of all stages together (the run's length when no stage starts early).
 int64_t total_steps(const std::vector<Stage>& stages);
+
+// The layers per pipeline stage a run of `config` uses at layout `parallel`: parallel.pp_layers
+// when given, else the split balanced (core/pipeline.h) at the token counts of the first stage
+// that runs at this layout, so that growth in place keeps it and a new layout gets its own (the
+// model section's counts when no stage does). Throws tf::Error as split_layers.
+std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& parallel);
 
 }  // namespace tf

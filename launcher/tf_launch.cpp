@@ -97,7 +97,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
     }
     tf::TokenFormer model(
         first, context.token_ops().size(), context.token_ops().rank(),
-        tf::stage_layers(tf::split_layers(config.model, config.parallel, config.source),
+        tf::stage_layers(tf::layer_split(config, config.parallel),
                          context.pp_rank()));
     log.info("dry run: config valid, model built; exiting");
     return 0;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/pipeline.h"
+#include "core/stages.h"
 #include "parallel/communicator_factory.h"
 #include "parallel/world_sync.h"
 
@@ -68,7 +69,7 @@ MeshContext::MeshContext(Communicator& world, const Config& config, const MeshOp
       pp_(group_parent().split({static_cast<int>(mesh_.coords(world.rank()).dp * mesh_.tp() +
                                                  mesh_.coords(world.rank()).tp),
                                 static_cast<int>(mesh_.coords(world.rank()).pp)})),
-      split_(split_layers(config.model, config.parallel, config.source)),
+      split_(layer_split(config, config.parallel)),
       ops_(*tp_) {
   const MeshCoords c = mesh_.coords(world.rank());
   TF_CHECK_EQ(tp_->rank(), c.tp);

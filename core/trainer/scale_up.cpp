@@ -16,7 +16,7 @@ using Reason = ScaleUpRefused::Reason;
 bool Trainer::runs_here(const Stage& stage) const {
   const ParallelConfig& p = stage.parallel;
   return p.tp == context_.token_ops().size() && p.pp == context_.pp_size() &&
-         split_layers(config_.model, p, config_.source) == split_ &&
+         layer_split(config_, p) == split_ &&
          (p.dp == 0 || p.dp == context_.dp_size()) && p.zero1 == context_.owns_optimizer_state();
 }
 

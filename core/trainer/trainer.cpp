@@ -45,7 +45,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
     throw Error(config_.source + ": 'parallel.pp' is " + std::to_string(config_.parallel.pp) +
                 ", the job's mesh has " + std::to_string(context_.pp_size()) + " stage(s)");
   }
-  split_ = split_layers(config_.model, config_.parallel, config_.source);
+  split_ = layer_split(config_, config_.parallel);
   stages_ = plan_stages(config_);
   check_stages_fit();
   model_ = make_model(stages_[0].tokens);

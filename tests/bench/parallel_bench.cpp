@@ -10,9 +10,7 @@
 // layouts and prints speed-up and efficiency.
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <vector>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -22,6 +20,7 @@
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
 #include "tests/bench/counting_communicator.h"
+#include "tests/bench/timed_steps.h"
 
 namespace {
 
@@ -48,25 +47,18 @@ int bench(const tf::parallel::MpiRuntime& runtime, int64_t tp, int64_t steps) {
   tf::parallel::MeshContext context(world, config);
   const tf::Logger quiet(1);
   tf::Trainer trainer(config, context, quiet);
-  for (int i = 0; i < 2; ++i) trainer.train_step();  // warm-up: allocations, first-touch
-  std::vector<double> times;
-  const double bytes_before = bytes;
-  for (int64_t i = 0; i < steps; ++i) {
-    torch::Tensor seconds = torch::tensor({trainer.train_step().seconds}, torch::kFloat64);
-    timing->all_reduce(seconds, {tf::parallel::ReduceOp::kMax});
-    times.push_back(seconds.item<double>());
-  }
-  std::sort(times.begin(), times.end());
+  const tf::parallel::bench::TimedSteps timed =
+      tf::parallel::bench::time_steps(trainer, *timing, bytes, steps);
   int64_t params_local = 0;
   for (const auto& p : trainer.model()->parameters()) params_local += p.numel();
-  const double measured = (bytes - bytes_before) / steps;
+  const double measured = timed.bytes_per_step;
   const double expected =
       analytic_bytes(config, tp, context.dp_size(), trainer.accumulation_steps(), params_local);
   if (runtime.world_rank() == 0) {
     std::printf(
         "ranks %d tp %lld dp %lld | median step %.4f s | sent/rank/step %.0f B | "
         "analytic %.0f B | ratio %.4f\n",
-        runtime.world_size(), (long long)tp, (long long)context.dp_size(), times[times.size() / 2],
+        runtime.world_size(), (long long)tp, (long long)context.dp_size(), timed.median_seconds,
         measured, expected, expected > 0 ? measured / expected : 1.0);
   }
   return 0;

@@ -72,6 +72,12 @@ void gather_parameters(TokenFormer& model, Communicator& tp_group, RunResult& ou
   }
 }
 
+RunResult parameters_of(Trainer& trainer, Communicator& tp_group) {
+  RunResult result;
+  gather_parameters(trainer.model(), tp_group, result);
+  return result;
+}
+
 RunResult train_steps(const Config& config, ParallelContext& context, Communicator& tp_group,
                       int64_t steps) {
   Trainer trainer(config, context, quiet());

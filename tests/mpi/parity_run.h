@@ -40,6 +40,9 @@ void train(Trainer& trainer, int64_t steps, std::vector<double>* losses = nullpt
 // `tp_group` (any group of size 1 for a single-process model); collective over `tp_group`.
 void gather_parameters(TokenFormer& model, Communicator& tp_group, RunResult& out);
 
+// gather_parameters of the trainer's model.
+RunResult parameters_of(Trainer& trainer, Communicator& tp_group);
+
 // `tp_group` gathers the token shards (any group of size 1 for a single-process context).
 RunResult train_steps(const Config& config, ParallelContext& context, Communicator& tp_group,
                       int64_t steps);

@@ -27,12 +27,6 @@ constexpr double kLossRtol = 1e-6;
 constexpr double kParamAtol = 2e-5;
 constexpr int64_t kStageSteps = 3;
 
-RunResult parameters_of(Trainer& trainer, Communicator& tp_group) {
-  RunResult result;
-  gather_parameters(trainer.model(), tp_group, result);
-  return result;
-}
-
 void expect_same_parameters(const RunResult& actual, const RunResult& expected,
                             const std::string& what, double atol) {
   ASSERT_EQ(actual.names, expected.names) << what << ": rank " << world().rank();

@@ -113,8 +113,7 @@ TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   Trainer reference(chain_config(1, "normal"), local, quiet());
   train(reference, kStageSteps);
   ASSERT_TRUE(reference.start_next_stage());
-  RunResult expected;
-  gather_parameters(reference.model(), alone, expected);
+  const RunResult expected = parameters_of(reference, alone);
   const double expected_validation = reference.evaluate();
   std::vector<double> expected_losses;
   train(reference, 3, &expected_losses);
@@ -124,9 +123,8 @@ TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   Trainer trainer(config, context, quiet());
   train(trainer, kStageSteps);
   ASSERT_TRUE(trainer.start_next_stage());
-  RunResult grown;
-  gather_parameters(trainer.model(), context.tp_group(), grown);
-  expect_matching_parameters(grown, expected, "growth at pp 2", kParamAtol);
+  expect_matching_parameters(parameters_of(trainer, context.tp_group()), expected,
+                             "growth at pp 2", kParamAtol);
   EXPECT_NEAR(trainer.evaluate(), expected_validation, kLossRtol * expected_validation);
   std::vector<double> losses;
   train(trainer, 3, &losses);
@@ -134,12 +132,6 @@ TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
     EXPECT_NEAR(losses[s], expected_losses[s], kLossRtol * expected_losses[s])
         << "rank " << world().rank() << ", step " << s + 1 << " after growth";
   }
-}
-
-RunResult parameters_of(Trainer& trainer, Communicator& tp_group) {
-  RunResult result;
-  gather_parameters(trainer.model(), tp_group, result);
-  return result;
 }
 
 TEST(Pipeline, CheckpointsLoadAcrossLayouts) {

@@ -8,22 +8,12 @@
 #include "core/model.h"
 #include "core/rotary.h"
 #include "finite_difference.h"
+#include "small_model.h"
 
 namespace tf {
 namespace {
 
-ModelConfig small_model() {
-  ModelConfig m;
-  m.hidden_size = 16;
-  m.num_layers = 2;
-  m.num_heads = 2;  // head_dim 8: 2 rotary dims
-  m.qkv_tokens = 6;
-  m.proj_tokens = 5;
-  m.ffn_tokens = 12;
-  m.seq_len = 8;
-  m.vocab_size = 50;
-  return m;
-}
+using testing::small_model;
 
 TEST(Block, GradientsMatchFiniteDifferences) {
   ModelConfig m = small_model();

@@ -14,20 +14,15 @@
 #include "core/growth.h"
 #include "core/model.h"
 #include "core/pipeline.h"
+#include "core/stages.h"
+#include "small_model.h"
 
 namespace tf {
 namespace {
 
 ModelConfig four_layers() {
-  ModelConfig m;
-  m.hidden_size = 16;
+  ModelConfig m = testing::small_model();
   m.num_layers = 4;
-  m.num_heads = 2;
-  m.qkv_tokens = 6;
-  m.proj_tokens = 5;
-  m.ffn_tokens = 12;
-  m.seq_len = 8;
-  m.vocab_size = 50;
   return m;
 }
 
@@ -111,6 +106,25 @@ TEST(PipelineSplit, ConfigKeysAndTheirErrors) {
       "s.yaml");
   EXPECT_EQ(staged.stages[0].parallel.pp_layers, (std::vector<int64_t>{1, 3}));
   EXPECT_TRUE(staged.stages[1].parallel.pp_layers.empty());
+}
+
+TEST(PipelineSplit, EachLayoutIsBalancedAtItsFirstStage) {
+  // Layers cheap at first (the head weighs most), far costlier after growth; the last stage
+  // changes the layout.
+  const Config c = parse_config(
+      "model: {hidden_size: 16, num_layers: 8, num_heads: 2, seq_len: 8, vocab_size: 50}\n"
+      "parallel: {pp: 2}\n"
+      "stages:\n"
+      "  - {name: a, steps: 1, qkv_tokens: 4, proj_tokens: 4, ffn_tokens: 4}\n"
+      "  - {name: b, steps: 1, qkv_tokens: 8, proj_tokens: 8, ffn_tokens: 8}\n"
+      "  - {name: c, steps: 1, qkv_tokens: 800, proj_tokens: 800, ffn_tokens: 3200,\n"
+      "     parallel: {pp: 2, zero1: true}}\n",
+      "chain.yaml");
+  const std::vector<Stage> stages = plan_stages(c);
+  const std::vector<int64_t> first = layer_split(c, stages[0].parallel);
+  EXPECT_EQ(layer_split(c, stages[1].parallel), first);  // grows in place: the same split
+  EXPECT_GT(first[0], first[1]);                          // the head stage holds fewer layers
+  EXPECT_EQ(layer_split(c, stages[2].parallel), (std::vector<int64_t>{4, 4}));
 }
 
 TEST(PipelineSplit, TextNamesEachStage) {
