@@ -2,14 +2,16 @@
 // match the single-process run of the same config and seed, step by step and parameter by
 // parameter, with 4 to 8 micro batches per step; growth at pp = 2 (preserve keeps the validation
 // loss, normal equals single-process growth); checkpoints written at pp = 2 load at pp = 1 and at
-// pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a save
-// whose tied embedding copies differ is refused on every rank. Every rank computes the
+// pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a
+// non-finite gradient on one stage skips the step on every rank; a save whose tied embedding
+// copies differ is refused on every rank. Every rank computes the
 // single-process reference itself.
 //
 // Tolerances as in test_parity.cpp (reduction order only).
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "core/checkpoint/directory.h"
 #include "core/trainer/trainer.h"
@@ -204,6 +206,23 @@ TEST(Pipeline, CheckpointsLoadAcrossLayouts) {
   EXPECT_EQ(trainer.step(), 2);
   expect_matching_parameters(parameters_of(trainer, context.tp_group()), single_loaded,
                              "pp 1 written, loaded at pp 2", 0);
+}
+
+TEST(Pipeline, NonFiniteGradientOnOneStageSkipsTheStepEverywhere) {
+  if (world().size() < 2) GTEST_SKIP() << "needs 2 stages";
+  const Config config = chain_config(1, "normal", "", false, 2);
+  MeshContext context(world(), config);
+  Trainer trainer(config, context, quiet());
+  train(trainer, 1);
+  if (context.pp_rank() == 1) {
+    trainer.model()->final_norm_weight.register_hook(
+        [](const torch::Tensor& grad) { return grad * std::numeric_limits<double>::infinity(); });
+  }
+  const RunResult before = parameters_of(trainer, context.tp_group());
+  const StepStats stats = trainer.train_step();
+  EXPECT_TRUE(stats.skipped) << "rank " << world().rank() << ", gradient norm " << stats.grad_norm;
+  expect_matching_parameters(parameters_of(trainer, context.tp_group()), before,
+                             "after the skipped step", 0);
 }
 
 TEST(Pipeline, SaveRefusesTiedEmbeddingCopiesThatDiffer) {

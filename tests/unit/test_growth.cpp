@@ -117,8 +117,9 @@ TEST(Stages, RunThroughEveryStage) {
 }
 
 TEST(Stages, NextLayoutNeedsARelaunchInThatLayout) {
-  // Another token-parallel size, data-parallel size or optimizer sharding is another layout.
-  for (const std::string layout : {"{tp: 2}", "{dp: 2}", "{zero1: true}"}) {
+  // Another token-parallel size, pipeline, data-parallel size or optimizer sharding is another
+  // layout.
+  for (const std::string layout : {"{tp: 2}", "{pp: 2}", "{dp: 2}", "{zero1: true}"}) {
     const TempDir dir;
     const Config config = staged_config("reset", layout, dir.path());
     EXPECT_EQ(launch_stage(config).name, "s1") << layout;  // no checkpoint yet
