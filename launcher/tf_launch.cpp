@@ -12,6 +12,7 @@
 #include "core/trainer/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
+#include "launcher/preemption.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
 #endif
@@ -102,9 +103,11 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
     log.info("dry run: config valid, model built; exiting");
     return 0;
   }
+  tf::install_preemption_handlers();
   tf::Trainer trainer(config, context, log);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
   trainer.set_checkpoint_sync(checkpoint_sync);
+  trainer.set_preemption_flag(tf::preemption_signalled);
   tf::Trainer::RunEnd end;
 #ifdef TF_WITH_CONTROL
   tf::control::ControlPlane control(config, context, log, control_actions(config));
@@ -114,7 +117,15 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
 #else
   end = trainer.run();
 #endif
-  return end == tf::Trainer::RunEnd::kLayoutChange ? kExitRelaunch : 0;
+  switch (end) {
+    case tf::Trainer::RunEnd::kLayoutChange:
+      return kExitRelaunch;
+    case tf::Trainer::RunEnd::kPreempted:
+      return tf::kExitPreempted;
+    case tf::Trainer::RunEnd::kFinished:
+      break;
+  }
+  return 0;
 }
 
 }  // namespace

@@ -212,6 +212,12 @@ void Trainer::log_step(const StepStats& s) const {
   log_.info(line);
 }
 
+bool Trainer::preempted() {
+  if (!preemption_flag_) return false;
+  const int64_t mine = preemption_flag_() ? 1 : 0;
+  return context_.gather_over_world(torch::tensor({mine}, torch::kInt64)).sum().item<int64_t>() > 0;
+}
+
 Trainer::RunEnd Trainer::run() {
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
@@ -234,6 +240,12 @@ Trainer::RunEnd Trainer::run() {
         if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
         return RunEnd::kLayoutChange;
       }
+    }
+    if (preempted()) {
+      log_.info(format("step %6lld | preempted by a signal: saving and stopping; relaunch to resume",
+                       (long long)step_));
+      if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
+      return RunEnd::kPreempted;
     }
     if (observer_) observer_->on_step_boundary(*this);
     if (stop_requested_) break;

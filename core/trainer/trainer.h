@@ -102,6 +102,7 @@ class Trainer {
   enum class RunEnd {
     kFinished,         // every stage ran
     kLayoutChange,     // the next stage needs another parallel layout: relaunch to continue
+    kPreempted,        // a rank's preemption flag was set: checkpoint written, relaunch to resume
   };
   // Runs the remaining steps of every stage with log lines, validation, stage transitions and a
   // final validation pass.
@@ -146,6 +147,10 @@ class Trainer {
   void set_observer(StepObserver* observer);
   // run() finishes after the current step (with its final validation pass).
   void request_stop() { stop_requested_ = true; }
+  // `flag` (a signal's, launcher/preemption.h) is polled at every step boundary of run(); once it
+  // is set on any rank, every rank agrees at that boundary (one small gather over the world),
+  // writes a checkpoint (when checkpoint.dir is set) and run() returns kPreempted.
+  void set_preemption_flag(std::function<bool()> flag) { preemption_flag_ = std::move(flag); }
 
   // Checkpoints (defined in checkpoint_state.cpp). The state is this rank's part of
   // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
@@ -202,6 +207,8 @@ class Trainer {
   // An empty tensor shaped like the activations between stages.
   torch::Tensor stage_activation() const;
   void log_step(const StepStats& stats) const;
+  // Whether any rank's preemption flag is set; collective over the world when a flag is installed.
+  bool preempted();
   // Runs evaluate() and logs it with the FLOPs spent so far.
   void log_validation(const char* suffix);
 
@@ -225,6 +232,7 @@ class Trainer {
   int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
   StepObserver* observer_ = nullptr;
   bool stop_requested_ = false;
+  std::function<bool()> preemption_flag_;
 };
 
 }  // namespace tf

@@ -43,16 +43,21 @@ check_stage() {
     [ "$(metric tokenformer_parameter_tokens "projection=\"$projection\"")" = "${tokens[$i]}" ] ||
       fail "tokenformer_parameter_tokens{projection=\"$projection\"}, expected ${tokens[$i]}"
   done
-  # MFU = tokens/s x FLOPs per token / (peak x ranks), from the same step's gauges.
-  local scrape
-  scrape=$(curl -sf --max-time 5 "http://$METRICS/metrics")
-  awk -v flops="$flops" -v peak=$PEAK '
-    $1 == "tokenformer_mfu_ratio" { mfu = $2 }
-    $1 == "tokenformer_tokens_per_second" { tps = $2 }
-    END { got = mfu * peak / tps; exit !(tps > 0 && got > flops * 0.999 && got < flops * 1.001) }' <<<"$scrape" ||
-    fail "MFU is not computed from $flops FLOPs/token in stage $name: $(grep -E '^tokenformer_(mfu|tokens_per)' <<<"$scrape")"
+  # MFU = tokens/s x FLOPs per token / (peak x ranks), from the same step's gauges: once the
+  # stage has taken a step (until then the gauges hold the previous stage's last step).
+  wait_for 60 mfu_matches "$flops" ||
+    fail "MFU is not computed from $flops FLOPs/token in stage $name: $(curl -sf --max-time 5 \
+      "http://$METRICS/metrics" | grep -E '^tokenformer_(mfu|tokens_per)')"
   echo "stage $name: status and metrics match (tokens ${tokens[*]}, $params parameters)"
   ctl "${TOKEN[@]}" resume >/dev/null || fail "resume refused in stage $name"
+}
+
+# mfu_matches FLOPS: the scraped MFU and tokens/s gauges imply FLOPS training FLOPs per token.
+mfu_matches() {
+  curl -sf --max-time 5 "http://$METRICS/metrics" | awk -v flops="$1" -v peak=$PEAK '
+    $1 == "tokenformer_mfu_ratio" { mfu = $2 }
+    $1 == "tokenformer_tokens_per_second" { tps = $2 }
+    END { got = mfu * peak / tps; exit !(tps > 0 && got > flops * 0.999 && got < flops * 1.001) }'
 }
 
 # until_step N: waits until the status reports more than N steps.
@@ -61,10 +66,12 @@ until_step() {
     fail "the run did not pass step $1"
 }
 
-# until_stage NAME: waits until the status reports stage NAME (the run moves there by itself).
+# until_stage NAME: waits until the status reports stage NAME (the run moves there by itself) and
+# the run has taken a step in it (so that the step gauges describe that stage).
 until_stage() {
   wait_for 120 bash -c "[ \"\$($TF_CTL --address $CONTROL --json status | jq -r .stage)\" = $1 ]" ||
     fail "the run did not reach stage $1"
+  until_step "$(ctl --json status | jq -r '.step // 0')"
 }
 
 start_config "$CONFIG" "${SETS[@]}"
