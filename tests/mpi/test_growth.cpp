@@ -35,19 +35,24 @@ void expect_same_parameters(const RunResult& actual, const RunResult& expected,
   }
 }
 
-TEST(Growth, PreserveKeepsTheValidationLossUnderTokenParallelism) {
-  const Config config = chain_config(world().size(), "preserve");
-  MeshContext context(world(), config);
-  Trainer trainer(config, context, quiet());
-  train(trainer, kStageSteps);
-  const double before = trainer.evaluate();
-  ASSERT_TRUE(trainer.start_next_stage());
-  const double after = trainer.evaluate();
-  if (world().rank() == 0) {
-    std::printf("preserve at tp %d: validation loss %.9f before growth, %.9f after\n",
-                world().size(), before, after);
+TEST(Growth, PreserveKeepsTheValidationLossUnderTokenAndPipelineParallelism) {
+  std::vector<std::pair<int64_t, int64_t>> layouts{{world().size(), 1}};  // (tp, pp)
+  if (world().size() >= 2) layouts.emplace_back(1, 2);
+  for (const auto& [tp, pp] : layouts) {
+    const Config config = chain_config(tp, "preserve", "", false, pp);
+    MeshContext context(world(), config);
+    Trainer trainer(config, context, quiet());
+    train(trainer, kStageSteps);
+    const double before = trainer.evaluate();
+    ASSERT_TRUE(trainer.start_next_stage());
+    const double after = trainer.evaluate();
+    if (world().rank() == 0) {
+      std::printf("preserve at tp %lld pp %lld: validation loss %.9f before growth, %.9f after\n",
+                  (long long)tp, (long long)pp, before, after);
+    }
+    EXPECT_NEAR(after, before, kLossRtol * before) << "tp " << tp << " pp " << pp << ", rank "
+                                                   << world().rank();
   }
-  EXPECT_NEAR(after, before, kLossRtol * before) << "rank " << world().rank();
 }
 
 TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {

@@ -1,11 +1,11 @@
 // Pipeline parallelism: pp = 2, pp = 2 x tp = 2, pp = 2 x dp = 2 (ZeRO-1 on and off) and pp = 4
 // match the single-process run of the same config and seed, step by step and parameter by
-// parameter, with 4 to 8 micro batches per step; growth at pp = 2 (preserve keeps the validation
-// loss, normal equals single-process growth); checkpoints written at pp = 2 load at pp = 1 and at
-// pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a
+// parameter, with 4 to 8 micro batches per step; `normal` growth at pp = 2 equals single-process
+// growth (`preserve` at pp = 2: test_growth.cpp); checkpoints written at pp = 2 load at pp = 1 and
+// at pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a
 // non-finite gradient on one stage skips the step on every rank; a save whose tied embedding
-// copies differ is refused on every rank. Every rank computes the
-// single-process reference itself.
+// copies differ is refused on every rank. Every rank computes the single-process reference
+// itself.
 //
 // Tolerances as in test_parity.cpp (reduction order only).
 #include <gtest/gtest.h>
@@ -94,22 +94,8 @@ TEST(Pipeline, MatchesTheSingleProcessRun) {
 
 TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks for 2 stages";
-  // Preserve: the validation loss is kept through growth.
-  {
-    const Config config = chain_config(1, "preserve", "", false, 2);
-    MeshContext context(world(), config);
-    Trainer trainer(config, context, quiet());
-    train(trainer, kStageSteps);
-    const double before = trainer.evaluate();
-    ASSERT_TRUE(trainer.start_next_stage());
-    const double after = trainer.evaluate();
-    if (world().rank() == 0) {
-      std::printf("preserve at pp 2: validation loss %.9f before growth, %.9f after\n", before,
-                  after);
-    }
-    EXPECT_NEAR(after, before, kLossRtol * before) << "rank " << world().rank();
-  }
-  // Normal: parameters, validation and the next losses as in one process.
+  // Parameters, validation and the next losses as in one process (`preserve` at pp 2:
+  // test_growth.cpp).
   LocalContext local;
   LocalCommunicator alone;
   Trainer reference(chain_config(1, "normal"), local, quiet());

@@ -5,20 +5,18 @@
 #include "core/error.h"
 #include "core/growth.h"
 #include "core/trainer/trainer.h"
+#include "tests/unit/small_model.h"
 #include "tests/unit/temp_dir.h"
 
 namespace tf {
 namespace {
 
+// testing::small_model with token counts that grow evenly and a smaller vocabulary.
 ModelConfig small_model() {
-  ModelConfig m;
-  m.hidden_size = 16;
-  m.num_layers = 2;
-  m.num_heads = 2;
+  ModelConfig m = testing::small_model();
   m.qkv_tokens = 8;
   m.proj_tokens = 8;
   m.ffn_tokens = 16;
-  m.seq_len = 8;
   m.vocab_size = 40;
   return m;
 }
