@@ -5,22 +5,23 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/sizes.h"
 
 namespace tf {
 namespace {
 
-// Forward FLOPs per token (core/sizes.h's terms, split by where they run).
-double layer_cost(const ModelConfig& m) {
-  const double d = static_cast<double>(m.hidden_size);
-  const double tokens = static_cast<double>(3 * m.qkv_tokens + m.proj_tokens + m.ffn_tokens);
-  return 2 * 2 * d * tokens + 4 * static_cast<double>(m.seq_len) * d;
+// Forward FLOPs per token of `m` with `layers` layers (core/sizes.h: the one formula).
+double forward_flops(ModelConfig m, int64_t layers) {
+  m.num_layers = layers;
+  return forward_flops_per_token(m);
 }
+// One layer's share: what a layer adds to the model.
+double layer_cost(const ModelConfig& m) { return forward_flops(m, 1) - forward_flops(m, 0); }
 // The embedding: one row looked up per token and its gradient scattered back.
 double embedding_cost(const ModelConfig& m) { return 2 * static_cast<double>(m.hidden_size); }
-// The tied head's matmul, the final norm and the loss.
+// The tied head's matmul (all a model without layers computes), the final norm and the loss.
 double head_cost(const ModelConfig& m) {
-  const double d = static_cast<double>(m.hidden_size);
-  return 2 * static_cast<double>(m.padded_vocab()) * d + 10 * d;
+  return forward_flops(m, 0) + 10 * static_cast<double>(m.hidden_size);
 }
 
 std::vector<int64_t> balanced_split(const ModelConfig& m, int64_t stages) {

@@ -1,11 +1,12 @@
 // Pipeline benchmark, one layout per run: `mpirun -np P tf_pipeline_bench MICRO_BATCHES STEPS
-// [SCHEDULE]` trains a small TokenFormer at pp = P (1F1B by default, or gpipe; dp 1) with MICRO_BATCHES micro batches per step and
-// prints one line: the median step time (slowest rank) and the bytes rank 0 sent per step,
-// measured by CountingCommunicator and predicted analytically. Per step the first stage sends one
-// activation [micro_batch, seq, hidden] per micro batch forward, the last one gradient of that
-// shape per micro batch backward, a middle stage both; the two ends exchange the tied embedding's
-// gradient (V_pad x hidden fp32); every stage all-reduces the fp64 gradient norm and loss over the
-// pipeline (ring: 2(P-1)/P x 8 bytes each). pipeline_bench.sh turns the times into bubbles.
+// [SCHEDULE]` trains a small TokenFormer at pp = P (1F1B by default, or gpipe; dp 1) with
+// MICRO_BATCHES micro batches per step and prints one line: the median step time (slowest rank) and
+// the bytes rank 0 sent per step, measured by CountingCommunicator and predicted analytically. Per
+// step the first stage sends one activation [micro_batch, seq, hidden] per micro batch forward, the
+// last one gradient of that shape per micro batch backward, a middle stage both; the two ends
+// exchange the tied embedding's gradient (V_pad x hidden fp32); every stage all-reduces the fp64
+// gradient norm and loss over the pipeline (ring: 2(P-1)/P x 8 bytes each). pipeline_bench.sh turns
+// the times into bubbles.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -57,8 +58,8 @@ int bench(const tf::parallel::MpiRuntime& runtime, int64_t micro_batches, int64_
     std::printf(
         "pp %lld %s micro batches %lld | median step %.4f s | sent by rank 0/step %.0f B | "
         "analytic %.0f B | ratio %.4f\n",
-        (long long)stages, schedule.c_str(), (long long)micro_batches, timed.median_seconds, measured, expected,
-        expected > 0 ? measured / expected : 1.0);
+        (long long)stages, schedule.c_str(), (long long)micro_batches, timed.median_seconds,
+        measured, expected, expected > 0 ? measured / expected : 1.0);
   }
   return 0;
 }

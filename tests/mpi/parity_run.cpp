@@ -33,6 +33,11 @@ Config chain_config(int64_t tp, const std::string& growth, const std::string& ch
       "chain.yaml", sets);
 }
 
+bool grow_after_first_stage(Trainer& trainer) {
+  train(trainer, kChainStageSteps);
+  return trainer.start_next_stage();
+}
+
 const Logger& quiet() {
   static const Logger log(1);
   return log;

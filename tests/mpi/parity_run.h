@@ -31,6 +31,12 @@ Config parity_config(int64_t tp, bool zero1, const std::string& norm = "l2_norm_
 Config chain_config(int64_t tp, const std::string& growth, const std::string& checkpoint_dir = "",
                     bool zero1 = false, int64_t pp = 1);
 
+// Steps of each chain_config stage (its `steps: 3`).
+constexpr int64_t kChainStageSteps = 3;
+// Trains a chain_config run through its first stage and starts the next (growth); whether the next
+// stage started.
+bool grow_after_first_stage(Trainer& trainer);
+
 // A logger that prints no info lines (as on a rank other than 0).
 const Logger& quiet();
 // `steps` optimizer steps, their losses appended to `losses` when given.

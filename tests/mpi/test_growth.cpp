@@ -25,7 +25,6 @@ namespace {
 
 constexpr double kLossRtol = 1e-6;
 constexpr double kParamAtol = 2e-5;
-constexpr int64_t kStageSteps = 3;
 
 void expect_same_parameters(const RunResult& actual, const RunResult& expected,
                             const std::string& what, double atol) {
@@ -42,7 +41,7 @@ TEST(Growth, PreserveKeepsTheValidationLossUnderTokenAndPipelineParallelism) {
     const Config config = chain_config(tp, "preserve", "", false, pp);
     MeshContext context(world(), config);
     Trainer trainer(config, context, quiet());
-    train(trainer, kStageSteps);
+    train(trainer, kChainStageSteps);
     const double before = trainer.evaluate();
     ASSERT_TRUE(trainer.start_next_stage());
     const double after = trainer.evaluate();
@@ -50,8 +49,8 @@ TEST(Growth, PreserveKeepsTheValidationLossUnderTokenAndPipelineParallelism) {
       std::printf("preserve at tp %lld pp %lld: validation loss %.9f before growth, %.9f after\n",
                   (long long)tp, (long long)pp, before, after);
     }
-    EXPECT_NEAR(after, before, kLossRtol * before) << "tp " << tp << " pp " << pp << ", rank "
-                                                   << world().rank();
+    EXPECT_NEAR(after, before, kLossRtol * before)
+        << "tp " << tp << " pp " << pp << ", rank " << world().rank();
   }
 }
 
@@ -60,8 +59,7 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
   LocalCommunicator alone;
   const Config single = chain_config(1, "normal");
   Trainer reference(single, local, quiet());
-  train(reference, kStageSteps);
-  ASSERT_TRUE(reference.start_next_stage());
+  ASSERT_TRUE(grow_after_first_stage(reference));
   const RunResult expected = parameters_of(reference, alone);
   const double expected_validation = reference.evaluate();
   std::vector<double> expected_losses;
@@ -76,8 +74,7 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
       const Config config = chain_config(tp, "normal", "", zero1);
       MeshContext context(world(), config);
       Trainer trainer(config, context, quiet());
-      train(trainer, kStageSteps);
-      ASSERT_TRUE(trainer.start_next_stage());
+      ASSERT_TRUE(grow_after_first_stage(trainer));
       expect_same_parameters(parameters_of(trainer, context.tp_group()), expected, what,
                              kParamAtol);
       // Validation covers the same samples in every layout.
@@ -107,8 +104,7 @@ TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
     WorldCheckpointSync sync(*writers);
     Trainer trainer(config, context, quiet());
     trainer.set_checkpoint_sync(sync);
-    train(trainer, kStageSteps);
-    EXPECT_TRUE(trainer.start_next_stage());  // no early return: the other ranks wait below
+    EXPECT_TRUE(grow_after_first_stage(trainer));  // no early return: the other ranks wait below
     train(trainer, 2);
     trainer.save_checkpoint();
     written = parameters_of(trainer, context.tp_group());
@@ -119,15 +115,14 @@ TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
   LocalContext local;
   LocalCommunicator alone;
   Trainer reference(chain_config(1, "normal"), local, quiet());
-  train(reference, kStageSteps);
-  ASSERT_TRUE(reference.start_next_stage());
+  ASSERT_TRUE(grow_after_first_stage(reference));
   train(reference, 2);
   const double expected_loss = reference.train_step().loss;
 
   // tp 1: every rank loads the whole model by itself.
   Trainer whole(chain_config(1, "normal", dir.path()), local, quiet());
   ASSERT_TRUE(whole.resume_from_latest());
-  EXPECT_EQ(whole.step(), 2 * kStageSteps - 1);
+  EXPECT_EQ(whole.step(), 2 * kChainStageSteps - 1);
   EXPECT_EQ(whole.stage_index(), 1u);
   const RunResult loaded = parameters_of(whole, alone);
   if (world().rank() < 2) expect_same_parameters(loaded, written, "loaded at tp 1", 0);
@@ -143,9 +138,10 @@ TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
                          "loaded at tp 2 x dp " + std::to_string(world().size() / 2), 0);
   const double sharded_loss = sharded.train_step().loss;
   if (world().rank() == 0) {
-    std::printf("after loading the tp-2 checkpoint: step loss %.9f at tp 1, %.9f at tp 2 x dp %d; "
-                "single process %.9f\n",
-                whole_loss, sharded_loss, world().size() / 2, expected_loss);
+    std::printf(
+        "after loading the tp-2 checkpoint: step loss %.9f at tp 1, %.9f at tp 2 x dp %d; "
+        "single process %.9f\n",
+        whole_loss, sharded_loss, world().size() / 2, expected_loss);
   }
   EXPECT_NEAR(sharded_loss, expected_loss, kLossRtol * expected_loss)
       << "tp 2 x dp " << world().size() / 2 << " after loading, rank " << world().rank();
@@ -159,8 +155,7 @@ TEST(Growth, Zero1StateSurvivesACheckpoint) {
   const SharedTempDir dir;
   ASSERT_FALSE(dir.path().empty()) << "cannot create a temporary directory";
   const auto run_to_save = [&](Trainer& trainer) {
-    train(trainer, kStageSteps);
-    EXPECT_TRUE(trainer.start_next_stage());
+    EXPECT_TRUE(grow_after_first_stage(trainer));
     train(trainer, 2);
   };
   {
@@ -208,9 +203,10 @@ TEST(Growth, Zero1StateSurvivesACheckpoint) {
         << "ZeRO-1 after loading, step " << s + 1 << ", rank " << world().rank();
   }
   if (world().rank() == 0) {
-    std::printf("ZeRO-1 checkpoint: second step after loading %.9f (1 process), %.9f (ZeRO-1 "
-                "dp %d); single process %.9f\n",
-                whole_losses[1], sharded_losses[1], world().size(), expected_losses[1]);
+    std::printf(
+        "ZeRO-1 checkpoint: second step after loading %.9f (1 process), %.9f (ZeRO-1 "
+        "dp %d); single process %.9f\n",
+        whole_losses[1], sharded_losses[1], world().size(), expected_losses[1]);
   }
 }
 

@@ -27,7 +27,6 @@ namespace {
 constexpr double kLossRtol = 1e-6;
 constexpr double kParamAtol = 2e-5;
 constexpr int64_t kSteps = 5;
-constexpr int64_t kStageSteps = 3;
 
 struct PipelineLayout {
   int64_t tp = 1, pp = 2;
@@ -99,8 +98,7 @@ TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   LocalContext local;
   LocalCommunicator alone;
   Trainer reference(chain_config(1, "normal"), local, quiet());
-  train(reference, kStageSteps);
-  ASSERT_TRUE(reference.start_next_stage());
+  ASSERT_TRUE(grow_after_first_stage(reference));
   const RunResult expected = parameters_of(reference, alone);
   const double expected_validation = reference.evaluate();
   std::vector<double> expected_losses;
@@ -109,10 +107,9 @@ TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   const Config config = chain_config(1, "normal", "", false, 2);
   MeshContext context(world(), config);
   Trainer trainer(config, context, quiet());
-  train(trainer, kStageSteps);
-  ASSERT_TRUE(trainer.start_next_stage());
-  expect_matching_parameters(parameters_of(trainer, context.tp_group()), expected,
-                             "growth at pp 2", kParamAtol);
+  ASSERT_TRUE(grow_after_first_stage(trainer));
+  expect_matching_parameters(parameters_of(trainer, context.tp_group()), expected, "growth at pp 2",
+                             kParamAtol);
   EXPECT_NEAR(trainer.evaluate(), expected_validation, kLossRtol * expected_validation);
   std::vector<double> losses;
   train(trainer, 3, &losses);
@@ -137,8 +134,7 @@ TEST(Pipeline, CheckpointsLoadAcrossLayouts) {
     WorldCheckpointSync sync(*writers);
     Trainer trainer(config, context, quiet());
     trainer.set_checkpoint_sync(sync);
-    train(trainer, kStageSteps);
-    EXPECT_TRUE(trainer.start_next_stage());
+    EXPECT_TRUE(grow_after_first_stage(trainer));
     train(trainer, 1);
     trainer.save_checkpoint();
     written = parameters_of(trainer, context.tp_group());
@@ -154,8 +150,7 @@ TEST(Pipeline, CheckpointsLoadAcrossLayouts) {
 
   // pp 2 -> pp 1 on every rank, bit-identical; then one step as the single-process run.
   Trainer reference(chain_config(1, "normal"), local, quiet());
-  train(reference, kStageSteps);
-  ASSERT_TRUE(reference.start_next_stage());
+  ASSERT_TRUE(grow_after_first_stage(reference));
   train(reference, 1);
   const double expected_loss = reference.train_step().loss;
   Trainer whole(chain_config(1, "normal", staged_dir.path()), local, quiet());
