@@ -199,6 +199,22 @@ void read_stage(YamlMap map, const Config& base, StageConfig& s) {
   require_one_of(map, "optimizer", s.optimizer, {"reset", "carry"});
 }
 
+void read_fault(YamlMap m, FaultConfig& f) {
+  m.get("startup_timeout", f.startup_timeout);
+  m.get("step_timeout", f.step_timeout);
+  m.get("checkpoint_timeout", f.checkpoint_timeout);
+  m.get("max_skipped_steps", f.max_skipped_steps);
+  m.get("dir", f.dir);
+  m.finish();
+  for (const auto& [key, value] :
+       {std::pair<const char*, double>{"startup_timeout", f.startup_timeout},
+        {"step_timeout", f.step_timeout},
+        {"checkpoint_timeout", f.checkpoint_timeout}}) {
+    require(m, key, value >= 0, "must not be negative (0: no time-out)");
+  }
+  require(m, "max_skipped_steps", f.max_skipped_steps >= 0, "must not be negative (0: never)");
+}
+
 void check_stage_order(std::vector<YamlMap>& maps, const std::vector<StageConfig>& stages) {
   for (size_t i = 1; i < stages.size(); ++i) {
     const StageConfig& prev = stages[i - 1];
@@ -244,6 +260,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   metrics.get("peak_flops", c.metrics.peak_flops);
   metrics.finish();
   require(metrics, "peak_flops", c.metrics.peak_flops >= 0, "must not be negative (0: unknown)");
+  read_fault(top.map("fault"), c.fault);
   std::vector<YamlMap> stage_maps = top.list("stages");
   for (YamlMap& stage_map : stage_maps) {
     c.stages.emplace_back();
@@ -357,6 +374,11 @@ std::string to_yaml(const Config& c) {
   root["control"]["tls_key"] = c.control.tls_key;
   root["metrics"]["address"] = c.metrics.address;
   root["metrics"]["peak_flops"] = c.metrics.peak_flops;
+  root["fault"]["startup_timeout"] = c.fault.startup_timeout;
+  root["fault"]["step_timeout"] = c.fault.step_timeout;
+  root["fault"]["checkpoint_timeout"] = c.fault.checkpoint_timeout;
+  root["fault"]["max_skipped_steps"] = c.fault.max_skipped_steps;
+  root["fault"]["dir"] = c.fault.dir;
   YAML::Node stages(YAML::NodeType::Sequence);
   for (const StageConfig& s : c.stages) {
     YAML::Node n;

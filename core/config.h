@@ -22,7 +22,8 @@ struct ModelConfig {
   // Weights to start from: an authors'-layout safetensors file or a checkpoint step directory,
   // with at most the first stage's token counts; empty: random init.
   std::string init_from;
-  std::string init_growth = "preserve";  // zero | normal | preserve: when init_from has fewer tokens
+  std::string init_growth =
+      "preserve";  // zero | normal | preserve: when init_from has fewer tokens
 
   int64_t head_dim() const { return hidden_size / num_heads; }
   // Vocabulary rounded up to a multiple of 128 (50277 -> 50304). SPEC.md pads to 128 x tp for
@@ -44,8 +45,8 @@ struct TrainConfig {
   double beta2 = 0.95;
   double eps = 1e-8;
   uint64_t seed = 1234;
-  std::string precision = "fp32";  // fp32 | bf16
-  std::string device = "auto";     // auto | cpu | cuda (core/device.h)
+  std::string precision = "fp32";                 // fp32 | bf16
+  std::string device = "auto";                    // auto | cpu | cuda (core/device.h)
   std::string activation_checkpointing = "none";  // none | layer: recompute blocks in backward
   int64_t log_interval = 10;
   int64_t eval_interval = 100;  // 0: never
@@ -77,7 +78,7 @@ struct ParallelConfig {
   int64_t pp = 1;
   int64_t dp = 0;  // data-parallel ranks; 0: whatever the world size gives (world / (tp x pp))
   bool zero1 = false;
-  std::vector<int64_t> pp_layers;  // layers per pipeline stage; empty: balanced (core/pipeline.h)
+  std::vector<int64_t> pp_layers;    // layers per pipeline stage; empty: balanced (core/pipeline.h)
   std::string pp_schedule = "1f1b";  // 1f1b | gpipe
 };
 
@@ -103,6 +104,17 @@ struct MetricsConfig {
   double peak_flops = 0;  // per rank, FLOP/s, for the MFU ratio; 0: unknown (no MFU metric)
 };
 
+// Failure detection (docs/troubleshooting.md): time-outs in seconds per phase (0: none) and the
+// run of skipped steps that stops a run.
+struct FaultConfig {
+  double startup_timeout = 900;      // from launch to the first step: data, model, communicators
+  double step_timeout = 600;         // one step, or one validation pass
+  double checkpoint_timeout = 1800;  // one save
+  int64_t max_skipped_steps = 20;    // non-finite steps in a row; 0: never stop for them
+  // Per-rank status and error files; empty: <checkpoint.dir>/ranks, none without checkpoint.dir.
+  std::string dir;
+};
+
 struct StageConfig {
   std::string name;
   int64_t qkv_tokens = 0;
@@ -126,6 +138,7 @@ struct Config {
   CheckpointConfig checkpoint;
   ControlConfig control;
   MetricsConfig metrics;
+  FaultConfig fault;
   std::vector<StageConfig> stages;  // empty: one stage from model/train
 };
 

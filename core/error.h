@@ -15,6 +15,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The run stopped itself because training went wrong (a run of non-finite steps); resuming as it
+// was would do the same. Exit status 7 (docs/errors.md).
+class RunDiverged : public Error {
+ public:
+  using Error::Error;
+};
+
 // A broken internal invariant (a bug, not a user mistake).
 class InternalError : public std::logic_error {
  public:

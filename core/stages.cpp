@@ -49,6 +49,31 @@ std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& par
   return split_layers(model, parallel, config.source);
 }
 
+bool runs_in_place(const Config& config, const ParallelConfig& running,
+                   const std::vector<int64_t>& split, const ParallelConfig& stage) {
+  return stage.tp == running.tp && stage.pp == running.pp && stage.zero1 == running.zero1 &&
+         (stage.dp == 0 || stage.dp == running.dp) && layer_split(config, stage) == split;
+}
+
+std::vector<ChainJob> plan_jobs(const Config& config, int64_t ranks) {
+  const std::vector<Stage> stages = plan_stages(config);
+  std::vector<ChainJob> jobs;
+  std::vector<int64_t> split;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const ParallelConfig& p = stages[i].parallel;
+    if (!jobs.empty() && runs_in_place(config, jobs.back().parallel, split, p)) {
+      jobs.back().last = i;
+      continue;
+    }
+    ChainJob job{i, i, p, 0};
+    if (job.parallel.dp == 0 && ranks > 0) job.parallel.dp = ranks / (p.tp * p.pp);
+    job.ranks = job.parallel.tp * job.parallel.pp * job.parallel.dp;
+    split = layer_split(config, p);
+    jobs.push_back(job);
+  }
+  return jobs;
+}
+
 int64_t total_steps(const std::vector<Stage>& stages) {
   int64_t total = 0;
   for (const Stage& s : stages) total += s.steps;

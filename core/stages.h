@@ -17,7 +17,7 @@ struct Stage {
   std::string name;
   TokenCounts tokens;
   int64_t steps = 0;
-  LrSchedule schedule;      // indexed by the step within the stage
+  LrSchedule schedule;  // indexed by the step within the stage
   GrowthPolicy growth = GrowthPolicy::kPreserve;
   bool carry_optimizer = false;
   ParallelConfig parallel;
@@ -34,5 +34,21 @@ int64_t total_steps(const std::vector<Stage>& stages);
 // that runs at this layout, so that growth in place keeps it and a new layout gets its own (the
 // model section's counts when no stage does). Throws tf::Error as split_layers.
 std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& parallel);
+
+// Whether a process that runs at `running` (its dp resolved; 0 when not known) with the layer
+// split `split` trains a stage of layout `stage` in place, without a relaunch.
+bool runs_in_place(const Config& config, const ParallelConfig& running,
+                   const std::vector<int64_t>& split, const ParallelConfig& stage);
+
+// One launch of a chain: the consecutive stages [first, last] that one process layout trains.
+struct ChainJob {
+  size_t first = 0;
+  size_t last = 0;
+  ParallelConfig parallel;  // dp resolved when known
+  int64_t ranks = 0;        // tp x pp x dp; 0 when dp is "whatever the world gives" and unknown
+};
+// The launches a run of `config`'s stages needs, in order; `ranks` (> 0) is the world size of
+// the stages whose dp is 0, else 0 (unknown). Throws tf::Error as layer_split.
+std::vector<ChainJob> plan_jobs(const Config& config, int64_t ranks);
 
 }  // namespace tf

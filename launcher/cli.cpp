@@ -12,6 +12,22 @@ std::string CommandLine::value(const std::string& name, const std::string& fallb
   return it == values.end() ? fallback : it->second;
 }
 
+int64_t CommandLine::count(const std::string& name, int64_t fallback) const {
+  if (!has(name)) return fallback;
+  const std::string text = value(name);
+  size_t used = 0;
+  int64_t n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || n < 1) {
+    throw Error("--" + name + " '" + text + "': expected a positive integer");
+  }
+  return n;
+}
+
 CommandLine parse_command_line(int argc, char** argv, const std::set<std::string>& with_value,
                                const std::set<std::string>& switches) {
   CommandLine line;

@@ -2,6 +2,7 @@
 // words. Bad usage throws tf::Error with the usage text appended by the caller.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -18,6 +19,8 @@ struct CommandLine {
 
   bool has(const std::string& name) const { return values.count(name) || switches.count(name); }
   std::string value(const std::string& name, const std::string& fallback = "") const;
+  // The value of --name as a positive integer, `fallback` when absent; tf::Error otherwise.
+  int64_t count(const std::string& name, int64_t fallback) const;
 };
 
 // `with_value` names the flags that take a value; `switches` those that take none. --set is

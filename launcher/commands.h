@@ -8,5 +8,10 @@ namespace tf {
 int run_eval_command(int argc, char** argv);
 // inspect-ckpt DIR
 int run_inspect_command(int argc, char** argv);
+// plan --config F [--ranks N]: the launches a chain of the config's stages needs
+int run_plan_command(int argc, char** argv);
+// summary DIR [--unless-printed]: the failure summary of the newest launch
+// (launcher/fault_report.h)
+int run_summary_command(int argc, char** argv);
 
 }  // namespace tf

@@ -35,26 +35,13 @@ int run_eval_command(int argc, char** argv) {
     std::fputs(kEvalUsage, stdout);
     return 0;
   }
-  if (!line.has("config") || !line.has("data") ||
-      line.has("checkpoint") == line.has("init-from")) {
+  if (!line.has("config") || !line.has("data") || line.has("checkpoint") == line.has("init-from")) {
     throw Error(std::string("eval needs --config, --data and one of --checkpoint, --init-from\n") +
                 kEvalUsage);
   }
   const Config config = load_config(line.value("config"), line.sets);
   if (config.train.threads > 0) at::set_num_threads(config.train.threads);
-  int64_t batch = config.train.micro_batch;
-  if (line.has("batch")) {
-    const std::string text = line.value("batch");
-    size_t used = 0;
-    try {
-      batch = std::stoll(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text.size() || batch < 1) {
-      throw Error("--batch '" + text + "': expected a positive integer");
-    }
-  }
+  const int64_t batch = line.count("batch", config.train.micro_batch);
   LocalContext context;
   TokenFormer model(config.model);
   if (line.has("checkpoint")) {

@@ -13,7 +13,7 @@ namespace {
 
 volatile sig_atomic_t g_signalled = 0;
 
-extern "C" void on_preemption_signal(int) { g_signalled = 1; }
+extern "C" void on_preemption_signal(int signal_number) { g_signalled = signal_number; }
 
 }  // namespace
 
@@ -32,5 +32,7 @@ void install_preemption_handlers() {
 }
 
 bool preemption_signalled() { return g_signalled != 0; }
+
+int preemption_signal() { return g_signalled; }
 
 }  // namespace tf

@@ -14,5 +14,7 @@ constexpr int kExitPreempted = 5;
 void install_preemption_handlers();
 // Whether one of them arrived since install_preemption_handlers.
 bool preemption_signalled();
+// The last of them to arrive (SIGUSR1 or SIGTERM), 0 before any.
+int preemption_signal();
 
 }  // namespace tf

@@ -1,9 +1,13 @@
 // tf-launch: trains (or validates) the model described by one YAML config on every rank.
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
 
 #include "core/banner.h"
 #include "core/config.h"
@@ -12,7 +16,9 @@
 #include "core/trainer/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
+#include "launcher/fault_report.h"
 #include "launcher/preemption.h"
+#include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
 #endif
@@ -27,6 +33,40 @@ namespace {
 // Exit status when the next stage needs another parallel layout: the job chain relaunches with the
 // next stage's world size and resumes from the checkpoint (docs/progressive-scaling.md).
 constexpr int kExitRelaunch = 3;
+// Exit status when the watchdog ended a job whose phase outlasted its time-out.
+constexpr int kExitTimeout = 6;
+
+// Failure detection of this process (launcher/watchdog.h); set up once the config is read.
+struct Faults {
+  tf::PhaseClock clock;
+  std::unique_ptr<tf::FaultReporter> reporter;
+  std::unique_ptr<tf::Watchdog> watchdog;
+};
+
+// An id shared by the ranks of this launch, from rank 0's clock and process id.
+std::string launch_id(tf::parallel::Communicator& world) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t mine =
+      std::chrono::duration_cast<std::chrono::microseconds>(now).count() * 1000 + getpid() % 1000;
+  torch::Tensor id = torch::tensor({world.rank() == 0 ? mine : 0}, torch::kInt64);
+  world.broadcast(id);
+  return std::to_string(id.item<int64_t>());
+}
+
+void start_watchdog(const tf::Config& config, tf::parallel::Communicator& world,
+                    const tf::parallel::MpiRuntime& runtime, bool write_files, Faults& faults) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const tf::RankIdentity me{runtime.world_rank(), runtime.world_size(), host, getpid(),
+                            launch_id(world)};
+  faults.reporter = std::make_unique<tf::FaultReporter>(write_files ? tf::fault_dir(config) : "",
+                                                        me, tf::Watchdog::interval(config.fault));
+  faults.watchdog =
+      std::make_unique<tf::Watchdog>(config.fault, faults.clock, *faults.reporter, [&runtime] {
+        tf::parallel::abort_device_communicators();
+        runtime.abort(kExitTimeout);
+      });
+}
 
 #ifdef TF_WITH_CONTROL
 // SaveCheckpoint writes to checkpoint.dir when one is configured.
@@ -60,12 +100,16 @@ tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const
 constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n"
     "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
-    "       tf-launch inspect-ckpt DIR\n";
+    "       tf-launch inspect-ckpt DIR\n"
+    "       tf-launch plan --config FILE [--ranks N]\n"
+    "       tf-launch summary DIR [--unless-printed]\n";
 
-int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
+int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& faults) {
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "eval") return tf::run_eval_command(argc - 1, argv + 1);
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
+  if (command == "plan") return tf::run_plan_command(argc - 1, argv + 1);
+  if (command == "summary") return tf::run_summary_command(argc - 1, argv + 1);
   const tf::CommandLine line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
@@ -82,6 +126,8 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
   tf::Logger log(runtime.world_rank());
   config.parallel = launch_layout(config, runtime.world_size(), log);
   const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
+  if (!line.has("dry-run")) tf::install_preemption_handlers();
+  start_watchdog(config, *world, runtime, !line.has("dry-run"), faults);
   tf::parallel::MeshContext context(*world, config);
   if (line.has("dry-run")) {
     log.info("resolved config:\n" + tf::to_yaml(config));
@@ -98,16 +144,15 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
     }
     tf::TokenFormer model(
         first, context.token_ops().size(), context.token_ops().rank(),
-        tf::stage_layers(tf::layer_split(config, config.parallel),
-                         context.pp_rank()));
+        tf::stage_layers(tf::layer_split(config, config.parallel), context.pp_rank()));
     log.info("dry run: config valid, model built; exiting");
     return 0;
   }
-  tf::install_preemption_handlers();
   tf::Trainer trainer(config, context, log);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
   trainer.set_checkpoint_sync(checkpoint_sync);
   trainer.set_preemption_flag(tf::preemption_signalled);
+  trainer.set_phase_clock(faults.clock);
   tf::Trainer::RunEnd end;
 #ifdef TF_WITH_CONTROL
   tf::control::ControlPlane control(config, context, log, control_actions(config));
@@ -117,6 +162,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
 #else
   end = trainer.run();
 #endif
+  faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
   switch (end) {
     case tf::Trainer::RunEnd::kLayoutChange:
       return kExitRelaunch;
@@ -133,7 +179,15 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime) {
 int main(int argc, char** argv) {
   try {
     const tf::parallel::MpiRuntime runtime(&argc, &argv);
-    return tf::parallel::run_rank(runtime, "tf-launch", [&] { return run(argc, argv, runtime); });
+    Faults faults;
+    const auto record = [&faults](const char* kind, const std::string& message) {
+      if (!faults.reporter) return;
+      faults.watchdog->stop("failed");
+      faults.reporter->write_error(faults.clock.read(), kind, message);
+      tf::report_failure(*faults.reporter);
+    };
+    return tf::parallel::run_rank(
+        runtime, "tf-launch", [&] { return run(argc, argv, runtime, faults); }, record);
   } catch (const std::exception& e) {  // MPI itself failed to start
     std::fprintf(stderr, "tf-launch: error: %s\n", e.what());
     return 1;

@@ -37,4 +37,10 @@ std::unique_ptr<Communicator> make_device_communicator(Communicator& world, torc
 #endif
 }
 
+void abort_device_communicators() noexcept {
+#ifdef TF_HAS_NCCL
+  NcclCommunicator::abort_all();
+#endif
+}
+
 }  // namespace tf::parallel

@@ -20,4 +20,8 @@ std::unique_ptr<Communicator> make_world_communicator(Backend backend, const Mpi
 // tf::Error when this build has no NCCL, CommError when it fails.
 std::unique_ptr<Communicator> make_device_communicator(Communicator& world, torch::Device device);
 
+// Aborts the process's device (NCCL) communicators from any thread, so that a hang in them ends;
+// nothing in a build without NCCL.
+void abort_device_communicators() noexcept;
+
 }  // namespace tf::parallel

@@ -8,25 +8,32 @@
 namespace tf::parallel {
 namespace {
 
-int fail(const MpiRuntime& runtime, const char* program, const char* kind, const char* what,
-         int code) {
+int fail(const MpiRuntime& runtime, const char* program, const FailureHook& on_failure,
+         const char* kind, const char* what, int code) {
   std::fprintf(stderr, "%s: rank %d: %s: %s\n", program, runtime.world_rank(), kind, what);
   std::fflush(stderr);
+  if (on_failure) on_failure(kind, what);
   if (runtime.world_size() > 1) runtime.abort(code);
   return code;  // alone: unwind normally so MPI is finalised
 }
 
 }  // namespace
 
-int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body) {
+int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body,
+             const FailureHook& on_failure) {
+  const auto failed = [&](const char* kind, const std::exception& e, int code) {
+    return fail(runtime, program, on_failure, kind, e.what(), code);
+  };
   try {
     return body();
+  } catch (const RunDiverged& e) {
+    return failed("diverged", e, kExitDiverged);
   } catch (const Error& e) {
-    return fail(runtime, program, "error", e.what(), 2);
+    return failed("error", e, 2);
   } catch (const CommError& e) {
-    return fail(runtime, program, "communication failure", e.what(), kExitCommunication);
+    return failed("communication failure", e, kExitCommunication);
   } catch (const std::exception& e) {
-    return fail(runtime, program, "internal error", e.what(), 1);
+    return failed("internal error", e, 1);
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "parallel/communicator.h"
 
@@ -13,8 +14,13 @@
 namespace tf::parallel {
 
 // Exit codes: body's result; 2 for tf::Error (a user mistake), kExitCommunication for CommError (a
-// peer died, a collective failed or timed out), 1 for anything else (docs/errors.md).
+// peer died, a collective failed or timed out), kExitDiverged for tf::RunDiverged, 1 for anything
+// else (docs/errors.md). `on_failure` (may be empty) is told the kind and message before the
+// abort, e.g. to record them (launcher/fault_report.h).
 constexpr int kExitCommunication = 4;
-int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body);
+constexpr int kExitDiverged = 7;
+using FailureHook = std::function<void(const char* kind, const std::string& message)>;
+int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body,
+             const FailureHook& on_failure = {});
 
 }  // namespace tf::parallel

@@ -13,10 +13,18 @@ torch::Tensor to_bytes(const std::string& text) {
 
 }  // namespace
 
-bool WorldCheckpointSync::all_succeeded(bool mine) {
-  auto failures = torch::tensor({mine ? int64_t{0} : int64_t{1}}, torch::kInt64);
-  world_.all_reduce(failures);
-  return failures.item<int64_t>() == 0;
+std::string WorldCheckpointSync::first_failure(const std::string& mine) {
+  auto lengths = world_.all_gather(torch::tensor({static_cast<int64_t>(mine.size())}));
+  const auto* length = lengths.data_ptr<int64_t>();
+  for (int root = 0; root < world_.size(); ++root) {
+    if (length[root] == 0) continue;
+    torch::Tensor message =
+        world_.rank() == root ? to_bytes(mine) : torch::empty({length[root]}, torch::kUInt8);
+    world_.broadcast(message, BroadcastOptions{root});
+    return std::string(reinterpret_cast<const char*>(message.data_ptr<uint8_t>()),
+                       static_cast<size_t>(message.numel()));
+  }
+  return "";
 }
 
 std::vector<std::string> WorldCheckpointSync::gather(const std::string& mine) {

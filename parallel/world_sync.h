@@ -16,7 +16,7 @@ class WorldCheckpointSync : public CheckpointSync {
   explicit WorldCheckpointSync(Communicator& world) : world_(world) {}
   int64_t rank() const override { return world_.rank(); }
   int64_t size() const override { return world_.size(); }
-  bool all_succeeded(bool mine) override;
+  std::string first_failure(const std::string& mine) override;
   std::vector<std::string> gather(const std::string& mine) override;
 
  private:

@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
   prometheus jq curl openssl procps
+  slurm-wlm munge
 )
 
 [ "${1:-}" != --bench ] || packages+=(python3-torch)

@@ -14,8 +14,9 @@ class CheckpointSync {
   virtual ~CheckpointSync() = default;
   virtual int64_t rank() const { return 0; }
   virtual int64_t size() const { return 1; }
-  // True on every rank iff every rank passed true; also a barrier.
-  virtual bool all_succeeded(bool mine) { return mine; }
+  // Every rank passes its failure message ("" when it succeeded) and gets the message of the
+  // lowest failing rank ("" when none failed); also a barrier.
+  virtual std::string first_failure(const std::string& mine) { return mine; }
   // Rank 0 receives every rank's string in rank order; the others receive an empty vector.
   virtual std::vector<std::string> gather(const std::string& mine) { return {mine}; }
 };

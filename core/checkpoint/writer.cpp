@@ -17,19 +17,26 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Runs `action` on this rank, then agrees with the others: a local failure is rethrown as it
-// was, a remote one becomes a tf::Error here, so that no rank goes on alone.
+// Runs `action` on this rank, then agrees with the others, so that no rank goes on alone and every
+// rank reports the same error: the lowest failing rank rethrows its own failure as it was, every
+// other rank a tf::Error with the same message.
 template <typename Action>
 void agree(CheckpointSync& sync, const std::string& what, Action action) {
   std::exception_ptr failure;
+  std::string message;
   try {
     action();
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    message = *e.what() ? e.what() : what + ": failed";
   } catch (...) {
     failure = std::current_exception();
+    message = what + ": failed";
   }
-  const bool everyone = sync.all_succeeded(failure == nullptr);
-  if (failure) std::rethrow_exception(failure);
-  if (!everyone) throw Error(what + ": failed on another rank (see its error)");
+  const std::string first = sync.first_failure(message);
+  if (first.empty()) return;
+  if (failure && first == message) std::rethrow_exception(failure);
+  throw Error(first);
 }
 
 // This rank's file and how its tensors map into the global ones, as sent to rank 0.

@@ -125,6 +125,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
 std::string Trainer::save_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
   TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
+  PhaseClock::Scope phase(*clock_, Phase::kCheckpoint, step_);
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -139,6 +140,7 @@ std::string Trainer::save_checkpoint() {
   if (context_.owns_optimizer_state()) optimizer_->state().clear();  // the exported copy
   if (observer_) observer_->on_checkpoint(step_, dir, seconds());
   saved_step_ = step_;
+  if (skipped_in_a_row_ == 0) good_checkpoint_ = dir;
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
   return dir;
 }
@@ -150,6 +152,7 @@ bool Trainer::resume_from_latest() {
       find_latest_checkpoint(root, [&](const std::string& w) { log_.info("warning: " + w); });
   if (latest.empty()) return false;
   restore(CheckpointReader(latest));
+  good_checkpoint_ = latest;
   log_.info(format("resumed from %s: step %lld, %lld samples consumed", latest.c_str(),
                    (long long)step_, (long long)samples_consumed_));
   return true;

@@ -14,10 +14,12 @@ using Reason = ScaleUpRefused::Reason;
 }  // namespace
 
 bool Trainer::runs_here(const Stage& stage) const {
-  const ParallelConfig& p = stage.parallel;
-  return p.tp == context_.token_ops().size() && p.pp == context_.pp_size() &&
-         layer_split(config_, p) == split_ &&
-         (p.dp == 0 || p.dp == context_.dp_size()) && p.zero1 == context_.owns_optimizer_state();
+  ParallelConfig running;
+  running.tp = context_.token_ops().size();
+  running.pp = context_.pp_size();
+  running.dp = context_.dp_size();
+  running.zero1 = context_.owns_optimizer_state();
+  return runs_in_place(config_, running, split_, stage.parallel);
 }
 
 RankLayout Trainer::rank_layout() const {
@@ -72,9 +74,8 @@ void Trainer::check_stages_fit() const {
 }
 
 void Trainer::check_memory(const TokenCounts& tokens) {
-  const MemoryEstimate need =
-      estimate_rank_memory(with_token_counts(model_->config(), tokens), config_.train,
-                           rank_layout());
+  const MemoryEstimate need = estimate_rank_memory(with_token_counts(model_->config(), tokens),
+                                                   config_.train, rank_layout());
   const double budget = memory_budget().first;
   // Every rank sees every rank's figures, so all refuse alike.
   const torch::Tensor all =
@@ -97,7 +98,8 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
   if (!requested && !next) {
     throw ScaleUpRefused(Reason::kNoStage, "stage '" + stage().name +
                                                "' is the last: give token counts to grow in "
-                                               "place (the model has " + to_text(now) + ")");
+                                               "place (the model has " +
+                                               to_text(now) + ")");
   }
   const TokenCounts target = requested.value_or(next ? next->tokens : now);
   if (target.qkv < 1 || target.proj < 1 || target.ffn < 1 || !now.within(target) ||
@@ -108,12 +110,11 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
   }
   if (next && target == next->tokens) {
     if (!runs_here(*next)) {
-      throw ScaleUpRefused(Reason::kNoStage,
-                           "stage '" + next->name + "' runs at " + layout_text(next->parallel) +
-                               ", this job at " + context_.describe() +
-                               ": it starts after the relaunch at the end of stage '" +
-                               stage().name + "' (step " +
-                               std::to_string(stage_start_ + stage().steps) + ")");
+      throw ScaleUpRefused(
+          Reason::kNoStage,
+          "stage '" + next->name + "' runs at " + layout_text(next->parallel) + ", this job at " +
+              context_.describe() + ": it starts after the relaunch at the end of stage '" +
+              stage().name + "' (step " + std::to_string(stage_start_ + stage().steps) + ")");
     }
     check_memory(target);
     start_next_stage();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include "core/banner.h"
 #include "core/checkpoint/initial_weights.h"
@@ -178,8 +179,7 @@ double Trainer::evaluate() {
   torch::Tensor total = forward_only(
       [&](int64_t k) {
         const int64_t i = context_.dp_rank() + k * dp;
-        return to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch),
-                         context_.device());
+        return to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch), context_.device());
       },
       count);
   context_.sum_over_pp(total);
@@ -188,6 +188,7 @@ double Trainer::evaluate() {
 }
 
 void Trainer::log_validation(const char* suffix) {
+  PhaseClock::Scope phase(*clock_, Phase::kValidation, step_);
   const double loss = evaluate();
   log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
                    (long long)step_, loss, flops_spent_, suffix));
@@ -196,11 +197,11 @@ void Trainer::log_validation(const char* suffix) {
 
 void Trainer::log_step(const StepStats& s) const {
   const double flops = training_flops_per_token(model_->config()) * s.tokens / s.seconds;
-  std::string line =
-      format("step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
-             "%.2f GFLOP/s",
-             (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr,
-             s.seconds, s.tokens / s.seconds, flops / 1e9);
+  std::string line = format(
+      "step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
+      "%.2f GFLOP/s",
+      (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr, s.seconds,
+      s.tokens / s.seconds, flops / 1e9);
   // metrics.peak_flops is per rank; the step's FLOPs are the whole world's.
   const double peak = config_.metrics.peak_flops * static_cast<double>(context_.world_size());
   if (peak > 0) line += format(" | MFU %.1f%%", 100 * flops / peak);
@@ -224,6 +225,7 @@ Trainer::RunEnd Trainer::run() {
   const TrainConfig& t = config_.train;
   const CheckpointConfig& c = config_.checkpoint;
   while (!stop_requested_) {
+    clock_->enter(Phase::kStep, step_ + 1);
     if (step_ - stage_start_ >= stage().steps) {
       if (stage_ + 1 == stages_.size()) break;
       bool started = false;
@@ -242,18 +244,33 @@ Trainer::RunEnd Trainer::run() {
       }
     }
     if (preempted()) {
-      log_.info(format("step %6lld | preempted by a signal: saving and stopping; relaunch to resume",
-                       (long long)step_));
+      log_.info(
+          format("step %6lld | preempted by a signal: saving and stopping; relaunch to resume",
+                 (long long)step_));
       if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
       return RunEnd::kPreempted;
     }
-    if (observer_) observer_->on_step_boundary(*this);
+    if (observer_) {
+      clock_->enter(Phase::kIdle, step_);  // a pause may hold here for as long as it likes
+      observer_->on_step_boundary(*this);
+      clock_->enter(Phase::kStep, step_ + 1);
+    }
     if (stop_requested_) break;
     const StepStats stats = train_step();
     if (observer_) observer_->on_step(stats);
+    check_skipped(stats);
     const bool stage_end = step_ - stage_start_ == stage().steps;
     if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
-    if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) save_checkpoint();
+    if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) {
+      if (skipped_in_a_row_ == 0) {
+        save_checkpoint();
+      } else {  // keep retention from pushing out the checkpoints from before the bad steps
+        log_.info(
+            format("step %6lld | periodic checkpoint skipped: the last %lld updates were "
+                   "skipped",
+                   (long long)step_, (long long)skipped_in_a_row_));
+      }
+    }
     if (t.eval_interval > 0 && stats.step % t.eval_interval == 0 && !stage_end) {
       log_validation("");
     }
@@ -261,6 +278,22 @@ Trainer::RunEnd Trainer::run() {
   if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
   log_validation(" | done");
   return RunEnd::kFinished;
+}
+
+void Trainer::check_skipped(const StepStats& stats) {
+  skipped_in_a_row_ = stats.skipped ? skipped_in_a_row_ + 1 : 0;
+  const int64_t limit = config_.fault.max_skipped_steps;
+  if (limit == 0 || skipped_in_a_row_ < limit) return;
+  std::string last = "no checkpoint from before them";
+  if (!good_checkpoint_.empty()) {
+    last = "the last good checkpoint is " + good_checkpoint_;
+    if (!std::filesystem::exists(good_checkpoint_)) last += ", which retention has removed";
+  }
+  throw RunDiverged(
+      format("steps %lld to %lld had a non-finite gradient norm: %lld in a row reach "
+             "fault.max_skipped_steps; stopping (%s; resume from it with a lower lr or other data)",
+             (long long)(stats.step - skipped_in_a_row_ + 1), (long long)stats.step,
+             (long long)skipped_in_a_row_, last.c_str()));
 }
 
 }  // namespace tf

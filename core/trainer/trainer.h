@@ -21,6 +21,7 @@
 #include "core/memory_estimate.h"
 #include "core/model.h"
 #include "core/parallel_context.h"
+#include "core/phase.h"
 #include "core/pipeline.h"
 #include "core/schedule.h"
 #include "core/stages.h"
@@ -50,21 +51,21 @@ class InitialWeights;
 // describe the model that trains at that step.
 struct ModelState {
   int64_t stage_index = 0;
-  std::string stage;         // the stage's name; empty when the config lists no stages
+  std::string stage;  // the stage's name; empty when the config lists no stages
   TokenCounts tokens;
   int64_t parameters = 0;
   double training_flops_per_token = 0;  // core/sizes.h
-  int64_t total_steps = 0;   // steps the run will have taken when its last stage ends
+  int64_t total_steps = 0;              // steps the run will have taken when its last stage ends
 };
 
 // A ScaleUp the trainer refused; the model, optimizer and schedule are as they were.
 class ScaleUpRefused : public Error {
  public:
   enum class Reason {
-    kInvalid,        // counts below the model's, or none larger
-    kNoStage,        // no next stage, or it needs another parallel layout than this job's
-    kOutOfMemory,    // the grown model does not fit some rank's memory (the estimate)
-    kGrowthFailed,   // allocating the grown model failed on some rank
+    kInvalid,       // counts below the model's, or none larger
+    kNoStage,       // no next stage, or it needs another parallel layout than this job's
+    kOutOfMemory,   // the grown model does not fit some rank's memory (the estimate)
+    kGrowthFailed,  // allocating the grown model failed on some rank
   };
   ScaleUpRefused(Reason reason, const std::string& message) : Error(message), reason_(reason) {}
   Reason reason() const { return reason_; }
@@ -100,9 +101,9 @@ class Trainer {
 
   // What run() ended with.
   enum class RunEnd {
-    kFinished,         // every stage ran
-    kLayoutChange,     // the next stage needs another parallel layout: relaunch to continue
-    kPreempted,        // a rank's preemption flag was set: checkpoint written, relaunch to resume
+    kFinished,      // every stage ran
+    kLayoutChange,  // the next stage needs another parallel layout: relaunch to continue
+    kPreempted,     // a rank's preemption flag was set: checkpoint written, relaunch to resume
   };
   // Runs the remaining steps of every stage with log lines, validation, stage transitions and a
   // final validation pass.
@@ -151,6 +152,9 @@ class Trainer {
   // is set on any rank, every rank agrees at that boundary (one small gather over the world),
   // writes a checkpoint (when checkpoint.dir is set) and run() returns kPreempted.
   void set_preemption_flag(std::function<bool()> flag) { preemption_flag_ = std::move(flag); }
+  // The clock run() enters its phases on (steps, validation, saves), read by a watchdog; `clock`
+  // must outlive the trainer.
+  void set_phase_clock(PhaseClock& clock) { clock_ = &clock; }
 
   // Checkpoints (defined in checkpoint_state.cpp). The state is this rank's part of
   // the parameters and AdamW moments plus the run scalars; restore() replaces all of them and
@@ -209,6 +213,9 @@ class Trainer {
   void log_step(const StepStats& stats) const;
   // Whether any rank's preemption flag is set; collective over the world when a flag is installed.
   bool preempted();
+  // Counts a run of skipped steps; at fault.max_skipped_steps in a row throws RunDiverged naming
+  // the newest checkpoint saved before the run began.
+  void check_skipped(const StepStats& stats);
   // Runs evaluate() and logs it with the FLOPs spent so far.
   void log_validation(const char* suffix);
 
@@ -229,10 +236,14 @@ class Trainer {
   double flops_spent_ = 0;  // training FLOPs of every step so far (3 x forward, core/sizes.h)
   CheckpointSync local_sync_;
   CheckpointSync* checkpoint_sync_ = &local_sync_;
-  int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
+  int64_t saved_step_ = -1;      // step of the last checkpoint written or restored
+  std::string good_checkpoint_;  // the newest written or restored with no skipped step after it
+  int64_t skipped_in_a_row_ = 0;
   StepObserver* observer_ = nullptr;
   bool stop_requested_ = false;
   std::function<bool()> preemption_flag_;
+  PhaseClock local_clock_;
+  PhaseClock* clock_ = &local_clock_;
 };
 
 }  // namespace tf

@@ -2,6 +2,8 @@
 
 #include <c10/cuda/CUDAStream.h>
 
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "parallel/nccl/nccl_error.h"
@@ -10,6 +12,16 @@ namespace tf::parallel {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Every communicator not yet destroyed or aborted, for abort_all (another thread).
+std::mutex live_mutex;
+std::set<ncclComm_t> live;
+
+// Removes `comm` from `live`; true when it was there (and so is still to be aborted or destroyed).
+bool retire(ncclComm_t comm) {
+  const std::lock_guard<std::mutex> lock(live_mutex);
+  return live.erase(comm) > 0;
+}
 
 ncclDataType_t datatype_for(const Communicator& comm, const std::string& op, const torch::Tensor& t,
                             int device) {
@@ -119,6 +131,10 @@ std::unique_ptr<NcclCommunicator> NcclCommunicator::adopt(ncclComm_t comm, int d
 
 NcclCommunicator::NcclCommunicator(ncclComm_t comm, int device, std::chrono::milliseconds timeout)
     : comm_(comm), device_(device), timeout_(timeout) {
+  {
+    const std::lock_guard<std::mutex> lock(live_mutex);
+    live.insert(comm_);
+  }
   const auto what = [&] { return std::string("nccl communicator setup"); };
   TF_CUDA_CHECK(cudaSetDevice(device_), what);
   TF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), what);
@@ -145,8 +161,8 @@ void NcclCommunicator::settle(const std::string& what) {
 }
 
 NcclCommunicator::~NcclCommunicator() noexcept {
-  if (aborted_) {
-    // already aborted by fail()
+  if (aborted_ || !retire(comm_)) {
+    // already aborted by fail() or abort_all()
   } else if (cudaStreamQuery(stream_) == cudaSuccess) {
     ncclCommDestroy(comm_);
   } else {
@@ -162,8 +178,14 @@ void NcclCommunicator::check_usable(const std::string& what) const {
     throw CommError(what + ": the NCCL communicator was aborted after an earlier error");
 }
 
+void NcclCommunicator::abort_all() noexcept {
+  const std::lock_guard<std::mutex> lock(live_mutex);
+  for (ncclComm_t comm : live) ncclCommAbort(comm);
+  live.clear();
+}
+
 void NcclCommunicator::fail(const std::string& message) {
-  if (!aborted_) ncclCommAbort(comm_);
+  if (!aborted_ && retire(comm_)) ncclCommAbort(comm_);
   aborted_ = true;
   throw CommError(message);
 }

@@ -45,6 +45,11 @@ class NcclCommunicator : public Communicator {
   void barrier() override;
   std::unique_ptr<Communicator> split(const SplitOptions& options) override;
 
+  // Aborts every communicator of the process that is not destroyed yet, from any thread (the
+  // watchdog's, launcher/watchdog.h): calls blocked in them return with an error. The objects stay
+  // unusable; the process is expected to exit.
+  static void abort_all() noexcept;
+
   // Polls `done` (recorded after a collective on this communicator's stream) until it completes;
   // aborts and throws CommError naming `what` on an asynchronous error or the time-out.
   void wait_for(cudaEvent_t done, const std::string& what);

@@ -16,6 +16,14 @@ tree() {
   for child in $(pgrep -P "$1"); do tree "$child"; done
 }
 
+# rank_pids PID: the tf-launch processes under PID (mpirun's ranks), in start order.
+rank_pids() {
+  local pid
+  for pid in $(tree "$1"); do
+    [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = tf-launch ] && echo "$pid"
+  done
+}
+
 cleanup() {
   local pid alive all=()
   for pid in "${PIDS[@]}"; do mapfile -t -O "${#all[@]}" all < <(tree "$pid"); done

@@ -15,10 +15,7 @@ launch 2 "${args[@]}" --set checkpoint.dir="$WORK/ckpt" >"$WORK/run.log" 2>&1 &
 run=$!
 PIDS+=("$run")
 wait_for 120 grep -q "step *20/150" "$WORK/run.log" || fail "the run did not reach step 20"
-ranks=()
-for pid in $(tree "$run"); do
-  [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = tf-launch ] && ranks+=("$pid")
-done
+mapfile -t ranks < <(rank_pids "$run")
 [ ${#ranks[@]} -eq 2 ] || fail "expected 2 rank processes under mpirun, found ${#ranks[@]}"
 kill -USR1 "${ranks[1]}"
 wait_for 30 grep -q "preempted by a signal" "$WORK/run.log" || fail "the signal was not seen"

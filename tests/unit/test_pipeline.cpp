@@ -123,8 +123,33 @@ TEST(PipelineSplit, EachLayoutIsBalancedAtItsFirstStage) {
   const std::vector<Stage> stages = plan_stages(c);
   const std::vector<int64_t> first = layer_split(c, stages[0].parallel);
   EXPECT_EQ(layer_split(c, stages[1].parallel), first);  // grows in place: the same split
-  EXPECT_GT(first[0], first[1]);                          // the head stage holds fewer layers
+  EXPECT_GT(first[0], first[1]);                         // the head stage holds fewer layers
   EXPECT_EQ(layer_split(c, stages[2].parallel), (std::vector<int64_t>{4, 4}));
+}
+
+TEST(ChainJobs, ANewJobWhereTheLayoutChanges) {
+  const Config c = parse_config(
+      "model: {num_layers: 4}\n"
+      "stages:\n"
+      "  - {name: a, steps: 1, qkv_tokens: 8, proj_tokens: 8, ffn_tokens: 8}\n"
+      "  - {name: b, steps: 1, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 16}\n"
+      "  - {name: c, steps: 1, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 16,\n"
+      "     parallel: {tp: 2, dp: 4}}\n"
+      "  - {name: d, steps: 1, qkv_tokens: 32, proj_tokens: 16, ffn_tokens: 16,\n"
+      "     parallel: {tp: 2}}\n",
+      "chain.yaml");
+  const std::vector<ChainJob> unknown = plan_jobs(c, 0);
+  ASSERT_EQ(unknown.size(), 2u);
+  EXPECT_EQ(unknown[0].first, 0u);
+  EXPECT_EQ(unknown[0].last, 1u);
+  EXPECT_EQ(unknown[0].ranks, 0);  // dp 0 and no world size given
+  EXPECT_EQ(unknown[1].first, 2u);
+  EXPECT_EQ(unknown[1].last, 3u);  // dp 0 runs on in the world of dp 4
+  EXPECT_EQ(unknown[1].ranks, 8);
+  const std::vector<ChainJob> known = plan_jobs(c, 8);
+  ASSERT_EQ(known.size(), 2u);
+  EXPECT_EQ(known[0].ranks, 8);
+  EXPECT_EQ(known[0].parallel.dp, 8);
 }
 
 TEST(PipelineSplit, TextNamesEachStage) {

@@ -1,0 +1,273 @@
+#include "launcher/fault_report.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace tf {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string rank_file(const std::string& dir, const char* kind, int rank) {
+  return dir + "/" + kind + "-" + std::to_string(rank) + ".json";
+}
+
+// Written beside and renamed over `path`: a reader never sees half a file.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return;  // reporting must never be what fails a rank
+  }
+  std::error_code ignored;
+  fs::rename(tmp, path, ignored);
+}
+
+std::optional<json> read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  try {
+    return json::parse(in);
+  } catch (const json::exception&) {
+    return std::nullopt;  // a file of some other writer, or cut short by a full disk
+  }
+}
+
+std::string text_of(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+double number_of(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0;
+}
+
+// What one rank's files say.
+struct RankView {
+  int rank = 0;
+  std::optional<json> status;
+  std::optional<json> error;
+};
+
+std::string where(const json& j) {
+  return format("in phase %s at step %lld", text_of(j, "phase").c_str(),
+                (long long)number_of(j, "step"));
+}
+
+std::string host_of(const RankView& v) {
+  if (v.status) return text_of(*v.status, "host");
+  if (v.error) return text_of(*v.error, "host");
+  return "?";
+}
+
+bool alive_here(const json& status, const std::string& my_host) {
+  if (text_of(status, "host") != my_host) return true;  // another node: the staleness decides
+  const auto pid = static_cast<pid_t>(number_of(status, "pid"));
+  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+// The rank's failure in words, and its rank for ordering (lower is more likely the cause): 0 an
+// error of its own, 1 silent (stopped or killed), 2 a communication failure, 3 a time-out, 4
+// signalled from outside; nullopt when it reports nothing wrong.
+std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
+                                                 const std::string& my_host) {
+  if (v.error) {
+    const std::string kind = text_of(*v.error, "kind");
+    const std::string what = kind + " " + where(*v.error) + ": " + text_of(*v.error, "error");
+    if (kind == "timeout") return std::make_pair(3, what);
+    if (kind == "communication failure") return std::make_pair(2, what);
+    return std::make_pair(0, what);
+  }
+  if (!v.status)
+    return std::make_pair(1, std::string("never reported: it did not start, or died "
+                                         "before its watchdog did"));
+  const json& s = *v.status;
+  const std::string state = text_of(s, "state");
+  if (state == "signalled") {
+    return std::make_pair(4, format("received signal %d %s (stopped from outside)",
+                                    (int)number_of(s, "signal"), where(s).c_str()));
+  }
+  if (state != "running") return std::nullopt;
+  const double age = now - number_of(s, "time");
+  const bool stale = age > 3 * number_of(s, "interval") + 2;
+  if (!stale && alive_here(s, my_host)) return std::nullopt;
+  return std::make_pair(
+      1, format("went silent without an error (last status %.0f s ago: %s): the process was "
+                "killed, stopped or is stuck outside the training thread",
+                age, where(s).c_str()));
+}
+
+std::string newest_launch(const std::string& dir) {
+  std::string launch;
+  double newest = -1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("rank-", 0) != 0 || entry.path().extension() != ".json") continue;
+    if (const auto j = read_json(entry.path().string())) {
+      if (number_of(*j, "started") > newest) {
+        newest = number_of(*j, "started");
+        launch = text_of(*j, "launch");
+      }
+    }
+  }
+  return launch;
+}
+
+}  // namespace
+
+std::string fault_dir(const Config& config) {
+  if (!config.fault.dir.empty()) return config.fault.dir;
+  return config.checkpoint.dir.empty() ? "" : config.checkpoint.dir + "/ranks";
+}
+
+FaultReporter::FaultReporter(std::string dir, RankIdentity identity, double interval_seconds)
+    : dir_(std::move(dir)), identity_(std::move(identity)), interval_(interval_seconds) {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw Error("fault.dir " + dir_ + ": cannot create it: " + ec.message());
+  fs::remove(rank_file(dir_, "error", identity_.rank), ec);
+}
+
+void FaultReporter::write_status(const PhaseClock::Reading& now, const std::string& state,
+                                 int signal_number) const {
+  if (dir_.empty()) return;
+  static const double started = wall_seconds();
+  json j = {{"rank", identity_.rank},         {"world", identity_.world},
+            {"host", identity_.host},         {"pid", identity_.pid},
+            {"launch", identity_.launch},     {"started", started},
+            {"phase", phase_name(now.phase)}, {"step", now.step},
+            {"phase_seconds", now.seconds},   {"state", state},
+            {"interval", interval_},          {"time", wall_seconds()}};
+  if (signal_number != 0) j["signal"] = signal_number;
+  write_atomically(rank_file(dir_, "rank", identity_.rank), j.dump() + "\n");
+}
+
+void FaultReporter::write_error(const PhaseClock::Reading& now, const std::string& kind,
+                                const std::string& message) const {
+  if (dir_.empty()) return;
+  const json j = {{"rank", identity_.rank},     {"host", identity_.host},
+                  {"launch", identity_.launch}, {"phase", phase_name(now.phase)},
+                  {"step", now.step},           {"kind", kind},
+                  {"error", message},           {"time", wall_seconds()}};
+  write_atomically(rank_file(dir_, "error", identity_.rank), j.dump() + "\n");
+}
+
+namespace {
+
+// The ranks' files of the newest launch under `dir`; `launch` empty when there is none.
+struct LaunchFiles {
+  std::string launch;
+  int world = 0;
+  std::vector<RankView> views;
+};
+
+LaunchFiles read_launch(const std::string& dir) {
+  LaunchFiles files;
+  files.launch = newest_launch(dir);
+  if (files.launch.empty()) return files;
+  for (int r = 0; r == 0 || r < files.world; ++r) {
+    RankView v{r, read_json(rank_file(dir, "rank", r)), read_json(rank_file(dir, "error", r))};
+    if (v.status && text_of(*v.status, "launch") != files.launch) v.status.reset();
+    if (v.error && text_of(*v.error, "launch") != files.launch) v.error.reset();
+    if (v.status) {
+      files.world = std::max(files.world, static_cast<int>(number_of(*v.status, "world")));
+    }
+    files.views.push_back(std::move(v));
+    files.world = std::max(files.world, 1);
+  }
+  return files;
+}
+
+std::string this_host() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+}  // namespace
+
+bool every_rank_accounted(const std::string& dir) {
+  const LaunchFiles files = read_launch(dir);
+  const double now = wall_seconds();
+  const std::string host = this_host();
+  for (const RankView& v : files.views) {
+    const bool ended = v.status && text_of(*v.status, "state") != "running";
+    if (!ended && !judge(v, now, host)) return false;
+  }
+  return true;
+}
+
+std::string summarize_failure(const std::string& dir) {
+  const LaunchFiles files = read_launch(dir);
+  const std::string& launch = files.launch;
+  if (launch.empty()) throw Error(dir + ": no rank status files (rank-<r>.json) to summarise");
+  const std::vector<RankView>& views = files.views;
+  const int world = files.world;
+  const std::string host = this_host();
+  const double now = wall_seconds();
+  struct Verdict {
+    int order;
+    double time;
+    int rank;
+    std::string what;
+  };
+  std::vector<Verdict> verdicts;
+  for (const RankView& v : views) {
+    if (const auto j = judge(v, now, host)) {
+      const double time = v.error    ? number_of(*v.error, "time")
+                          : v.status ? number_of(*v.status, "time")
+                                     : 0;
+      verdicts.push_back({j->first, time, v.rank, j->second});
+    }
+  }
+  std::sort(verdicts.begin(), verdicts.end(), [](const Verdict& a, const Verdict& b) {
+    return a.order != b.order ? a.order < b.order
+                              : (a.time != b.time ? a.time < b.time : a.rank < b.rank);
+  });
+  std::ostringstream out;
+  out << "failure summary of launch " << launch << " (" << world << " ranks, " << dir << "):\n";
+  if (verdicts.empty()) out << "  no rank reports a failure\n";
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    const Verdict& v = verdicts[i];
+    if (i > 0 && v.what == verdicts[0].what) {  // every rank hit the same (a shared input)
+      out << "  the same on:   rank " << v.rank << " on " << host_of(views[v.rank]) << "\n";
+      continue;
+    }
+    out << (i == 0 ? "  first failure: rank " : "  consequence:   rank ") << v.rank << " on "
+        << host_of(views[v.rank]) << ": " << v.what << "\n";
+  }
+  const std::string summary = "launch " + launch + "\n" + out.str();
+  write_atomically(dir + "/summary.txt", summary);
+  return out.str();
+}
+
+std::string written_summary(const std::string& dir) {
+  std::ifstream in(dir + "/summary.txt");
+  std::string first;
+  if (!in || !std::getline(in, first) || first != "launch " + newest_launch(dir)) return "";
+  std::ostringstream rest;
+  rest << in.rdbuf();
+  return rest.str();
+}
+
+}  // namespace tf

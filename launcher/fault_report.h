@@ -1,0 +1,59 @@
+// What each rank of a launch is doing and how it failed, in files beside the checkpoints, and the
+// one summary of a failure that names the rank that failed first (docs/troubleshooting.md).
+// Under the fault directory: rank-<r>.json (rewritten by the rank's watchdog, launcher/watchdog.h),
+// error-<r>.json (written once, when the rank fails) and summary.txt. Every file carries the
+// launch id, so files of an earlier launch are never mistaken for this one's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+#include "core/phase.h"
+
+namespace tf {
+
+struct RankIdentity {
+  int rank = 0;
+  int world = 1;
+  std::string host;
+  int64_t pid = 0;
+  std::string launch;  // the same on every rank of one launch
+};
+
+// fault.dir, or <checkpoint.dir>/ranks; empty when neither is set.
+std::string fault_dir(const Config& config);
+
+class FaultReporter {
+ public:
+  // Writes nothing when `dir` is empty. Removes this rank's error file of an earlier launch.
+  FaultReporter(std::string dir, RankIdentity identity, double interval_seconds);
+
+  const RankIdentity& identity() const { return identity_; }
+  const std::string& dir() const { return dir_; }
+  double interval() const { return interval_; }
+  // rank-<r>.json: `state` is "running", "finished", "failed", "timed out" or "signalled".
+  void write_status(const PhaseClock::Reading& now, const std::string& state,
+                    int signal_number = 0) const;
+  // error-<r>.json; `kind` is "error", "internal error", "communication failure", "diverged" or
+  // "timeout".
+  void write_error(const PhaseClock::Reading& now, const std::string& kind,
+                   const std::string& message) const;
+
+ private:
+  std::string dir_;
+  RankIdentity identity_;
+  double interval_;
+};
+
+// The summary of the newest launch under `dir`: the rank that failed first with its host, phase,
+// step and error, then the other ranks' failures marked as consequences. Ranks whose status went
+// stale (or whose process is gone, on this host) without an error file are taken as stopped or
+// killed. Written to summary.txt as well. Throws tf::Error when `dir` has no status file.
+std::string summarize_failure(const std::string& dir);
+// Whether every rank of the newest launch under `dir` has reported how it ended, or gone silent.
+bool every_rank_accounted(const std::string& dir);
+// The summary.txt of the newest launch under `dir`, empty when it has none yet.
+std::string written_summary(const std::string& dir);
+
+}  // namespace tf

@@ -1,0 +1,143 @@
+#include "launcher/watchdog.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "core/log.h"
+#include "launcher/preemption.h"
+
+namespace tf {
+namespace {
+
+constexpr std::chrono::milliseconds kPoll{100};
+
+const char* timeout_key(Phase phase) {
+  switch (phase) {
+    case Phase::kStartup:
+      return "fault.startup_timeout";
+    case Phase::kCheckpoint:
+      return "fault.checkpoint_timeout";
+    default:
+      return "fault.step_timeout";
+  }
+}
+
+}  // namespace
+
+double Watchdog::interval(const FaultConfig& fault) {
+  double shortest = 20;
+  for (const double t : {fault.startup_timeout, fault.step_timeout, fault.checkpoint_timeout}) {
+    if (t > 0) shortest = std::min(shortest, t);
+  }
+  return std::max(0.2, shortest / 4);
+}
+
+Watchdog::Watchdog(const FaultConfig& fault, const PhaseClock& clock, const FaultReporter& reporter,
+                   std::function<void()> abort_job)
+    : fault_(fault), clock_(clock), reporter_(reporter), abort_job_(std::move(abort_job)) {
+  reporter_.write_status(clock_.read(), "running");
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Watchdog::stop(const std::string& state) {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  reporter_.write_status(clock_.read(), state);
+}
+
+Watchdog::~Watchdog() { stop("finished"); }
+
+double Watchdog::limit(Phase phase) const {
+  switch (phase) {
+    case Phase::kStartup:
+      return fault_.startup_timeout;
+    case Phase::kStep:
+    case Phase::kValidation:
+      return fault_.step_timeout;
+    case Phase::kCheckpoint:
+      return fault_.checkpoint_timeout;
+    case Phase::kIdle:
+      return 0;
+  }
+  return 0;
+}
+
+void Watchdog::loop() {
+  using Clock = std::chrono::steady_clock;
+  const auto every = std::chrono::duration<double>(interval(fault_));
+  auto next_status = Clock::now() + every;
+  int reported_signal = 0;
+  Phase written = Phase::kStartup;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, kPoll, [this] { return stopping_; })) {
+    const PhaseClock::Reading now = clock_.read();
+    const int signal_number = preemption_signal();
+    if (signal_number != reported_signal) {  // a launcher killing the job signals before it kills
+      reported_signal = signal_number;
+      reporter_.write_status(now, "signalled", signal_number);
+    }
+    const double allowed = limit(now.phase);
+    if (allowed > 0 && now.seconds > allowed) time_out(now, allowed);
+    // Also at once when the phase changes (but for pauses, which may come at every step).
+    const bool moved = now.phase != written && now.phase != Phase::kIdle && written != Phase::kIdle;
+    if ((Clock::now() >= next_status || moved) && reported_signal == 0) {
+      reporter_.write_status(now, "running");
+      next_status = Clock::now() + every;
+    }
+    written = now.phase;
+  }
+}
+
+void Watchdog::time_out(const PhaseClock::Reading& now, double allowed) {
+  const std::string message = format(
+      "the %s phase at step %lld has lasted %.0f s, longer than %s (%g s): a peer died, "
+      "stopped or hangs; aborting the job",
+      phase_name(now.phase), (long long)now.step, now.seconds, timeout_key(now.phase), allowed);
+  const RankIdentity& me = reporter_.identity();
+  std::fprintf(stderr, "tf-launch: rank %d: watchdog: %s\n", me.rank, message.c_str());
+  std::fflush(stderr);
+  reporter_.write_error(now, "timeout", message);
+  reporter_.write_status(now, "timed out");
+  report_failure(reporter_);
+  abort_job_();
+  std::abort();  // abort_job_ must not return
+}
+
+double summary_grace(const FaultReporter& reporter) { return 3 * reporter.interval() + 2.5; }
+
+namespace {
+
+void print_failure_summary(const FaultReporter& reporter) {
+  if (reporter.dir().empty()) return;
+  // The other ranks write their errors at about the same time, and silent ones need the time to
+  // go stale.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(summary_grace(reporter));
+  while (!every_rank_accounted(reporter.dir()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  try {
+    std::fputs(summarize_failure(reporter.dir()).c_str(), stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tf-launch: no failure summary: %s\n", e.what());
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void report_failure(const FaultReporter& reporter) {
+  if (reporter.identity().rank == 0) {
+    print_failure_summary(reporter);
+  } else if (!reporter.dir().empty()) {  // leave rank 0 the time to summarise before the abort
+    std::this_thread::sleep_for(std::chrono::duration<double>(summary_grace(reporter) + 2));
+  }
+}
+
+}  // namespace tf

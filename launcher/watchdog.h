@@ -1,0 +1,55 @@
+// The watchdog of a rank (docs/troubleshooting.md): a thread that reads the trainer's phase
+// (core/phase.h) and, when the phase has lasted longer than its fault.*_timeout, records the
+// time-out, has rank 0 print the failure summary, and ends the job through `abort_job` (NCCL
+// abort, then MPI_Abort): a dead or stopped peer never leaves the others blocked for ever. Every
+// interval it rewrites the rank's status file, and at once when a preemption signal arrives.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/config.h"
+#include "core/phase.h"
+#include "launcher/fault_report.h"
+
+namespace tf {
+
+class Watchdog {
+ public:
+  // How often the status file is rewritten: a quarter of the shortest time-out, at most 5 s.
+  static double interval(const FaultConfig& fault);
+
+  // Starts the thread. `abort_job` must not return.
+  Watchdog(const FaultConfig& fault, const PhaseClock& clock, const FaultReporter& reporter,
+           std::function<void()> abort_job);
+  // Stops the thread and writes the final status, `state` ("finished" or "failed").
+  void stop(const std::string& state);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  void loop();
+  // The time-out of `phase` in seconds; 0: none.
+  double limit(Phase phase) const;
+  [[noreturn]] void time_out(const PhaseClock::Reading& now, double limit);
+
+  FaultConfig fault_;
+  const PhaseClock& clock_;
+  const FaultReporter& reporter_;
+  std::function<void()> abort_job_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// How long a failing rank waits before it aborts the job: rank 0 until every rank has reported
+// how it ended, or the silent ones have gone stale (about three status intervals), and then prints
+// the failure summary to stderr; the others a little longer, so that the abort never cuts it.
+double summary_grace(const FaultReporter& reporter);
+void report_failure(const FaultReporter& reporter);
+
+}  // namespace tf

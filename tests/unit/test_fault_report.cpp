@@ -1,0 +1,86 @@
+// The failure summary (launcher/fault_report.h) from status and error files written as the ranks
+// write them.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "launcher/fault_report.h"
+#include "temp_dir.h"
+
+namespace tf {
+namespace {
+
+PhaseClock::Reading at(Phase phase, int64_t step) { return {phase, step, 1.0}; }
+
+// Rank `rank` of a 3-rank launch `launch`, on this host with this process's id (alive).
+FaultReporter rank_of(const std::string& dir, int rank, const std::string& launch = "7") {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return FaultReporter(dir, {rank, 3, host, getpid(), launch}, 1.0);
+}
+
+// Rewrites a field of rank `rank`'s status file.
+void edit_status(const std::string& dir, int rank, const char* key, const nlohmann::json& value) {
+  const std::string path = dir + "/rank-" + std::to_string(rank) + ".json";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+  j[key] = value;
+  std::ofstream(path) << j.dump();
+}
+
+TEST(FaultSummary, AnErrorComesBeforeTheTimeOutsItCaused) {
+  TempDir dir;
+  for (int r = 0; r < 3; ++r) rank_of(dir.path(), r).write_status(at(Phase::kStep, 12), "running");
+  rank_of(dir.path(), 0).write_error(at(Phase::kStep, 12), "timeout", "step phase too long");
+  rank_of(dir.path(), 2).write_error(at(Phase::kStep, 12), "timeout", "step phase too long");
+  rank_of(dir.path(), 1).write_error(at(Phase::kCheckpoint, 10), "error", "disk full");
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_NE(summary.find("first failure: rank 1 on "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("in phase checkpoint save at step 10: disk full"), std::string::npos);
+  EXPECT_NE(summary.find("consequence:   rank 0 on "), std::string::npos) << summary;
+  EXPECT_EQ(written_summary(dir.path()), summary);
+}
+
+TEST(FaultSummary, ASilentRankIsTheCause) {
+  TempDir dir;
+  for (int r = 0; r < 3; ++r) rank_of(dir.path(), r).write_status(at(Phase::kStep, 30), "running");
+  edit_status(dir.path(), 2, "time", 1000.0);  // last heard of long ago
+  rank_of(dir.path(), 0).write_error(at(Phase::kStep, 30), "timeout", "step phase too long");
+  rank_of(dir.path(), 1).write_status(at(Phase::kStep, 30), "signalled", 15);
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_NE(summary.find("first failure: rank 2 on "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("went silent without an error (last status"), std::string::npos);
+  EXPECT_NE(summary.find("rank 1 on "), std::string::npos);
+  EXPECT_TRUE(every_rank_accounted(dir.path()));
+}
+
+TEST(FaultSummary, ARankThatNeverReportedIsTheCause) {
+  TempDir dir;
+  rank_of(dir.path(), 0).write_status(at(Phase::kStartup, 0), "timed out");
+  rank_of(dir.path(), 0).write_error(at(Phase::kStartup, 0), "timeout", "start-up too long");
+  rank_of(dir.path(), 2).write_status(at(Phase::kStartup, 0), "running");
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_NE(summary.find("first failure: rank 1 on ?: never reported"), std::string::npos)
+      << summary;
+  EXPECT_FALSE(summary.find("rank 2") != std::string::npos) << "rank 2 is alive and fresh";
+  EXPECT_FALSE(every_rank_accounted(dir.path()));  // rank 2 has not said how it ended
+}
+
+TEST(FaultSummary, FilesOfAnEarlierLaunchAreIgnored) {
+  TempDir dir;
+  EXPECT_THROW(summarize_failure(dir.path()), Error);  // no status file at all
+  for (int r = 0; r < 3; ++r) {
+    rank_of(dir.path(), r, "new")
+        .write_status(at(Phase::kStep, 5), r == 0 ? "timed out" : "running");
+  }
+  rank_of(dir.path(), 0, "new").write_error(at(Phase::kStep, 5), "timeout", "too long");
+  rank_of(dir.path(), 1, "old").write_error(at(Phase::kStep, 3), "error", "old failure");
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_EQ(summary.find("old failure"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("first failure: rank 0 on "), std::string::npos) << summary;
+}
+
+}  // namespace
+}  // namespace tf
