@@ -12,17 +12,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kPoll{100};
 
-const char* timeout_key(Phase phase) {
-  switch (phase) {
-    case Phase::kStartup:
-      return "fault.startup_timeout";
-    case Phase::kCheckpoint:
-      return "fault.checkpoint_timeout";
-    default:
-      return "fault.step_timeout";
-  }
-}
-
 }  // namespace
 
 double Watchdog::interval(const FaultConfig& fault) {
@@ -53,19 +42,19 @@ void Watchdog::stop(const std::string& state) {
 
 Watchdog::~Watchdog() { stop("finished"); }
 
-double Watchdog::limit(Phase phase) const {
+Watchdog::Limit Watchdog::limit(Phase phase) const {
   switch (phase) {
     case Phase::kStartup:
-      return fault_.startup_timeout;
+      return {"fault.startup_timeout", fault_.startup_timeout};
     case Phase::kStep:
     case Phase::kValidation:
-      return fault_.step_timeout;
+      return {"fault.step_timeout", fault_.step_timeout};
     case Phase::kCheckpoint:
-      return fault_.checkpoint_timeout;
+      return {"fault.checkpoint_timeout", fault_.checkpoint_timeout};
     case Phase::kIdle:
-      return 0;
+      break;
   }
-  return 0;
+  return {"", 0};
 }
 
 void Watchdog::loop() {
@@ -82,8 +71,8 @@ void Watchdog::loop() {
       reported_signal = signal_number;
       reporter_.write_status(now, "signalled", signal_number);
     }
-    const double allowed = limit(now.phase);
-    if (allowed > 0 && now.seconds > allowed) time_out(now, allowed);
+    const Limit allowed = limit(now.phase);
+    if (allowed.seconds > 0 && now.seconds > allowed.seconds) time_out(now, allowed);
     // Also at once when the phase changes (but for pauses, which may come at every step).
     const bool moved = now.phase != written && now.phase != Phase::kIdle && written != Phase::kIdle;
     if ((Clock::now() >= next_status || moved) && reported_signal == 0) {
@@ -94,11 +83,11 @@ void Watchdog::loop() {
   }
 }
 
-void Watchdog::time_out(const PhaseClock::Reading& now, double allowed) {
+void Watchdog::time_out(const PhaseClock::Reading& now, const Limit& allowed) {
   const std::string message = format(
       "the %s phase at step %lld has lasted %.0f s, longer than %s (%g s): a peer died, "
       "stopped or hangs; aborting the job",
-      phase_name(now.phase), (long long)now.step, now.seconds, timeout_key(now.phase), allowed);
+      phase_name(now.phase), (long long)now.step, now.seconds, allowed.key, allowed.seconds);
   const RankIdentity& me = reporter_.identity();
   std::fprintf(stderr, "tf-launch: rank %d: watchdog: %s\n", me.rank, message.c_str());
   std::fflush(stderr);

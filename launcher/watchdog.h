@@ -32,9 +32,13 @@ class Watchdog {
 
  private:
   void loop();
-  // The time-out of `phase` in seconds; 0: none.
-  double limit(Phase phase) const;
-  [[noreturn]] void time_out(const PhaseClock::Reading& now, double limit);
+  // The time-out of a phase: its config key and seconds (0: none).
+  struct Limit {
+    const char* key;
+    double seconds;
+  };
+  Limit limit(Phase phase) const;
+  [[noreturn]] void time_out(const PhaseClock::Reading& now, const Limit& limit);
 
   FaultConfig fault_;
   const PhaseClock& clock_;
