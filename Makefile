@@ -20,7 +20,7 @@ demo: build
 	$(BUILD)/launcher/tf-launch --config configs/tiny.yaml --set 'data.train=[{path: $(BUILD)/demo/synth}]'
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --repeat until-pass:2
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD)

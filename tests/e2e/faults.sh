@@ -41,7 +41,7 @@ ends() {
   echo "$summary" | grep -q "first failure: rank $rank " ||
     fail "$name: the summary does not name rank $rank first: $summary"
   local newest
-  newest=$(for d in "$WORK/$name"/step_*; do [ -f "$d/COMPLETE" ] && echo "$d"; done |
+  newest=$(for d in "$WORK/$name"/step_*; do if [ -f "$d/COMPLETE" ]; then echo "$d"; fi; done |
     sort -t_ -k2 -n | tail -1)
   [ -n "$newest" ] || fail "$name: no complete checkpoint"
   launch 3 "${args[@]}" --set checkpoint.dir="$WORK/$name" >"$WORK/$name.resumed.log" 2>&1 &

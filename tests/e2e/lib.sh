@@ -1,6 +1,7 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end scripts (sourced). Every wait is bounded; cleanup kills what the
 # script started, by process id.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../strict.sh"
 
 : "${TF_LAUNCH:?path of tf-launch}"
 : "${TF_CTL:?path of tf-ctl}"
@@ -20,7 +21,7 @@ tree() {
 rank_pids() {
   local pid
   for pid in $(tree "$1"); do
-    [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = tf-launch ] && echo "$pid"
+    if [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = tf-launch ]; then echo "$pid"; fi
   done
 }
 
@@ -43,26 +44,6 @@ fail() {
   echo "FAIL: $*" >&2
   if [ -f "$WORK/run.log" ]; then echo "--- run.log (last 40 lines)" >&2; tail -40 "$WORK/run.log" >&2; fi
   exit 1
-}
-
-# wait_for SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
-
-# wait_exit SECONDS PID: waits for a child to exit (killing it after SECONDS); returns its status.
-wait_exit() {
-  # Redirected so that a leftover sleep holds no pipe of the caller (ctest waits for pipes).
-  (sleep "$1" && kill "$2") >/dev/null 2>&1 &
-  local watchdog=$! rc=0
-  wait "$2" || rc=$?
-  kill "$watchdog" 2>/dev/null || true
-  return $rc
 }
 
 # launch RANKS ARGS...: tf-launch with ARGS, under mpirun when RANKS > 1 (TF_MPIRUN).

@@ -2,7 +2,7 @@
 # Helpers for the Slurm tests (sourced). They run against the one-node cluster that
 # tests/slurm/cluster.sh started (the slurm_cluster fixture); every wait is bounded, and cleanup
 # cancels the jobs the script submitted.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../strict.sh"
 
 : "${TF_LAUNCH:?path of tf-launch}"
 : "${TF_SOURCE_DIR:?source directory}"
@@ -44,16 +44,6 @@ fail() {
     tail -25 "$f" >&2
   done
   exit 1
-}
-
-# wait_for SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
 }
 
 # submit VAR SBATCH-ARGS...: sbatch --parsable from $WORK; sets VAR to the job id and remembers
