@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/blas_info.h"
+#include "core/memory_estimate.h"
 #include "core/sizes.h"
 #include "core/stages.h"
 #include "core/version.h"
@@ -11,8 +12,8 @@ namespace tf {
 
 void log_banner(const Config& config, const ModelConfig& m, const ParallelContext& context,
                 const Logger& log) {
-  log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank, BLAS: %s",
-                  kVersion, TORCH_VERSION, at::get_num_threads(), blas_library().c_str()));
+  log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank, BLAS: %s", kVersion,
+                  TORCH_VERSION, at::get_num_threads(), blas_library().c_str()));
   log.info("layout: " + context.describe());
   log.info(format(
       "model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "
@@ -26,14 +27,15 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
   if (!config.stages.empty()) {
     for (const Stage& s : plan_stages(config)) {
       const ModelConfig grown = with_token_counts(m, s.tokens);
-      log.info(format("stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
-                      "%.4g training FLOPs/token | %lld steps, lr %.2e -> %.2e, growth %s, "
-                      "optimizer %s, %s",
-                      s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
-                      (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
-                      training_flops_per_token(grown), (long long)s.steps, s.schedule.peak,
-                      s.schedule.minimum, growth_name(s.growth),
-                      s.carry_optimizer ? "carry" : "reset", layout_text(s.parallel).c_str()));
+      log.info(
+          format("stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
+                 "%.4g training FLOPs/token | %lld steps, lr %.2e -> %.2e, growth %s, "
+                 "optimizer %s, %s",
+                 s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
+                 (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
+                 training_flops_per_token(grown), (long long)s.steps, s.schedule.peak,
+                 s.schedule.minimum, growth_name(s.growth), s.carry_optimizer ? "carry" : "reset",
+                 layout_text(s.parallel).c_str()));
     }
   }
   const int64_t accumulation =
@@ -41,6 +43,34 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
   log.info(format("batch: global %lld = micro %lld x accumulation %lld x dp %lld sequences",
                   (long long)config.train.global_batch, (long long)config.train.micro_batch,
                   (long long)accumulation, (long long)context.dp_size()));
+}
+
+void log_memory_plan(const Config& config, const ParallelContext& context, const Logger& log) {
+  const MemoryBudget budget = rank_memory_budget(context.device(), context.ranks_on_host());
+  const bool checkpointing = config.train.activation_checkpointing == "layer";
+  Config other = config;
+  other.train.activation_checkpointing = checkpointing ? "none" : "layer";
+  int too_big = 0;
+  for (const Stage& stage : plan_stages(config)) {
+    const ParallelConfig& p = stage.parallel;
+    const int64_t world = context.world_size();
+    const MemoryEstimate need = estimate_layout_memory(config, stage.tokens, p, world);
+    const MemoryEstimate alternative = estimate_layout_memory(other, stage.tokens, p, world);
+    const bool fits = need.total() <= budget.bytes;
+    too_big += fits ? 0 : 1;
+    log.info(
+        format("memory: stage '%s' (%s parameters, %s): about %s on the costliest rank; %s "
+               "activation checkpointing %s; %s",
+               stage.name.c_str(),
+               with_commas(parameter_count(with_token_counts(config.model, stage.tokens))).c_str(),
+               layout_text(p).c_str(), to_text(need).c_str(), checkpointing ? "without" : "with",
+               bytes_text(alternative.total()).c_str(), fits ? "fits" : "does not fit"));
+  }
+  log.info(format("memory: this rank has %s (%s)%s", bytes_text(budget.bytes).c_str(),
+                  budget.source,
+                  too_big == 0 ? "; every stage fits"
+                               : ": a launch here is refused before it allocates the model "
+                                 "(train.ignore_memory_check: true trains anyway)"));
 }
 
 }  // namespace tf

@@ -1,4 +1,5 @@
-// The start-up banner: versions, threads, layout, model sizes, parameter count, FLOPs, batch.
+// The start-up banner (versions, threads, layout, model sizes, parameter count, FLOPs, batch), and
+// the memory plan that --dry-run prints.
 #pragma once
 
 #include "core/config.h"
@@ -11,5 +12,10 @@ namespace tf {
 // after a resume).
 void log_banner(const Config& config, const ModelConfig& model, const ParallelContext& context,
                 const Logger& log);
+
+// For every stage, the estimated bytes per rank (core/memory_estimate.h) with the config's
+// activation checkpointing and with the other setting, and whether it fits what this rank has.
+// Allocates nothing.
+void log_memory_plan(const Config& config, const ParallelContext& context, const Logger& log);
 
 }  // namespace tf

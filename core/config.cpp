@@ -1,8 +1,11 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include "core/checked_size.h"
+#include "core/log.h"
 #include "core/pipeline.h"
 #include "core/yaml_reader.h"
 
@@ -17,6 +20,27 @@ namespace {
 
 void require(YamlMap& map, const std::string& key, bool ok, const std::string& message) {
   if (!ok) map.fail(key, message);
+}
+
+// Model dimensions, token counts and batches: at most kMaxSize (parameter counts are bounded
+// separately, by check_parameter_count).
+void require_size(YamlMap& map, const std::string& key, int64_t value) {
+  require(map, key, value >= 1 && value <= kMaxSize,
+          "must be within [1, " + std::to_string(kMaxSize) + "], not " + std::to_string(value));
+}
+
+// The parameter count, computed in double: a model of more than 2^50 (about 10^15) parameters
+// is refused before any int64_t count of it could overflow.
+void check_parameter_count(YamlMap& map, const ModelConfig& m, int64_t qkv, int64_t proj,
+                           int64_t ffn) {
+  const double d = static_cast<double>(m.hidden_size);
+  const double params =
+      static_cast<double>(m.num_layers) * 2 * d *
+          (3 * static_cast<double>(qkv) + static_cast<double>(proj) + static_cast<double>(ffn)) +
+      (static_cast<double>(m.vocab_size) + 128) * d;
+  require(map, "", params <= std::ldexp(1.0, 50),
+          format("a model of about %.3g parameters; at most 2^50 (%.3g) are supported", params,
+                 std::ldexp(1.0, 50)));
 }
 
 void require_one_of(YamlMap& map, const std::string& key, const std::string& value,
@@ -68,7 +92,8 @@ void read_model(YamlMap map, ModelConfig& m) {
       {"hidden_size", m.hidden_size}, {"num_layers", m.num_layers},   {"num_heads", m.num_heads},
       {"qkv_tokens", m.qkv_tokens},   {"proj_tokens", m.proj_tokens}, {"ffn_tokens", m.ffn_tokens},
       {"seq_len", m.seq_len},         {"vocab_size", m.vocab_size}};
-  for (const auto& [key, value] : sizes) require(map, key, value >= 1, "must be at least 1");
+  for (const auto& [key, value] : sizes) require_size(map, key, value);
+  check_parameter_count(map, m, m.qkv_tokens, m.proj_tokens, m.ffn_tokens);
   require(map, "num_heads", m.hidden_size % m.num_heads == 0,
           "must divide hidden_size (" + std::to_string(m.hidden_size) + ")");
   require(map, "num_heads", m.head_dim() % 2 == 0, "head dimension must be even");
@@ -96,10 +121,11 @@ void read_train(YamlMap map, TrainConfig& t) {
   map.get("eval_interval", t.eval_interval);
   map.get("eval_batches", t.eval_batches);
   map.get("threads", t.threads);
+  map.get("ignore_memory_check", t.ignore_memory_check);
   map.finish();
   require(map, "steps", t.steps >= 0, "must not be negative");
-  require(map, "global_batch", t.global_batch >= 1, "must be at least 1");
-  require(map, "micro_batch", t.micro_batch >= 1, "must be at least 1");
+  require_size(map, "global_batch", t.global_batch);
+  require_size(map, "micro_batch", t.micro_batch);
   require(map, "lr", t.lr > 0, "must be positive");
   require(map, "min_lr", t.min_lr >= 0 && t.min_lr <= t.lr, "must be within [0, lr]");
   require(map, "warmup_steps", t.warmup_steps >= 0, "must not be negative");
@@ -192,6 +218,12 @@ void read_stage(YamlMap map, const Config& base, StageConfig& s) {
   read_parallel(map.map("parallel"), s.parallel);
   map.finish();
   require(map, "name", !s.name.empty(), "is required");
+  for (const auto& [key, value] : {std::pair<const char*, int64_t>{"qkv_tokens", s.qkv_tokens},
+                                   {"proj_tokens", s.proj_tokens},
+                                   {"ffn_tokens", s.ffn_tokens}}) {
+    require_size(map, key, value);
+  }
+  check_parameter_count(map, base.model, s.qkv_tokens, s.proj_tokens, s.ffn_tokens);
   require(map, "steps", s.steps >= 1, "must be at least 1");
   require(map, "lr", s.lr > 0, "must be positive");
   require(map, "min_lr", s.min_lr >= 0 && s.min_lr <= s.lr, "must be within [0, lr]");
@@ -233,14 +265,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
   auto origin = std::make_shared<YamlOrigin>();
   origin->source = source;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw Error(source + ":" + std::to_string(e.mark.line + 1) + ":" +
-                std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
-  }
+  YAML::Node root = load_yaml(yaml_text, source);
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) {
+    throw Error(source + ": a config is a mapping of sections (model:, train:, ...), not a " +
+                (root.IsSequence() ? "list" : "single value"));
+  }
   for (const std::string& assignment : overrides) apply_override(root, assignment, *origin);
 
   Config c;
@@ -355,6 +385,7 @@ std::string to_yaml(const Config& c) {
   t["eval_interval"] = c.train.eval_interval;
   t["eval_batches"] = c.train.eval_batches;
   t["threads"] = c.train.threads;
+  t["ignore_memory_check"] = c.train.ignore_memory_check;
   YAML::Node d = root["data"];
   d["train"] = sources_node(c.data.train);
   d["valid"] = sources_node(c.data.valid);

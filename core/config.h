@@ -49,9 +49,10 @@ struct TrainConfig {
   std::string device = "auto";                    // auto | cpu | cuda (core/device.h)
   std::string activation_checkpointing = "none";  // none | layer: recompute blocks in backward
   int64_t log_interval = 10;
-  int64_t eval_interval = 100;  // 0: never
-  int64_t eval_batches = 4;     // micro batches per validation pass
-  int threads = 0;              // intra-op threads per rank; 0: LibTorch's default
+  int64_t eval_interval = 100;       // 0: never
+  int64_t eval_batches = 4;          // micro batches per validation pass
+  int threads = 0;                   // intra-op threads per rank; 0: LibTorch's default
+  bool ignore_memory_check = false;  // train even where the memory estimate exceeds the budget
 };
 
 struct DataSource {

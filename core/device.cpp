@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "core/error.h"
@@ -14,12 +16,14 @@ torch::Device choose_device(const std::string& setting, const DeviceFacts& facts
   }
   TF_CHECK(setting == "cuda" || setting == "auto", "unknown device ", setting);
   if (!facts.cuda_build) {
-    throw Error(key + ", but this build has no CUDA (LibTorch without CUDA); rebuild against a "
-                      "CUDA LibTorch (docs/getting-started.md) or use 'cpu'");
+    throw Error(key +
+                ", but this build has no CUDA (LibTorch without CUDA); rebuild against a "
+                "CUDA LibTorch (docs/getting-started.md) or use 'cpu'");
   }
   if (facts.gpus == 0) {
-    throw Error(key + ", but this machine shows no CUDA device (check nvidia-smi and "
-                      "CUDA_VISIBLE_DEVICES); use 'cpu' to train on the CPU");
+    throw Error(key +
+                ", but this machine shows no CUDA device (check nvidia-smi and "
+                "CUDA_VISIBLE_DEVICES); use 'cpu' to train on the CPU");
   }
   // A scheduler that binds one GPU to each rank (srun --gpus-per-task) leaves each rank one.
   if (facts.gpus == 1 && facts.ranks_on_host > 1 && std::getenv("CUDA_VISIBLE_DEVICES")) {
@@ -28,8 +32,8 @@ torch::Device choose_device(const std::string& setting, const DeviceFacts& facts
   if (facts.ranks_on_host > facts.gpus) {
     throw Error(key + ": this host runs " + std::to_string(facts.ranks_on_host) +
                 " ranks of the job but shows " + std::to_string(facts.gpus) +
-                " GPU(s); one GPU per rank is needed: start at most " +
-                std::to_string(facts.gpus) + " ranks per host");
+                " GPU(s); one GPU per rank is needed: start at most " + std::to_string(facts.gpus) +
+                " ranks per host");
   }
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(facts.local_rank)};
 }
@@ -39,6 +43,12 @@ torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
   const torch::Device device = choose_device(setting, facts, source);
   make_current(device);
   return device;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
 }
 
 DeviceFacts process_device_facts() {

@@ -12,9 +12,9 @@ namespace tf {
 
 // What the device choice depends on, gathered by the caller (choose_device is pure).
 struct DeviceFacts {
-  bool cuda_build = false;     // LibTorch and this program were built with CUDA
-  int64_t gpus = 0;            // CUDA devices this process sees
-  int64_t local_rank = 0;      // the rank's index among the job's ranks on its host
+  bool cuda_build = false;  // LibTorch and this program were built with CUDA
+  int64_t gpus = 0;         // CUDA devices this process sees
+  int64_t local_rank = 0;   // the rank's index among the job's ranks on its host
   int64_t ranks_on_host = 1;
 };
 
@@ -34,6 +34,10 @@ int64_t visible_gpus();
 // The facts of this process as if it ran alone on its host (a multi-rank job sets the rank
 // fields from its mesh).
 DeviceFacts process_device_facts();
+
+// This machine's name (gethostname): what ranks group by into ranks_on_host, and what fault
+// reports name.
+std::string host_name();
 
 // Makes `device` the current CUDA device of the calling thread (nothing for the CPU).
 void make_current(torch::Device device);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/device.h"
 #include "core/lm_loss.h"
 #include "core/log.h"
 #include "core/pattention.h"
@@ -92,9 +93,8 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   const double rows = static_cast<double>(train.micro_batch) * seq;
   // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
   // block's saved activations at a time, while it is recomputed.
-  const double blocks = train.activation_checkpointing == "layer"
-                            ? layers * compute * d + per_layer
-                            : layers * per_layer;
+  const double blocks = train.activation_checkpointing == "layer" ? layers * compute * d + per_layer
+                                                                  : layers * per_layer;
   // One chunk's fp32 logits and their gradient, and the compute-dtype copy of the embedding.
   const double chunk_rows = std::min(rows, std::floor(kLossChunkBytes / (kFloat * vocab)));
   const double loss_chunk = 2 * kFloat * chunk_rows * vocab + compute * vocab * d;
@@ -120,6 +120,13 @@ MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& t
 double cpu_memory_budget(int64_t ranks_on_host) {
   return available_bytes() / static_cast<double>(std::max<int64_t>(ranks_on_host, 1)) +
          resident_memory_bytes();
+}
+
+MemoryBudget rank_memory_budget(c10::Device device, int64_t ranks_on_host) {
+  if (const auto gpu = device_memory_budget(device)) {
+    return {static_cast<double>(*gpu), "its GPU's free memory and what it holds already"};
+  }
+  return {cpu_memory_budget(ranks_on_host), "its share of the host's available memory"};
 }
 
 std::string bytes_text(double bytes) {

@@ -5,6 +5,8 @@
 // overflows.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <string>
 
 #include "core/config.h"
@@ -14,10 +16,10 @@ namespace tf {
 
 // How the model is spread over the ranks.
 struct RankLayout {
-  int64_t tp = 1;       // token-parallel ranks: each holds 1/tp of every Pattention's tokens
-  int64_t dp = 1;       // data-parallel ranks
-  bool zero1 = false;   // AdamW moments (and an fp32 master copy) sharded over dp
-  int64_t layers = 0;   // layers this rank's pipeline stage holds; 0: every layer
+  int64_t tp = 1;         // token-parallel ranks: each holds 1/tp of every Pattention's tokens
+  int64_t dp = 1;         // data-parallel ranks
+  bool zero1 = false;     // AdamW moments (and an fp32 master copy) sharded over dp
+  int64_t layers = 0;     // layers this rank's pipeline stage holds; 0: every layer
   int64_t in_flight = 1;  // micro batches whose activations the stage keeps at once (1F1B: pp)
 };
 
@@ -38,14 +40,23 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig&
                                     const RankLayout& layout);
 
 // The costliest rank of `config`'s model grown to `tokens` at layout `parallel` on `world_size`
-// ranks: the pipeline stage with the most layers (core/stages.h's layer_split), with the first stage's
-// micro batches in flight (1F1B: pp; GPipe: all).
+// ranks: the pipeline stage with the most layers (core/stages.h's layer_split), with the first
+// stage's micro batches in flight (1F1B: pp; GPipe: all).
 MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
                                       const ParallelConfig& parallel, int64_t world_size);
 
 // Bytes this rank may use on the CPU: the host's available memory shared evenly among the
 // `ranks_on_host` ranks of the job that run there, plus what this process already holds.
 double cpu_memory_budget(int64_t ranks_on_host);
+
+// What one rank may use, and a few words saying where the figure comes from.
+struct MemoryBudget {
+  double bytes = 0;
+  const char* source = "";
+};
+// On CUDA, the GPU's free memory plus what the caching allocator holds already (the model that
+// runs now counts in what an estimate needs); on the CPU, cpu_memory_budget.
+MemoryBudget rank_memory_budget(c10::Device device, int64_t ranks_on_host);
 
 // This process's resident memory (0 where /proc is not available).
 double resident_memory_bytes();

@@ -1,5 +1,7 @@
 #include "core/stages.h"
 
+#include "core/error.h"
+
 namespace tf {
 
 std::vector<Stage> plan_stages(const Config& config) {
@@ -66,7 +68,14 @@ std::vector<ChainJob> plan_jobs(const Config& config, int64_t ranks) {
       continue;
     }
     ChainJob job{i, i, p, 0};
-    if (job.parallel.dp == 0 && ranks > 0) job.parallel.dp = ranks / (p.tp * p.pp);
+    if (job.parallel.dp == 0 && ranks > 0) {
+      if (ranks % (p.tp * p.pp) != 0) {
+        throw Error(config.source + ": " + std::to_string(ranks) + " ranks: stage '" +
+                    stages[i].name + "' runs at " + layout_text(p) +
+                    ", which needs a multiple of " + std::to_string(p.tp * p.pp) + " ranks");
+      }
+      job.parallel.dp = ranks / (p.tp * p.pp);
+    }
     job.ranks = job.parallel.tp * job.parallel.pp * job.parallel.dp;
     split = layer_split(config, p);
     jobs.push_back(job);

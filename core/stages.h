@@ -48,7 +48,8 @@ struct ChainJob {
   int64_t ranks = 0;        // tp x pp x dp; 0 when dp is "whatever the world gives" and unknown
 };
 // The launches a run of `config`'s stages needs, in order; `ranks` (> 0) is the world size of
-// the stages whose dp is 0, else 0 (unknown). Throws tf::Error as layer_split.
+// the stages whose dp is 0, else 0 (unknown). Throws tf::Error as layer_split, and when `ranks`
+// is not a multiple of such a stage's tp x pp.
 std::vector<ChainJob> plan_jobs(const Config& config, int64_t ranks);
 
 }  // namespace tf

@@ -96,12 +96,10 @@ void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin&
     throw Error(flag + ": expected key.path=value");
   }
   const std::string key = assignment.substr(0, eq);
-  YAML::Node value;
-  try {
-    value = YAML::Load(assignment.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    throw Error(flag + ": value is not valid YAML: " + e.msg);
-  }
+  const std::string text = assignment.substr(eq + 1);
+  // `key=` is the empty string (what turns control.address off), not YAML's null, which would
+  // leave the key at its default.
+  const YAML::Node value = text.empty() ? YAML::Node(std::string{}) : load_yaml(text, flag);
   std::vector<std::string> parts;
   for (size_t start = 0;;) {
     const size_t dot = key.find('.', start);

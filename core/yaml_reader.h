@@ -80,6 +80,11 @@ class YamlMap {
   std::set<std::string> known_;
 };
 
+// Parses `text` (from `source`) as one YAML document. Throws tf::Error at source:line:column for
+// invalid YAML, a duplicate key, an anchor or alias, a second document, or nesting deeper than
+// yaml-cpp's guard allows.
+YAML::Node load_yaml(const std::string& text, const std::string& source);
+
 // Applies "a.b.c=value" to `root`, creating mappings as needed; the value is parsed as YAML.
 void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin& origin);
 

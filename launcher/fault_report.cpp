@@ -1,7 +1,6 @@
 #include "launcher/fault_report.h"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -198,18 +198,12 @@ LaunchFiles read_launch(const std::string& dir) {
   return files;
 }
 
-std::string this_host() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
-
 }  // namespace
 
 bool every_rank_accounted(const std::string& dir) {
   const LaunchFiles files = read_launch(dir);
   const double now = wall_seconds();
-  const std::string host = this_host();
+  const std::string host = host_name();
   for (const RankView& v : files.views) {
     const bool ended = v.status && text_of(*v.status, "state") != "running";
     if (!ended && !judge(v, now, host)) return false;
@@ -223,7 +217,7 @@ std::string summarize_failure(const std::string& dir) {
   if (launch.empty()) throw Error(dir + ": no rank status files (rank-<r>.json) to summarise");
   const std::vector<RankView>& views = files.views;
   const int world = files.world;
-  const std::string host = this_host();
+  const std::string host = host_name();
   const double now = wall_seconds();
   struct Verdict {
     int order;

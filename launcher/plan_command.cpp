@@ -22,15 +22,11 @@ int run_plan_command(int argc, char** argv) {
   const Config config = load_config(line.value("config"), line.sets);
   const int64_t ranks = line.count("ranks", 0);
   const std::vector<Stage> stages = plan_stages(config);
+  const std::vector<ChainJob> jobs = plan_jobs(config, ranks);  // throws before anything is printed
   std::printf("# job\tfirst_stage\tlast_stage\ttp\tpp\tdp\tranks\n");
   int index = 0;
-  for (const ChainJob& job : plan_jobs(config, ranks)) {
+  for (const ChainJob& job : jobs) {
     const ParallelConfig& p = job.parallel;
-    if (ranks > 0 && stages[job.first].parallel.dp == 0 && ranks % (p.tp * p.pp) != 0) {
-      throw Error("--ranks " + std::to_string(ranks) + ": stage '" + stages[job.first].name +
-                  "' runs at " + layout_text(p) + ", which needs a multiple of " +
-                  std::to_string(p.tp * p.pp) + " ranks");
-    }
     std::printf("%d\t%s\t%s\t%lld\t%lld\t%lld\t%lld\n", ++index, stages[job.first].name.c_str(),
                 stages[job.last].name.c_str(), (long long)p.tp, (long long)p.pp, (long long)p.dp,
                 (long long)job.ranks);

@@ -11,6 +11,7 @@
 
 #include "core/banner.h"
 #include "core/config.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/trainer/trainer.h"
@@ -55,9 +56,7 @@ std::string launch_id(tf::parallel::Communicator& world) {
 
 void start_watchdog(const tf::Config& config, tf::parallel::Communicator& world,
                     const tf::parallel::MpiRuntime& runtime, bool write_files, Faults& faults) {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const tf::RankIdentity me{runtime.world_rank(), runtime.world_size(), host, getpid(),
+  const tf::RankIdentity me{runtime.world_rank(), runtime.world_size(), tf::host_name(), getpid(),
                             launch_id(world)};
   faults.reporter = std::make_unique<tf::FaultReporter>(write_files ? tf::fault_dir(config) : "",
                                                         me, tf::Watchdog::interval(config.fault));
@@ -134,18 +133,8 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
     const tf::ModelConfig first =
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
     tf::log_banner(config, first, context, log);
-    for (const tf::Stage& stage : tf::plan_stages(config)) {
-      const tf::ParallelConfig& p = stage.parallel;
-      log.info(tf::format(
-          "memory: stage '%s' at %s: about %s on the costliest rank", stage.name.c_str(),
-          tf::layout_text(p).c_str(),
-          tf::to_text(tf::estimate_layout_memory(config, stage.tokens, p, runtime.world_size()))
-              .c_str()));
-    }
-    tf::TokenFormer model(
-        first, context.token_ops().size(), context.token_ops().rank(),
-        tf::stage_layers(tf::layer_split(config, config.parallel), context.pp_rank()));
-    log.info("dry run: config valid, model built; exiting");
+    tf::log_memory_plan(config, context, log);
+    log.info("dry run: config valid; no model allocated; exiting");
     return 0;
   }
   tf::Trainer trainer(config, context, log);

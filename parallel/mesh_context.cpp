@@ -1,7 +1,5 @@
 #include "parallel/mesh_context.h"
 
-#include <unistd.h>
-
 #include <functional>
 #include <string>
 
@@ -41,9 +39,7 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
 // index among them (under mpirun OMPI_COMM_WORLD_LOCAL_RANK, under srun SLURM_LOCALID, for the
 // usual block placement; computed, so that any launcher gives the same). Collective over `world`.
 DeviceFacts host_facts(Communicator& world) {
-  char name[256] = {};
-  gethostname(name, sizeof name - 1);
-  const auto mine = static_cast<int64_t>(std::hash<std::string>{}(name));
+  const auto mine = static_cast<int64_t>(std::hash<std::string>{}(host_name()));
   const torch::Tensor same = world.all_gather(torch::tensor({mine}, torch::kInt64)).eq(mine);
   DeviceFacts facts = process_device_facts();
   facts.ranks_on_host = same.sum().item<int64_t>();

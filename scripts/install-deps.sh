@@ -12,9 +12,10 @@ packages=(
   libyaml-cpp-dev prometheus-cpp-dev libmicrohttpd-dev
   libopenblas0-openmp
   libgtest-dev
+  clang libclang-rt-14-dev
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
-  prometheus jq curl openssl procps
+  prometheus jq curl openssl procps strace time
   slurm-wlm munge
 )
 

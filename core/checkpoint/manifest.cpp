@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/checked_size.h"
+#include "core/checkpoint/safetensors.h"
 #include "core/error.h"
 
 namespace tf {
@@ -15,6 +17,10 @@ constexpr const char* kFormat = "tokenformer-checkpoint";
 // Sorts the slices and requires them inside the tensor and disjoint; gaps are found on load.
 void check_slices(TensorInfo& info, const std::string& where) {
   if (info.shape.empty()) throw Error(where + ": tensors need at least one dimension");
+  if (!checked_numel(info.shape)) {
+    throw Error(where + ": shape " + shape_text(info.shape) +
+                " has a negative dimension or more elements than fit in 64 bits");
+  }
   auto& s = info.slices;
   std::sort(s.begin(), s.end(), [](auto& a, auto& b) { return a.row_begin < b.row_begin; });
   for (size_t i = 0; i < s.size(); ++i) {
@@ -70,7 +76,7 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
   Json json;
   try {
     json = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number beyond 64 bits
     throw Error(source + ": manifest is not valid JSON: " + e.what());
   }
   Manifest m;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/checked_size.h"
 #include "core/checkpoint/checksum.h"
 #include "core/data/posix_file.h"
 #include "core/error.h"
@@ -75,9 +76,8 @@ void stream_safetensors(const NamedTensors& tensors, const StringMap& metadata,
 
 std::string encode_safetensors(const NamedTensors& tensors, const StringMap& metadata) {
   std::string out;
-  stream_safetensors(tensors, metadata, [&](const char* data, size_t size) {
-    out.append(data, size);
-  });
+  stream_safetensors(tensors, metadata,
+                     [&](const char* data, size_t size) { out.append(data, size); });
   return out;
 }
 
@@ -104,7 +104,7 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
   Json header;
   try {
     header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + length);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number beyond 64 bits
     throw Error(source + ": safetensors header is not valid JSON: " + e.what());
   }
   if (!header.is_object()) throw Error(source + ": safetensors header is not a JSON object");
@@ -127,18 +127,22 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
         throw Error(where + ": data_offsets outside the " + std::to_string(data_size) +
                     " data bytes");
       }
-      uint64_t expected = c10::elementSize(type);
-      for (int64_t d : shape) {
-        if (d < 0) throw Error(where + ": negative dimension in shape");
-        expected *= static_cast<uint64_t>(d);
+      const auto numel = checked_numel(shape);
+      const auto bytes =
+          numel ? checked_mul(*numel, static_cast<int64_t>(c10::elementSize(type))) : numel;
+      if (!bytes) {
+        throw Error(where + ": shape " + shape_text(shape) +
+                    " has a negative dimension or more elements than fit in 64 bits");
       }
+      const auto expected = static_cast<uint64_t>(*bytes);
       if (expected != offsets[1] - offsets[0]) {
         throw Error(where + ": shape and dtype need " + std::to_string(expected) +
                     " bytes, data_offsets give " + std::to_string(offsets[1] - offsets[0]));
       }
       ranges.emplace_back(offsets[0], offsets[1]);
       auto tensor = torch::empty(shape, torch::dtype(type));
-      std::memcpy(tensor.data_ptr(), data + offsets[0], expected);
+      if (expected > 0)
+        std::memcpy(tensor.data_ptr(), data + offsets[0], expected);  // empty: no data pointer
       content.tensors.emplace(name, std::move(tensor));
     } catch (const Json::exception& e) {
       throw Error(where + ": malformed header entry: " + e.what());

@@ -70,6 +70,11 @@ void IndexedDataset::validate_index() {
                        " (previous pointer + length x " + std::to_string(dtype_bytes_) + " bytes)");
     }
     next_pointer += int64_t{length(i)} * dtype_bytes_;
+    // Bounded by the .bin size on every step, so the sum of a corrupt index cannot overflow.
+    if (next_pointer > bin_.size()) {
+      fail(bin_, "size is " + std::to_string(bin_.size()) + " bytes but sequence " +
+                     std::to_string(i) + " ends at byte " + std::to_string(next_pointer));
+    }
   }
   if (next_pointer != bin_.size()) {
     fail(bin_, "size is " + std::to_string(bin_.size()) + " bytes but the index ends at byte " +

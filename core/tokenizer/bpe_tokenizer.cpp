@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace tf {
 namespace {
@@ -56,6 +57,16 @@ void require(bool ok, const std::string& path, const std::string& what) {
   if (!ok) throw Error(path + ": " + what);
 }
 
+// A token id from the file: an integer in [0, 2^31).
+int32_t token_id(const Json& id, const std::string& path, const std::string& what) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  const bool ok = id.is_number_unsigned() ? id.get<uint64_t>() <= static_cast<uint64_t>(kMax)
+                                          : id.is_number_integer() && id.get<int64_t>() >= 0 &&
+                                                id.get<int64_t>() <= kMax;
+  require(ok, path, what + ": id " + id.dump() + " is not an integer in [0, 2^31)");
+  return static_cast<int32_t>(id.get<int64_t>());
+}
+
 }  // namespace
 
 BpeTokenizer::BpeTokenizer(const std::string& path) {
@@ -83,12 +94,19 @@ void BpeTokenizer::load(const std::string& path) {
   std::unordered_map<std::string, int32_t> vocab;
   int64_t size = 0;
   for (const auto& [token, id] : model.at("vocab").items()) {
-    vocab.emplace(token, id.get<int32_t>());
-    size = std::max<int64_t>(size, id.get<int64_t>() + 1);
+    vocab.emplace(token, token_id(id, path, "model.vocab '" + token + "'"));
+    size = std::max<int64_t>(size, vocab[token] + int64_t{1});
   }
-  for (const Json& added : root.at("added_tokens")) {
-    size = std::max<int64_t>(size, added.at("id").get<int64_t>() + 1);
+  const Json& added_tokens = root.at("added_tokens");
+  for (const Json& added : added_tokens) {
+    size = std::max<int64_t>(size, token_id(added.at("id"), path, "added token") + int64_t{1});
   }
+  // Ids are dense (checked below), so there are no more of them than entries: a large id in a
+  // small file is refused here, before anything is sized by it.
+  const auto entries = static_cast<int64_t>(model.at("vocab").size() + added_tokens.size());
+  require(size <= entries, path,
+          "token ids reach " + std::to_string(size - 1) + " but the file has only " +
+              std::to_string(entries) + " tokens: ids must run from 0 without gaps");
   token_bytes_.assign(size, std::string());
   std::vector<bool> present(size, false);
 
@@ -99,6 +117,11 @@ void BpeTokenizer::load(const std::string& path) {
     // GPT-NeoX's vocabulary leaves out bytes that never occur in UTF-8 (C0, C1, F5-FF).
     const auto it = vocab.find(to_utf8(code_points[b]));
     byte_ids_[b] = it == vocab.end() ? -1 : it->second;
+    const bool in_utf8 = b != 0xC0 && b != 0xC1 && b < 0xF5;
+    require(!in_utf8 || byte_ids_[b] >= 0, path,
+            format("byte 0x%02X has no token in model.vocab: a byte-level vocabulary needs every "
+                   "byte that UTF-8 text can hold",
+                   b));
   }
   for (const auto& [token, id] : vocab) {
     token_bytes_[id] = byte_level_decode(token, char_bytes);
@@ -126,9 +149,9 @@ void BpeTokenizer::load(const std::string& path) {
     merges_.emplace(key, Merge{static_cast<int32_t>(rank), m->second});
   }
 
-  for (const Json& added : root.at("added_tokens")) {
+  for (const Json& added : added_tokens) {
     const auto content = added.at("content").get<std::string>();
-    const auto id = added.at("id").get<int32_t>();
+    const int32_t id = token_id(added.at("id"), path, "added token");
     require(!content.empty() && !added.value("lstrip", false) && !added.value("rstrip", false) &&
                 !added.value("single_word", false),
             path, "added token " + std::to_string(id) + ": lstrip/rstrip/single_word unsupported");

@@ -51,32 +51,36 @@ void Trainer::announce_model() const {
   if (observer_) observer_->on_model_change(model_state());
 }
 
-std::pair<double, const char*> Trainer::memory_budget() const {
-  if (const auto device = device_memory_budget(context_.device())) {
-    return {static_cast<double>(*device), "its GPU's free memory and what it holds already"};
-  }
-  return {cpu_memory_budget(context_.ranks_on_host()), "its share of the host's available memory"};
+MemoryBudget Trainer::memory_budget() const {
+  return rank_memory_budget(context_.device(), context_.ranks_on_host());
 }
 
 void Trainer::check_stages_fit() const {
-  const auto [budget, source] = memory_budget();
+  const MemoryBudget budget = memory_budget();
   for (const Stage& stage : stages_) {
     const ParallelConfig& p = stage.parallel;
     const MemoryEstimate need =
         estimate_layout_memory(config_, stage.tokens, p, context_.world_size());
-    if (need.total() <= budget) continue;
-    throw Error(config_.source + ": stage '" + stage.name + "' (" + to_text(stage.tokens) +
-                " tokens, " + layout_text(p) + ") needs about " + to_text(need) +
-                " per rank; this rank has " + bytes_text(budget) + " (" + source +
-                "): lower train.micro_batch, use train.activation_checkpointing: layer, or use "
-                "more ranks (parallel.tp or parallel.pp)");
+    if (need.total() <= budget.bytes) continue;
+    const std::string what = "stage '" + stage.name + "' (" + to_text(stage.tokens) + " tokens, " +
+                             layout_text(p) + ") needs about " + to_text(need) +
+                             " per rank; this rank has " + bytes_text(budget.bytes) + " (" +
+                             budget.source + ")";
+    if (config_.train.ignore_memory_check) {
+      log_.info("warning: " + what + "; training anyway (train.ignore_memory_check)");
+      continue;
+    }
+    throw Error(config_.source + ": " + what +
+                ": lower train.micro_batch, use train.activation_checkpointing: layer, or use "
+                "more ranks (parallel.tp or parallel.pp); train.ignore_memory_check: true skips "
+                "this check");
   }
 }
 
 void Trainer::check_memory(const TokenCounts& tokens) {
   const MemoryEstimate need = estimate_rank_memory(with_token_counts(model_->config(), tokens),
                                                    config_.train, rank_layout());
-  const double budget = memory_budget().first;
+  const double budget = memory_budget().bytes;
   // Every rank sees every rank's figures, so all refuse alike.
   const torch::Tensor all =
       context_.gather_over_world(torch::tensor({need.total(), budget}, torch::kFloat64))
@@ -84,6 +88,12 @@ void Trainer::check_memory(const TokenCounts& tokens) {
   for (int64_t r = 0; r < all.size(0); ++r) {
     const double rank_need = all[r][0].item<double>(), rank_budget = all[r][1].item<double>();
     if (rank_need <= rank_budget) continue;
+    if (config_.train.ignore_memory_check) {
+      log_.info("warning: a model of " + to_text(tokens) + " tokens needs about " +
+                bytes_text(rank_need) + " per rank, rank " + std::to_string(r) + " has " +
+                bytes_text(rank_budget) + "; growing anyway (train.ignore_memory_check)");
+      return;
+    }
     throw ScaleUpRefused(Reason::kOutOfMemory,
                          "a model of " + to_text(tokens) + " tokens needs about " +
                              bytes_text(rank_need) + " per rank (here: " + to_text(need) +

@@ -184,9 +184,8 @@ class Trainer {
   void check_memory(const TokenCounts& tokens);
   // At construction: a tf::Error naming the stage when one of them cannot fit this rank.
   void check_stages_fit() const;
-  // Bytes this rank may use (its GPU's on CUDA, its share of the host's on the CPU) and a few
-  // words saying where they come from.
-  std::pair<double, const char*> memory_budget() const;
+  // What this rank may use (its GPU's on CUDA, its share of the host's on the CPU).
+  MemoryBudget memory_budget() const;
   // The checkpoint name of the τ frozen for this stage's Pattention `local_pattention`: its global
   // index in model order.
   std::string tau_name(size_t local_pattention) const;

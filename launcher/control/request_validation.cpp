@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "core/checked_size.h"
+
 namespace tf::control {
 
 grpc::Status validate(const v1::ScaleUpRequest& request) {
@@ -12,10 +14,10 @@ grpc::Status validate(const v1::ScaleUpRequest& request) {
                                                     {"proj_tokens", t.proj_tokens()},
                                                     {"ffn_tokens", t.ffn_tokens()}};
   for (const auto& [name, value] : counts) {
-    if (value < 1) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, std::string("tokens.") + name +
-                                                      " must be at least 1 (got " +
-                                                      std::to_string(value) + ")"};
+    if (value < 1 || value > kMaxSize) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              std::string("tokens.") + name + " must be within [1, " + std::to_string(kMaxSize) +
+                  "] (got " + std::to_string(value) + ")"};
     }
   }
   return grpc::Status::OK;

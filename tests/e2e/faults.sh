@@ -26,9 +26,9 @@ start() {
   done
 }
 
-# ends NAME RANK BEFORE: the job ended within BEFORE seconds, non-zero, and the summary (the
-# log's, else the wrapper's) names RANK first; the relaunch resumes from the newest complete
-# checkpoint.
+# ends NAME RANK BEFORE [PHASE]: the job ended within BEFORE seconds, non-zero, and the summary
+# (the log's, else the wrapper's) names RANK first (in PHASE when given); the relaunch resumes
+# from the newest complete checkpoint.
 ends() {
   local name=$1 rank=$2 started=$SECONDS rc=0
   wait_exit "$3" "$RUN" || rc=$?
@@ -40,6 +40,8 @@ ends() {
   echo "$name: exit $rc after $((SECONDS - started)) s; $(echo "$summary" | grep 'first failure')"
   echo "$summary" | grep -q "first failure: rank $rank " ||
     fail "$name: the summary does not name rank $rank first: $summary"
+  [ -z "${4:-}" ] || echo "$summary" | grep -q "first failure: rank $rank .*in phase $4 " ||
+    fail "$name: the summary does not say rank $rank was in phase '$4': $summary"
   local newest
   newest=$(for d in "$WORK/$name"/step_*; do if [ -f "$d/COMPLETE" ]; then echo "$d"; fi; done |
     sort -t_ -k2 -n | tail -1)
@@ -68,11 +70,16 @@ kill -9 "${RANKS[2]}"
 kill -CONT "${RANKS[0]}"
 ends collective 2 30
 
-# kill -9 during a checkpoint save: the moment rank 1's staging directory appears.
+# kill -9 during a checkpoint save: rank 1's fsyncs are held 3 s each (strace's fault injection;
+# nothing else in a rank calls fsync), and it is killed once its own status says it is saving.
 start save
-wait_for 60 bash -c "ls -d '$WORK/save'/step_*.tmp" || fail "save: no save seen"
+strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3s -p "${RANKS[1]}" \
+  2>"$WORK/save.strace.log" &
+PIDS+=("$!")
+wait_for 60 jq -e '.phase == "checkpoint save"' "$WORK/save/ranks/rank-1.json" ||
+  fail "save: rank 1 was not seen saving"
 kill -9 "${RANKS[1]}"
-ends save 1 30
+ends save 1 30 "checkpoint save"
 
 # SIGSTOP: the others time out in their step; rank 0 prints the summary.
 start stopped

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End to end: a ScaleUp can never kill a run. On a 2-rank job (tp 2), an absurd request (10^12
-# tokens) is refused by the memory estimate, and a request whose allocation really fails on rank 1
+# End to end: a ScaleUp can never kill a run. On a 2-rank job (tp 2), a count beyond 2^31 - 1
+# (10^12 tokens) is refused as invalid, a huge one within it (2 x 10^9) by the memory estimate,
+# and a request whose allocation really fails on rank 1
 # (its address space limited with prlimit while paused) is refused after both ranks agree. The job
 # trains on, and its losses equal those of a run that never received a request.
 source "$(dirname "$0")/lib.sh"
@@ -37,8 +38,10 @@ expect_refusal() {
   grep -qF "$text" <<<"$(json_field message <<<"$out")" || fail "tf-ctl $*: '$out' does not say '$text'"
   echo "refused: $(json_field message <<<"$out")"
 }
-expect_refusal RESOURCE_EXHAUSTED "rank 0 has" \
+expect_refusal INVALID_ARGUMENT "tokens.qkv_tokens must be within [1, 2147483647]" \
   scale-up --qkv-tokens 1000000000000 --proj-tokens 32 --ffn-tokens 64
+expect_refusal RESOURCE_EXHAUSTED "rank 0 has" \
+  scale-up --qkv-tokens 2000000000 --proj-tokens 32 --ffn-tokens 64
 
 # Rank 1's process: the tf-launch below mpirun whose environment names world rank 1.
 rank1=""

@@ -12,7 +12,7 @@
 #                               (a cluster left in DIR by an earlier start is stopped first)
 #        cluster.sh stop DIR    cancel its jobs, then stop the daemons that `start DIR` started,
 #                               by their pid files
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../strict.sh"  # strict mode and wait_for
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -20,16 +20,6 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 action=$1
 dir=$(realpath -m "$2")
 conf=$dir/slurm.conf
-
-# wait_for SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
 
 # port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -83,6 +83,6 @@ final_loss() { grep -o "step *[0-9]*/[0-9]* | loss [0-9.]*" "$1" | tail -1; }
 
 # The tiny run of the tests: 150 steps, every step logged, no validation in between.
 TINY_ARGS=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set train.steps=150
-           --set train.log_interval=1 --set train.eval_interval=0 --set 'control.address=""')
+           --set train.log_interval=1 --set train.eval_interval=0 --set control.address=)
 # One node, two ranks, one (fake) GPU each.
 TWO_RANKS=(--nodes=1 --ntasks=2 --ntasks-per-node=2 --gpus-per-node=2)

@@ -68,8 +68,9 @@ TEST(Safetensors, RejectsDamagedFilesNamingThem) {
             "f.st: not a safetensors file (shorter than 8 bytes)");
   std::string huge = good;
   huge[7] = '\x01';
-  EXPECT_NE(error_of([&] { decode_safetensors(huge, "f.st"); })
-                .find("f.st: not a safetensors file (header length"),
+  EXPECT_NE(error_of([&] {
+              decode_safetensors(huge, "f.st");
+            }).find("f.st: not a safetensors file (header length"),
             std::string::npos);
   // Dropping the last data byte leaves the offsets pointing past the end.
   EXPECT_EQ(error_of([&] { decode_safetensors(good.substr(0, good.size() - 1), "f.st"); }),
@@ -84,9 +85,45 @@ TEST(Safetensors, RejectsDamagedFilesNamingThem) {
             "f.st: tensor 'a': unsupported dtype 'F99'");
   std::string bad_json = good;
   bad_json[8] = '[';
-  EXPECT_NE(error_of([&] { decode_safetensors(bad_json, "f.st"); })
-                .find("f.st: safetensors header is not valid JSON"),
+  EXPECT_NE(error_of([&] {
+              decode_safetensors(bad_json, "f.st");
+            }).find("f.st: safetensors header is not valid JSON"),
             std::string::npos);
+}
+
+// A file of one header and no data: the 8-byte little-endian length, then the JSON.
+std::string header_only(const std::string& json) {
+  std::string bytes(8, '\0');
+  const uint64_t length = json.size();
+  std::memcpy(bytes.data(), &length, 8);
+  return bytes + json;
+}
+
+TEST(Safetensors, RefusesShapesWhoseSizeOverflows) {
+  // 2^32 x 2^32 x 4 floats is 2^66 bytes: 0 once wrapped to 64 bits, which offsets [0, 0] match.
+  const std::string wraps = header_only(
+      R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 0]}})");
+  EXPECT_EQ(error_of([&] { decode_safetensors(wraps, "f.st"); }),
+            "f.st: tensor 'a': shape [4294967296, 4294967296, 4] has a negative dimension or more "
+            "elements than fit in 64 bits");
+  // No elements, but strides beyond 64 bits.
+  const std::string strides = header_only(
+      R"({"a": {"dtype": "F32", "shape": [0, 4294967296, 4294967296], "data_offsets": [0, 0]}})");
+  EXPECT_NE(error_of([&] { decode_safetensors(strides, "f.st"); }).find("more elements than fit"),
+            std::string::npos);
+  // A number beyond what a double holds is the JSON parser's out_of_range, reported as bad JSON.
+  const std::string huge_number = header_only(R"({"a": {"dtype": "F32", "shape": [1e999]}})");
+  EXPECT_NE(error_of([&] {
+              decode_safetensors(huge_number, "f.st");
+            }).find("f.st: safetensors header is not valid JSON"),
+            std::string::npos);
+  const std::string negative =
+      header_only(R"({"a": {"dtype": "F32", "shape": [-1, 4], "data_offsets": [0, 0]}})");
+  EXPECT_NE(error_of([&] { decode_safetensors(negative, "f.st"); }).find("negative dimension"),
+            std::string::npos);
+  const std::string empty =
+      header_only(R"({"a": {"dtype": "F32", "shape": [0, 4], "data_offsets": [0, 0]}})");
+  EXPECT_EQ(decode_safetensors(empty, "f.st").tensors.at("a").sizes(), torch::IntArrayRef({0, 4}));
 }
 
 }  // namespace

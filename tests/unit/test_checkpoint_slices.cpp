@@ -107,5 +107,14 @@ TEST_F(Slices, EditedManifestDisagreesWithMarker) {
                 " (corrupt manifest)");
 }
 
+TEST(Manifest, RefusesShapesWhoseSizeOverflows) {
+  Manifest m;
+  m.file_crc32["a.safetensors"] = "00000000";
+  m.tensors["keys"] = {"F32", {int64_t{1} << 40, int64_t{1} << 40}, {{"a.safetensors", 0, 0}}};
+  EXPECT_EQ(error_of([&] { manifest_from_json(manifest_to_json(m), "m.json"); }),
+            "m.json: 'tensors.keys': shape [1099511627776, 1099511627776] has a negative "
+            "dimension or more elements than fit in 64 bits");
+}
+
 }  // namespace
 }  // namespace tf

@@ -64,6 +64,52 @@ TEST(Config, OverridesApplyAndAreNamedInErrors) {
   EXPECT_EQ(error_of("", {"train.steps=x"}),
             "test.yaml: --set train.steps=x: 'train.steps': cannot read 'x' as an integer");
   EXPECT_EQ(error_of("", {"train.steps"}), "--set train.steps: expected key.path=value");
+  // An empty value is the empty string: it turns an address off instead of keeping the default.
+  EXPECT_EQ(parse_config("", "test.yaml", {"control.address="}).control.address, "");
+  EXPECT_EQ(parse_config("", "test.yaml", {"control.address=\"\""}).control.address, "");
+  EXPECT_EQ(error_of("", {"train.steps="}),
+            "test.yaml: --set train.steps=: 'train.steps': cannot read '' as an integer");
+}
+
+TEST(Config, AbsurdSizesAreRefusedBeforeAnythingCountsThem) {
+  EXPECT_EQ(error_of("model: {hidden_size: 4294967296}\n"),
+            "test.yaml:1:9: 'model.hidden_size': must be within [1, 2147483647], not 4294967296");
+  EXPECT_EQ(error_of("", {"train.micro_batch=0"}),
+            "test.yaml: --set train.micro_batch=0: 'train.micro_batch': must be within "
+            "[1, 2147483647], not 0");
+  // Every size allowed on its own, but 2^31 x 2^31 x ... parameters.
+  EXPECT_EQ(error_of("model: {hidden_size: 1048576, num_heads: 1, num_layers: 1000000,\n"
+                     "        ffn_tokens: 1000000}\n"),
+            "test.yaml:1:8: 'model': a model of about 2.1e+18 parameters; at most 2^50 "
+            "(1.13e+15) are supported");
+  EXPECT_NE(error_of("model: {hidden_size: 65536, num_heads: 64, num_layers: 100}\n"
+                     "stages:\n  - {name: a, steps: 1, ffn_tokens: 2000000000}\n")
+                .find("test.yaml:3:5: 'stages[0]': a model of about 2.62e+16 parameters"),
+            std::string::npos);
+}
+
+TEST(Config, StrictYamlRefusesWhatYamlCppAcceptsSilently) {
+  EXPECT_EQ(error_of("train:\n  steps: 5\n  lr: 0.1\n  steps: 9\n"),
+            "test.yaml:4:3: duplicate key 'steps' (first at line 2)");
+  EXPECT_EQ(error_of("train: {steps: 5}\nmodel: {}\ntrain: {lr: 1}\n"),
+            "test.yaml:3:1: duplicate key 'train' (first at line 1)");
+  // The same key in two different mappings is fine.
+  EXPECT_EQ(
+      error_of("train: {steps: 5}\nstages:\n  - {name: a, steps: 1}\n  - {name: b, steps: 2}\n"),
+      "no error");
+  EXPECT_EQ(error_of("", {"train={steps: 1, steps: 2}"}),
+            "--set train={steps: 1, steps: 2}:1:12: duplicate key 'steps' (first at line 1)");
+  EXPECT_EQ(error_of("base: &b {steps: 5}\ntrain: *b\n"),
+            "test.yaml:1:7: YAML anchors and aliases are not supported; write the values out");
+  EXPECT_EQ(error_of("5\n", {"train.steps=3"}),
+            "test.yaml: a config is a mapping of sections (model:, train:, ...), not a single "
+            "value");
+  EXPECT_EQ(error_of("train: {steps: 5}\n---\ntrain: {steps: 6}\n"),
+            "test.yaml: more than one YAML document ('---'); a config is one document");
+  // Nesting deep enough to exhaust a recursive parser's stack is refused by yaml-cpp's guard.
+  const std::string deep = "train: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  EXPECT_NE(error_of(deep).find("test.yaml:1:"), std::string::npos) << error_of(deep);
+  EXPECT_NE(error_of(deep).find("invalid YAML"), std::string::npos) << error_of(deep);
 }
 
 TEST(Config, InvalidYamlNamesLine) {
@@ -80,7 +126,8 @@ model: {hidden_size: 96, num_layers: 3, num_heads: 6, qkv_tokens: 40, proj_token
 train: {steps: 77, global_batch: 12, micro_batch: 3, lr: 0.002, min_lr: 0.0001,
         warmup_steps: 7, weight_decay: 0.05, grad_clip: 0.5, beta1: 0.8, beta2: 0.99,
         eps: 1.0e-6, seed: 99, precision: bf16, log_interval: 3, eval_interval: 11,
-        eval_batches: 2, threads: 2, device: cpu, activation_checkpointing: layer}
+        eval_batches: 2, threads: 2, device: cpu, activation_checkpointing: layer,
+        ignore_memory_check: true}
 data: {train: [{path: /d/a, weight: 2}, {path: /d/b}], valid: [{path: /d/v, weight: 0.5}],
        valid_fraction: 0.2, tokenizer: /t/tokenizer.json,
        synthetic: {documents: 30, doc_len: 40, seed: 8}}
@@ -129,6 +176,7 @@ stages:
   EXPECT_EQ(t.threads, 2);
   EXPECT_EQ(t.device, "cpu");
   EXPECT_EQ(t.activation_checkpointing, "layer");
+  EXPECT_TRUE(t.ignore_memory_check);
   const DataConfig& d = a.data;
   ASSERT_EQ(d.train.size(), 2u);
   EXPECT_EQ(d.train[0].path, "/d/a");
@@ -181,8 +229,8 @@ stages:
 }
 
 TEST(Config, ShippedConfigsLoad) {
-  for (const char* name : {"tiny", "tiny-stages", "150m", "450m", "900m", "1.5b", "124m", "354m",
-                           "757m", "1.4b"}) {
+  for (const char* name :
+       {"tiny", "tiny-stages", "150m", "450m", "900m", "1.5b", "124m", "354m", "757m", "1.4b"}) {
     SCOPED_TRACE(name);
     EXPECT_NO_THROW(load_config(std::string(TF_SOURCE_DIR) + "/configs/" + name + ".yaml"));
   }

@@ -141,9 +141,7 @@ TEST_F(IndexedDatasetTest, IndexOfWrongSize) {
 TEST_F(IndexedDatasetTest, BinOfWrongSize) {
   write(documents_, 1000);
   write_file(".bin", read_file(".bin").substr(0, 20));
-  EXPECT_EQ(
-      open_error(),
-      prefix_ + ".bin: size is 20 bytes but the index ends at byte 22 (last pointer + length)");
+  EXPECT_EQ(open_error(), prefix_ + ".bin: size is 20 bytes but sequence 3 ends at byte 22");
 }
 
 TEST_F(IndexedDatasetTest, PointersMustFollowLengths) {

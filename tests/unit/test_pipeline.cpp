@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 
+#include "checkpoint_test_util.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -150,6 +151,21 @@ TEST(ChainJobs, ANewJobWhereTheLayoutChanges) {
   ASSERT_EQ(known.size(), 2u);
   EXPECT_EQ(known[0].ranks, 8);
   EXPECT_EQ(known[0].parallel.dp, 8);
+}
+
+TEST(ChainJobs, AWorldSizeThatALayoutCannotUseIsRefused) {
+  const Config c = parse_config(
+      "model: {num_layers: 4}\n"
+      "stages:\n"
+      "  - {name: a, steps: 1, qkv_tokens: 8, proj_tokens: 8, ffn_tokens: 8}\n"
+      "  - {name: b, steps: 1, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 16,\n"
+      "     parallel: {tp: 2, pp: 2}}\n",
+      "chain.yaml");
+  EXPECT_EQ(plan_jobs(c, 8)[1].parallel.dp, 2);
+  // 6 ranks suit stage a (tp 1) but not stage b (tp x pp = 4): refused, rather than dp 1.
+  EXPECT_EQ(testing::error_of([&] { plan_jobs(c, 6); }),
+            "chain.yaml: 6 ranks: stage 'b' runs at tp 2 x pp 2, which needs a multiple of 4 "
+            "ranks");
 }
 
 TEST(PipelineSplit, TextNamesEachStage) {

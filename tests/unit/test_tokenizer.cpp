@@ -1,9 +1,13 @@
 // Byte-level tokenizer exactness and the tokenizers' error messages.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/error.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 #include "core/tokenizer/byte_tokenizer.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
@@ -45,6 +49,35 @@ TEST(BpeTokenizer, ErrorsNameTheProblem) {
   EXPECT_EQ(error_of([&] { neox.encode("ok \xC3\x28 bad"); }), "text is not valid UTF-8 (byte 3)");
   EXPECT_EQ(error_of([&] { neox.decode({50277}); }),
             "token id 50277 is not below the vocabulary size 50277");
+}
+
+// The fuzz seed's tokenizer.json (every byte, two merges, <|endoftext|> at id 258), edited.
+std::string tiny_tokenizer_error(const std::string& from, const std::string& to) {
+  std::ifstream in(std::string(TF_SOURCE_DIR) + "/tests/fuzz/corpus/tokenizer/tiny",
+                   std::ios::binary);
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json = json.substr(0, json.find('\0'));  // the text to encode follows the NUL
+  if (!from.empty()) json.replace(json.find(from), from.size(), to);
+  const TempDir dir;
+  const std::string path = dir.path() + "/tokenizer.json";
+  std::ofstream(path) << json;
+  return error_of([&] {
+    const BpeTokenizer tokenizer(path);
+    EXPECT_EQ(tokenizer.decode(tokenizer.encode("ab ab")), "ab ab");
+  });
+}
+
+TEST(BpeTokenizer, RefusesIdsAndVocabulariesItCannotUse) {
+  EXPECT_EQ(tiny_tokenizer_error("", ""), "no error");
+  EXPECT_NE(tiny_tokenizer_error("\"id\": 258", "\"id\": -7")
+                .find("added token: id -7 is not an integer in [0, 2^31)"),
+            std::string::npos);
+  EXPECT_NE(tiny_tokenizer_error("\"id\": 258", "\"id\": 2000000000")
+                .find("token ids reach 2000000000 but the file has only 259 tokens"),
+            std::string::npos);
+  EXPECT_NE(
+      tiny_tokenizer_error("\"<\": 60", "\"<<\": 60").find("byte 0x3C has no token in model.vocab"),
+      std::string::npos);
 }
 
 TEST(BpeTokenizer, SpecialTokensAndSpaceRuns) {

@@ -63,7 +63,10 @@ TEST(RequestValidation, ScaleUpCounts) {
   request.mutable_tokens()->set_ffn_tokens(-1);
   const grpc::Status bad = validate(request);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(bad.error_message(), "tokens.ffn_tokens must be at least 1 (got -1)");
+  EXPECT_EQ(bad.error_message(), "tokens.ffn_tokens must be within [1, 2147483647] (got -1)");
+  request.mutable_tokens()->set_ffn_tokens(int64_t{1} << 40);
+  EXPECT_EQ(validate(request).error_message(),
+            "tokens.ffn_tokens must be within [1, 2147483647] (got 1099511627776)");
 }
 
 }  // namespace

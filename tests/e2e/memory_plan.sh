@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End to end: the memory plan. A dry run of the 1.4B chain prints every stage's estimate per rank
+# and allocates no model (its peak resident memory stays below what the first stage's parameters
+# alone would take). A launch whose stage cannot fit is refused before it allocates, with the
+# numbers; train.ignore_memory_check trains anyway, with a warning.
+source "$(dirname "$0")/lib.sh"
+
+# peak_kib LOG: the peak resident set /usr/bin/time wrote on the last line of LOG.
+peak_kib() { tail -1 "$1" | sed -n 's/^peak_kib=\([0-9]*\)$/\1/p'; }
+timed() { /usr/bin/time -f "peak_kib=%M" "$@"; }
+
+rc=0
+started=$SECONDS
+timed "$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run --set control.address= \
+  >"$WORK/dry.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "the dry run exited $rc: $(tail -3 "$WORK/dry.log")"
+for stage in 124M 354M 757M 1.4B; do
+  grep -q "memory: stage '$stage' (.* parameters, tp 1 x pp 1): about .*activations .*) on the costliest rank" \
+    "$WORK/dry.log" || fail "no memory line for stage $stage"
+done
+grep -q "dry run: config valid; no model allocated" "$WORK/dry.log" || fail "no dry-run verdict"
+peak=$(peak_kib "$WORK/dry.log")
+# The first stage's 123.6M fp32 parameters alone are 471 MiB.
+[ -n "$peak" ] && [ "$peak" -lt $((400 * 1024)) ] || fail "the dry run peaked at ${peak:-?} KiB"
+echo "dry run: $((SECONDS - started)) s, peak $((peak / 1024)) MiB"
+grep "memory: stage '1.4B'\|memory: this rank" "$WORK/dry.log"
+
+# A stage of 2^30 feed-forward tokens cannot fit: refused at start-up, before the model exists.
+huge=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set control.address= --set train.steps=100000
+      --set train.log_interval=1 --set train.eval_interval=0
+      --set 'stages=[{name: small, steps: 100000}, {name: huge, steps: 1, ffn_tokens: 1073741824}]')
+rc=0
+timed "$TF_LAUNCH" "${huge[@]}" >"$WORK/refused.log" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "the launch of a stage that cannot fit exited $rc, expected 2"
+grep -q "error: .*stage 'huge' (.* tokens, tp 1 x pp 1) needs about .* per rank; this rank has .*: lower train.micro_batch" \
+  "$WORK/refused.log" || fail "the refusal does not give the numbers: $(tail -2 "$WORK/refused.log")"
+peak=$(peak_kib "$WORK/refused.log")
+[ -n "$peak" ] && [ "$peak" -lt $((400 * 1024)) ] || fail "the refused launch peaked at ${peak:-?} KiB"
+grep "error:" "$WORK/refused.log"
+
+# With the override the run starts (stage 'small'), says what it ignores, and stops cleanly on
+# SIGTERM long before stage 'huge'.
+"$TF_LAUNCH" "${huge[@]}" --set train.ignore_memory_check=true >"$WORK/run.log" 2>&1 &
+run=$!
+PIDS+=("$run")
+wait_for 60 grep -q "step *2/" "$WORK/run.log" || fail "the run with the override did not train"
+grep -q "warning: stage 'huge' .* needs about .*; training anyway (train.ignore_memory_check)" \
+  "$WORK/run.log" || fail "no warning about the ignored estimate"
+kill -TERM "$run"
+rc=0
+wait_exit 60 "$run" || rc=$?
+[ $rc -eq 5 ] || fail "the run stopped by SIGTERM exited $rc, expected 5"
+echo "PASS"
