@@ -35,6 +35,33 @@ void check_slices(TensorInfo& info, const std::string& where) {
   }
 }
 
+// The counts of a run's state: none may be negative, and a layout has at least one rank per axis.
+void check_run_state(const RunState& r, const std::string& source) {
+  const std::pair<const char*, int64_t> counts[] = {{"step", r.step},
+                                                    {"stage.index", r.stage_index},
+                                                    {"stage.start_step", r.stage_start},
+                                                    {"stage.growths", r.growths},
+                                                    {"data.samples_consumed", r.samples_consumed},
+                                                    {"schedule.warmup", r.schedule.warmup},
+                                                    {"schedule.total", r.schedule.total}};
+  for (const auto& [field, value] : counts) {
+    if (value < 0) {
+      throw Error(source + ": manifest field '" + field + "' is " + std::to_string(value) +
+                  ", which is negative");
+    }
+  }
+  const std::pair<const char*, int64_t> axes[] = {{"layout.world", r.layout.world},
+                                                  {"layout.dp", r.layout.dp},
+                                                  {"layout.tp", r.layout.tp},
+                                                  {"layout.pp", r.layout.pp}};
+  for (const auto& [field, value] : axes) {
+    if (value < 1) {
+      throw Error(source + ": manifest field '" + field + "' is " + std::to_string(value) +
+                  "; a layout has at least 1");
+    }
+  }
+}
+
 }  // namespace
 
 std::string manifest_to_json(const Manifest& m) {
@@ -116,6 +143,7 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
     const Json& s = json.at("schedule");
     r.schedule = {s.at("peak").get<double>(), s.at("minimum").get<double>(),
                   s.at("warmup").get<int64_t>(), s.at("total").get<int64_t>()};
+    check_run_state(r, source);
     field = "config";
     r.config_yaml = json.at("config").get<std::string>();
     field = "files";

@@ -116,5 +116,18 @@ TEST(Manifest, RefusesShapesWhoseSizeOverflows) {
             "dimension or more elements than fit in 64 bits");
 }
 
+TEST(Manifest, RefusesNegativeCountsAndEmptyLayouts) {
+  Manifest m;
+  m.run.stage_index = -1;  // would index the config's stages from the end
+  EXPECT_EQ(error_of([&] { manifest_from_json(manifest_to_json(m), "m.json"); }),
+            "m.json: manifest field 'stage.index' is -1, which is negative");
+  m.run.stage_index = 0;
+  m.run.layout.tp = 0;
+  EXPECT_EQ(error_of([&] { manifest_from_json(manifest_to_json(m), "m.json"); }),
+            "m.json: manifest field 'layout.tp' is 0; a layout has at least 1");
+  m.run.layout.tp = 1;
+  EXPECT_EQ(manifest_from_json(manifest_to_json(m), "m.json").run.layout.tp, 1);
+}
+
 }  // namespace
 }  // namespace tf
