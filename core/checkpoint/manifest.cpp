@@ -7,6 +7,7 @@
 #include "core/checked_size.h"
 #include "core/checkpoint/safetensors.h"
 #include "core/error.h"
+#include "core/json_integers.h"
 
 namespace tf {
 namespace {
@@ -114,35 +115,35 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
                   std::string(kFormat) + "')");
     }
     field = "version";
-    if (json.at("version").get<int>() != Manifest::kVersion) {
+    if (json_integer<int>(json.at("version")) != Manifest::kVersion) {
       throw Error(source + ": manifest version " + json.at("version").dump() +
                   " is not supported (this build reads version " +
                   std::to_string(Manifest::kVersion) + ")");
     }
     RunState& r = m.run;
     field = "step";
-    r.step = json.at("step").get<int64_t>();
+    r.step = json_integer<int64_t>(json.at("step"));
     field = "stage";
     const Json& stage = json.at("stage");
     r.stage = stage.at("name").get<std::string>();
-    r.stage_index = stage.at("index").get<int64_t>();
-    r.stage_start = stage.at("start_step").get<int64_t>();
-    r.growths = stage.at("growths").get<int64_t>();
+    r.stage_index = json_integer<int64_t>(stage.at("index"));
+    r.stage_start = json_integer<int64_t>(stage.at("start_step"));
+    r.growths = json_integer<int64_t>(stage.at("growths"));
     field = "flops_spent";
     r.flops_spent = json.at("flops_spent").get<double>();
     field = "layout";
     const Json& layout = json.at("layout");
-    r.layout = {layout.at("world").get<int64_t>(), layout.at("dp").get<int64_t>(),
-                layout.at("tp").get<int64_t>(), layout.at("pp").get<int64_t>()};
+    r.layout = {json_integer<int64_t>(layout.at("world")), json_integer<int64_t>(layout.at("dp")),
+                json_integer<int64_t>(layout.at("tp")), json_integer<int64_t>(layout.at("pp"))};
     field = "data";
-    r.samples_consumed = json.at("data").at("samples_consumed").get<int64_t>();
+    r.samples_consumed = json_integer<int64_t>(json.at("data").at("samples_consumed"));
     field = "rng";
-    r.train_seed = json.at("rng").at("train_seed").get<uint64_t>();
-    r.data_seed = json.at("rng").at("data_seed").get<uint64_t>();
+    r.train_seed = json_integer<uint64_t>(json.at("rng").at("train_seed"));
+    r.data_seed = json_integer<uint64_t>(json.at("rng").at("data_seed"));
     field = "schedule";
     const Json& s = json.at("schedule");
     r.schedule = {s.at("peak").get<double>(), s.at("minimum").get<double>(),
-                  s.at("warmup").get<int64_t>(), s.at("total").get<int64_t>()};
+                  json_integer<int64_t>(s.at("warmup")), json_integer<int64_t>(s.at("total"))};
     check_run_state(r, source);
     field = "config";
     r.config_yaml = json.at("config").get<std::string>();
@@ -152,9 +153,9 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
       field = "tensors." + name;
       TensorInfo info;
       info.dtype = entry.at("dtype").get<std::string>();
-      info.shape = entry.at("shape").get<std::vector<int64_t>>();
+      info.shape = json_integers<int64_t>(entry.at("shape"));
       for (const Json& slice : entry.at("slices")) {
-        const auto rows = slice.at("rows").get<std::vector<int64_t>>();
+        const auto rows = json_integers<int64_t>(slice.at("rows"));
         if (rows.size() != 2) throw Error(source + ": '" + field + "': rows must be [begin, end]");
         info.slices.push_back({slice.at("file").get<std::string>(), rows[0], rows[1],
                                slice.value("key", std::string())});

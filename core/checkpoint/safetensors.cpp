@@ -9,6 +9,7 @@
 #include "core/checkpoint/checksum.h"
 #include "core/data/posix_file.h"
 #include "core/error.h"
+#include "core/json_integers.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; a big-endian host needs byte swapping");
@@ -121,8 +122,8 @@ SafetensorsContent decode_safetensors(const std::string& bytes, const std::strin
       }
       const torch::ScalarType type =
           parse_safetensors_dtype(entry.at("dtype").get<std::string>(), where);
-      const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
+      const auto shape = json_integers<int64_t>(entry.at("shape"));
+      const auto offsets = json_integers<uint64_t>(entry.at("data_offsets"));
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
         throw Error(where + ": data_offsets outside the " + std::to_string(data_size) +
                     " data bytes");

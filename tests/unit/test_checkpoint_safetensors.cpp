@@ -117,6 +117,11 @@ TEST(Safetensors, RefusesShapesWhoseSizeOverflows) {
               decode_safetensors(huge_number, "f.st");
             }).find("f.st: safetensors header is not valid JSON"),
             std::string::npos);
+  // A float where an integer belongs is refused, not converted (2e+56 does not fit int64_t).
+  const std::string float_shape =
+      header_only(R"({"a": {"dtype": "F32", "shape": [2e+56], "data_offsets": [0, 0]}})");
+  EXPECT_NE(error_of([&] { decode_safetensors(float_shape, "f.st"); }).find("expected an integer"),
+            std::string::npos);
   const std::string negative =
       header_only(R"({"a": {"dtype": "F32", "shape": [-1, 4], "data_offsets": [0, 0]}})");
   EXPECT_NE(error_of([&] { decode_safetensors(negative, "f.st"); }).find("negative dimension"),
