@@ -1,6 +1,7 @@
 // Strict reading of YAML mappings into typed fields: every key must be known, every value must
 // convert, and each error names the file, line and dotted key (or the --set flag that set it).
-// This is the one place where yaml-cpp exceptions are translated into tf::Error.
+// This and core/yaml_strict.cpp (load_yaml) are the only places where yaml-cpp exceptions are
+// translated into tf::Error.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
