@@ -53,6 +53,16 @@ void require_one_of(YamlMap& map, const std::string& key, const std::string& val
   map.fail(key, "'" + value + "' is not one of: " + all);
 }
 
+// Growth 'preserve' keeps the model's function only where a zero-key token adds nothing, which
+// softmax does not allow (SPEC.md). `key` holds a growth that will be applied.
+void require_growth_fits_norm(YamlMap& map, const std::string& key, const std::string& growth,
+                              const std::string& norm) {
+  require(map, key, growth != "preserve" || norm != "softmax",
+          "is 'preserve' (the default), which keeps the function only for l2_norm_gelu and "
+          "gelu_l2_norm; with model.norm softmax, zero-key tokens still take probability mass: "
+          "set " + key + ": normal or zero");
+}
+
 void read_parallel(YamlMap map, ParallelConfig& out) {
   const int64_t inherited_pp = out.pp;
   map.get("tp", out.tp);
@@ -98,6 +108,7 @@ void read_model(YamlMap map, ModelConfig& m) {
           "must divide hidden_size (" + std::to_string(m.hidden_size) + ")");
   require(map, "num_heads", m.head_dim() % 2 == 0, "head dimension must be even");
   require_one_of(map, "norm", m.norm, {"l2_norm_gelu", "gelu_l2_norm", "softmax"});
+  if (!m.init_from.empty()) require_growth_fits_norm(map, "init_growth", m.init_growth, m.norm);
   require(map, "rotary_pct", m.rotary_pct >= 0 && m.rotary_pct <= 1, "must be within [0, 1]");
 }
 
@@ -196,7 +207,7 @@ void read_control(YamlMap& map, ControlConfig& c) {
           "tls_cert and tls_key go together");
 }
 
-void read_stage(YamlMap map, const Config& base, StageConfig& s) {
+void read_stage(YamlMap map, const Config& base, bool first, StageConfig& s) {
   s.qkv_tokens = base.model.qkv_tokens;
   s.proj_tokens = base.model.proj_tokens;
   s.ffn_tokens = base.model.ffn_tokens;
@@ -229,6 +240,8 @@ void read_stage(YamlMap map, const Config& base, StageConfig& s) {
   require(map, "min_lr", s.min_lr >= 0 && s.min_lr <= s.lr, "must be within [0, lr]");
   require_one_of(map, "growth", s.growth, {"zero", "normal", "preserve"});
   require_one_of(map, "optimizer", s.optimizer, {"reset", "carry"});
+  // The first stage's growth applies to nothing: the run starts at its sizes.
+  if (!first) require_growth_fits_norm(map, "growth", s.growth, base.model.norm);
 }
 
 void read_fault(YamlMap m, FaultConfig& f) {
@@ -294,7 +307,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
   std::vector<YamlMap> stage_maps = top.list("stages");
   for (YamlMap& stage_map : stage_maps) {
     c.stages.emplace_back();
-    read_stage(stage_map, c, c.stages.back());
+    read_stage(stage_map, c, c.stages.size() == 1, c.stages.back());
   }
   top.finish();
   if (c.train.global_batch % c.train.micro_batch != 0) {

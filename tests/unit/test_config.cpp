@@ -117,6 +117,24 @@ TEST(Config, InvalidYamlNamesLine) {
   EXPECT_NE(error_of("model:\n  hidden_size: [1,\n").find("invalid YAML"), std::string::npos);
 }
 
+// A growth that cannot be applied is refused at load, not at the stage boundary; the first
+// stage's growth applies to nothing.
+TEST(Config, PreserveGrowthWithSoftmaxIsRefusedWhereItWouldApply) {
+  const std::string stages =
+      "model: {norm: softmax, qkv_tokens: 16}\n"
+      "stages:\n  - {name: a, steps: 2}\n  - {name: b, qkv_tokens: 32, steps: 2}\n";
+  EXPECT_NE(error_of(stages).find("test.yaml:4:5: 'stages[1].growth': is 'preserve' (the default)"),
+            std::string::npos)
+      << error_of(stages);
+  EXPECT_NE(error_of(stages).find("set growth: normal or zero"), std::string::npos);
+  EXPECT_EQ(error_of(stages.substr(0, stages.size() - 2) + ", growth: normal}\n"), "no error");
+  const std::string init = "model: {norm: softmax, init_from: /w/small.safetensors}\n";
+  EXPECT_NE(error_of(init).find("'model.init_growth': is 'preserve'"), std::string::npos)
+      << error_of(init);
+  EXPECT_EQ(error_of(init, {"model.init_growth=zero"}), "no error");
+  EXPECT_EQ(error_of("model: {norm: softmax}\n"), "no error");
+}
+
 // Every field away from its default, so that a field to_yaml drops or misspells fails here.
 TEST(Config, RoundTripsThroughYaml) {
   const Config c = parse_config(R"(
