@@ -129,6 +129,7 @@ void read_train(YamlMap map, TrainConfig& t) {
   map.get("device", t.device);
   map.get("activation_checkpointing", t.activation_checkpointing);
   map.get("log_interval", t.log_interval);
+  map.get("metrics_file", t.metrics_file);
   map.get("eval_interval", t.eval_interval);
   map.get("eval_batches", t.eval_batches);
   map.get("threads", t.threads);
@@ -395,6 +396,7 @@ std::string to_yaml(const Config& c) {
   t["device"] = c.train.device;
   t["activation_checkpointing"] = c.train.activation_checkpointing;
   t["log_interval"] = c.train.log_interval;
+  t["metrics_file"] = c.train.metrics_file;
   t["eval_interval"] = c.train.eval_interval;
   t["eval_batches"] = c.train.eval_batches;
   t["threads"] = c.train.threads;

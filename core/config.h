@@ -49,6 +49,8 @@ struct TrainConfig {
   std::string device = "auto";                    // auto | cpu | cuda (core/device.h)
   std::string activation_checkpointing = "none";  // none | layer: recompute blocks in backward
   int64_t log_interval = 10;
+  // JSON Lines log of every logged step and validation (core/trainer/metrics_log.h); empty: none.
+  std::string metrics_file;
   int64_t eval_interval = 100;       // 0: never
   int64_t eval_batches = 4;          // micro batches per validation pass
   int threads = 0;                   // intra-op threads per rank; 0: LibTorch's default

@@ -3,6 +3,7 @@
 // the file and line; the output then never appears under PREFIX (see IndexedDatasetWriter).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ struct BuildOptions {
   std::string tokenizer = "byte";
   std::string output;  // prefix
   bool append_eod = false;
+  int64_t workers = 0;  // tokenizing threads; 0: one per core
 };
 
 // Writes progress lines (documents, MB/s) about once a second and a summary to `log`.

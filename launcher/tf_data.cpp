@@ -17,9 +17,16 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  tf-data build --input FILE[,FILE...] [FILE...] --format text|jsonl [--json-key text]\n"
-    "                --tokenizer byte|PATH/tokenizer.json --output PREFIX [--append-eod]\n"
-    "      text: each file is one document; jsonl: each line's --json-key string is one\n"
+    "  tf-data build --input FILE[,FILE...] [FILE...] --output PREFIX [--format text|jsonl]\n"
+    "                [--json-key KEY] [--tokenizer byte|PATH/tokenizer.json] [--append-eod]\n"
+    "                [--workers N]\n"
+    "      tokenizes the files into one indexed dataset, PREFIX.bin and PREFIX.idx\n"
+    "      --format text (default): each file is one document\n"
+    "      --format jsonl: each line is one, the string under --json-key (default: text)\n"
+    "      --tokenizer: byte (default) or a Hugging Face tokenizer.json\n"
+    "      --append-eod: end every document with the tokenizer's end-of-text id\n"
+    "      --workers: tokenizing threads (default: one per core); the output is the same\n"
+    "                 for any number\n"
     "  tf-data inspect PREFIX [--tokenizer byte|PATH/tokenizer.json]\n"
     "      counts, dtype, and the first document decoded when a tokenizer is given\n"
     "  tf-data synth --output PREFIX [--tokenizer byte|PATH] [--documents N] [--doc-len N]\n"
@@ -54,6 +61,7 @@ void build(const tf::CommandLine& line) {
   options.tokenizer = line.value("tokenizer", options.tokenizer);
   options.output = line.value("output");
   options.append_eod = line.has("append-eod");
+  options.workers = integer_flag(line, "workers", 0);
   tf::build_dataset(options, stdout);
 }
 

@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
   prometheus jq curl openssl procps strace time
+  python3-matplotlib
   slurm-wlm munge
 )
 

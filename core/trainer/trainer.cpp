@@ -192,10 +192,23 @@ void Trainer::log_validation(const char* suffix) {
   const double loss = evaluate();
   log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
                    (long long)step_, loss, flops_spent_, suffix));
+  record_metrics({{"kind", "validation"}, {"valid_loss", loss}});
   if (observer_) observer_->on_validation(step_, loss);
 }
 
-void Trainer::log_step(const StepStats& s) const {
+void Trainer::record_metrics(nlohmann::json record) {
+  record["step"] = step_;
+  record["stage"] = stage().name;
+  record["tokens"] = samples_consumed_ * config_.model.seq_len;
+  record["flops"] = flops_spent_;
+  if (!metrics_.write(std::move(record))) {
+    log_.info(config_.train.metrics_file +
+              " (train.metrics_file): write failed; no more metrics lines are written, training "
+              "goes on");
+  }
+}
+
+void Trainer::log_step(const StepStats& s) {
   const double flops = training_flops_per_token(model_->config()) * s.tokens / s.seconds;
   std::string line = format(
       "step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
@@ -211,6 +224,11 @@ void Trainer::log_step(const StepStats& s) const {
                    s.device_memory->peak_reserved / double(1 << 30));
   }
   log_.info(line);
+  record_metrics({{"kind", "train"},
+                  {"loss", s.loss},
+                  {"lr", s.lr},
+                  {"grad_norm", s.grad_norm},
+                  {"tokens_per_s", s.tokens / s.seconds}});
 }
 
 bool Trainer::preempted() {
@@ -222,6 +240,10 @@ bool Trainer::preempted() {
 Trainer::RunEnd Trainer::run() {
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
+  const int64_t first_step = step_ + 1;  // the first this process trains: always logged
+  if (!config_.train.metrics_file.empty() && context_.world_rank() == 0) {
+    metrics_ = MetricsLog(config_.train.metrics_file, step_);
+  }
   const TrainConfig& t = config_.train;
   const CheckpointConfig& c = config_.checkpoint;
   while (!stop_requested_) {
@@ -260,7 +282,9 @@ Trainer::RunEnd Trainer::run() {
     if (observer_) observer_->on_step(stats);
     check_skipped(stats);
     const bool stage_end = step_ - stage_start_ == stage().steps;
-    if (stats.step % t.log_interval == 0 || stats.step == 1 || stage_end) log_step(stats);
+    if (stats.step % t.log_interval == 0 || stats.step == first_step || stage_end) {
+      log_step(stats);
+    }
     if (!c.dir.empty() && c.interval > 0 && stats.step % c.interval == 0) {
       if (skipped_in_a_row_ == 0) {
         save_checkpoint();

@@ -25,6 +25,7 @@
 #include "core/pipeline.h"
 #include "core/schedule.h"
 #include "core/stages.h"
+#include "core/trainer/metrics_log.h"
 
 namespace tf {
 
@@ -209,7 +210,9 @@ class Trainer {
   torch::Tensor stage_forward(const torch::Tensor& input, const torch::Tensor& samples);
   // An empty tensor shaped like the activations between stages.
   torch::Tensor stage_activation() const;
-  void log_step(const StepStats& stats) const;
+  void log_step(const StepStats& stats);
+  // Adds the step, stage, tokens and FLOPs so far to `record` and writes it to the metrics file.
+  void record_metrics(nlohmann::json record);
   // Whether any rank's preemption flag is set; collective over the world when a flag is installed.
   bool preempted();
   // Counts a run of skipped steps; at fault.max_skipped_steps in a row throws RunDiverged naming
@@ -238,6 +241,7 @@ class Trainer {
   int64_t saved_step_ = -1;      // step of the last checkpoint written or restored
   std::string good_checkpoint_;  // the newest written or restored with no skipped step after it
   int64_t skipped_in_a_row_ = 0;
+  MetricsLog metrics_;  // train.metrics_file, on world rank 0
   StepObserver* observer_ = nullptr;
   bool stop_requested_ = false;
   std::function<bool()> preemption_flag_;

@@ -1,61 +1,94 @@
 #!/usr/bin/env bash
 # The paper's claim in miniature (SPEC.md section 4): a chain that grows a small TokenFormer to a
-# target size in three stages, against the target size trained from scratch on the same data.
-# Prints, for each run, the final validation loss and the training FLOPs spent, and the share of
-# the from-scratch FLOPs the chain needed to reach the from-scratch final loss. Compares the
-# growth policies. About 10 minutes on 2 CPU cores (STEPS=600).
+# target size in four stages, each doubling every token count, against the target size trained
+# from scratch on the same data for as many steps as the whole chain. Every run is repeated for
+# SEEDS seeds. Writes each run's metrics file (train.metrics_file) under OUT, then prints the
+# final validation loss per run (mean, standard deviation, min-max over seeds) and the share of
+# the scratch FLOPs each chain needs to reach the scratch run's final validation loss (same seed),
+# and draws validation loss against FLOPs (tests/bench/progressive_report.py). Not run by ctest.
 #
-#   [STEPS=600] [SEED=1234] tests/bench/progressive_scaling.sh [CORPUS.txt] [BUILD_DIR]
+#   [OUT=dir] tests/bench/progressive_scaling.sh [BUILD_DIR]
 set -euo pipefail
 
+# --- settings -------------------------------------------------------------------------------
+STAGE_STEPS=${STAGE_STEPS:-150}   # optimizer steps per chain stage; scratch: 4 x STAGE_STEPS
+SEEDS=${SEEDS:-"1 2 3 4 5"}       # train.seed: initialisation and data order
+PARALLEL=${PARALLEL:-2}           # runs at a time, one thread each
+VARIANTS=${VARIANTS:-"scratch chain-normal-reset-fresh chain-preserve-carry-rewarm"}
+LR=${LR:-2.0e-3}                  # peak learning rate (scratch, and every fresh warm-up)
+REWARM_LR=${REWARM_LR:-1.0e-3}    # peak of stages 2-4 in the "rewarm" chains
+# Model: d 128, 4 layers, seq 256, byte-level tokens (a 257-row embedding, so the compute goes
+# into the Pattentions); chain qkv = proj tokens 32 -> 64 -> 128 -> 256, ffn = 4 x qkv.
+# ---------------------------------------------------------------------------------------------
+
 root=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${1:-$root/../shared/data/tinyshakespeare.txt}
-build=${2:-$root/build}
-steps=${STEPS:-600}               # from-scratch length; each chain stage gets steps / 3
-seed=${SEED:-1234}                # train.seed: initialisation and data order
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build=${1:-$root/build}
+corpus=$root/../shared/data/brown.jsonl
+out=${OUT:-$root/build/progressive}
+mkdir -p "$out"
 export OMP_NUM_THREADS=1
+started=$(date +%s)
 
-"$build/launcher/tf-data" build --input "$corpus" --format text --tokenizer byte \
-  --output "$work/corpus" --append-eod >/dev/null
+# A document-aligned split: every 20th document (25 of 500, across all of the corpus's
+# categories) is validation.
+awk 'NR % 20 != 0' "$corpus" >"$out/train.jsonl"
+awk 'NR % 20 == 0' "$corpus" >"$out/valid.jsonl"
+for split in train valid; do
+  "$build/launcher/tf-data" build --input "$out/$split.jsonl" --format jsonl --tokenizer byte \
+    --append-eod --output "$out/$split" >/dev/null
+done
 
-cat >"$work/base.yaml" <<YAML
-model: {hidden_size: 64, num_layers: 2, num_heads: 4, seq_len: 64, vocab_size: 257,
-        qkv_tokens: 64, proj_tokens: 64, ffn_tokens: 256}
-train: {steps: $steps, global_batch: 16, micro_batch: 16, lr: 3.0e-3, min_lr: 3.0e-4,
-        warmup_steps: 10, eval_interval: 20, eval_batches: 8, log_interval: 100, threads: 1,
-        seed: $seed}
-data: {train: [{path: $work/corpus}], tokenizer: byte, valid_fraction: 0.02}
-YAML
-
-chain_stages() {  # growth policy
-  local third=$((steps / 3))
+base() {  # seed
   cat <<YAML
-stages:
-  - {name: s16, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 64, steps: $third,
-     lr: 3.0e-3, min_lr: 3.0e-4, warmup_steps: 10}
-  - {name: s32, qkv_tokens: 32, proj_tokens: 32, ffn_tokens: 128, steps: $third,
-     lr: 3.0e-3, min_lr: 3.0e-4, warmup_steps: 10, growth: $1}
-  - {name: s64, qkv_tokens: 64, proj_tokens: 64, ffn_tokens: 256, steps: $third,
-     lr: 3.0e-3, min_lr: 3.0e-4, warmup_steps: 10, growth: $1}
+model: {hidden_size: 128, num_layers: 4, num_heads: 4, seq_len: 256, vocab_size: 257,
+        qkv_tokens: 256, proj_tokens: 256, ffn_tokens: 1024}
+train: {steps: $((4 * STAGE_STEPS)), global_batch: 16, micro_batch: 16, lr: $LR,
+        min_lr: $(python3 -c "print($LR / 10)"), warmup_steps: 20, eval_interval: 25,
+        eval_batches: 16, log_interval: 25, threads: 1, seed: $1}
+data: {train: [{path: $out/train}], valid: [{path: $out/valid}], tokenizer: byte}
 YAML
 }
 
-# "FLOPS LOSS" per validation line of a run's log.
-curve() { sed -n 's/.*validation loss \([0-9.]*\) | training FLOPs so far \([0-9.e+]*\).*/\2 \1/p' "$1"; }
+stage() {  # name tokens lr growth optimizer
+  printf '  - {name: %s, qkv_tokens: %d, proj_tokens: %d, ffn_tokens: %d, steps: %d, lr: %s,\n' \
+    "$1" "$2" "$2" $((4 * $2)) "$STAGE_STEPS" "$3"
+  printf '     min_lr: %s, warmup_steps: 20, growth: %s, optimizer: %s}\n' \
+    "$(python3 -c "print($3 / 10)")" "$4" "$5"
+}
 
-"$build/launcher/tf-launch" --config "$work/base.yaml" >"$work/scratch.log"
-read -r scratch_flops scratch_loss < <(curve "$work/scratch.log" | tail -1)
-printf '%-26s %12s %14s %s\n' run "final loss" "train FLOPs" "FLOPs to reach scratch loss"
-printf '%-26s %12.4f %14.4e %s\n' "scratch (64/256)" "$scratch_loss" "$scratch_flops" "1.00 (by definition)"
+config() {  # variant seed
+  base "$2"
+  [ "$1" = scratch ] && return
+  local growth optimizer schedule later_lr
+  IFS=- read -r _ growth optimizer schedule <<<"$1"
+  later_lr=$LR
+  [ "$schedule" = rewarm ] && later_lr=$REWARM_LR
+  echo "stages:"
+  stage s32 32 "$LR" "$growth" "$optimizer"
+  stage s64 64 "$later_lr" "$growth" "$optimizer"
+  stage s128 128 "$later_lr" "$growth" "$optimizer"
+  stage s256 256 "$later_lr" "$growth" "$optimizer"
+}
 
-for policy in normal zero preserve; do
-  { cat "$work/base.yaml"; chain_stages "$policy"; } >"$work/chain-$policy.yaml"
-  "$build/launcher/tf-launch" --config "$work/chain-$policy.yaml" >"$work/chain-$policy.log"
-  read -r flops loss < <(curve "$work/chain-$policy.log" | tail -1)
-  reach=$(curve "$work/chain-$policy.log" | awk -v target="$scratch_loss" -v total="$scratch_flops" \
-    '$2 <= target { printf "%.2f of scratch", $1 / total; found = 1; exit }
-     END { if (!found) print "not reached" }')
-  printf '%-26s %12.4f %14.4e %s\n' "chain 16->32->64 $policy" "$loss" "$flops" "$reach"
+run() {  # variant seed
+  local name="$1-seed$2"
+  config "$1" "$2" >"$out/$name.yaml"
+  rm -f "$out/$name.jsonl"
+  "$build/launcher/tf-launch" --config "$out/$name.yaml" \
+    --set "train.metrics_file=$out/$name.jsonl" >"$out/$name.log" 2>&1 ||
+    { echo "FAIL: $name (log: $out/$name.log)" >&2; return 1; }
+}
+
+jobs_file=$out/jobs
+: >"$jobs_file"
+for seed in $SEEDS; do
+  for variant in $VARIANTS; do echo "$variant $seed" >>"$jobs_file"; done
 done
+export -f run config base stage
+export out build STAGE_STEPS LR REWARM_LR
+xargs -P "$PARALLEL" -L 1 bash -c 'run "$0" "$1"' <"$jobs_file"
+
+"$root/tests/bench/progressive_report.py" --out "$out" --seeds $SEEDS \
+  --variants $VARIANTS --figure "$out/progressive-scaling.png"
+echo "settings: STAGE_STEPS=$STAGE_STEPS SEEDS='$SEEDS' PARALLEL=$PARALLEL LR=$LR" \
+  "REWARM_LR=$REWARM_LR; took $(( ($(date +%s) - started) / 60 )) min"

@@ -145,7 +145,7 @@ train: {steps: 77, global_batch: 12, micro_batch: 3, lr: 0.002, min_lr: 0.0001,
         warmup_steps: 7, weight_decay: 0.05, grad_clip: 0.5, beta1: 0.8, beta2: 0.99,
         eps: 1.0e-6, seed: 99, precision: bf16, log_interval: 3, eval_interval: 11,
         eval_batches: 2, threads: 2, device: cpu, activation_checkpointing: layer,
-        ignore_memory_check: true}
+        ignore_memory_check: true, metrics_file: /m/run.jsonl}
 data: {train: [{path: /d/a, weight: 2}, {path: /d/b}], valid: [{path: /d/v, weight: 0.5}],
        valid_fraction: 0.2, tokenizer: /t/tokenizer.json,
        synthetic: {documents: 30, doc_len: 40, seed: 8}}
@@ -189,6 +189,7 @@ stages:
   EXPECT_EQ(t.seed, 99u);
   EXPECT_EQ(t.precision, "bf16");
   EXPECT_EQ(t.log_interval, 3);
+  EXPECT_EQ(t.metrics_file, "/m/run.jsonl");
   EXPECT_EQ(t.eval_interval, 11);
   EXPECT_EQ(t.eval_batches, 2);
   EXPECT_EQ(t.threads, 2);

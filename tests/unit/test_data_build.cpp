@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "core/data/indexed_dataset.h"
@@ -98,6 +99,43 @@ TEST_F(DataBuildTest, BadInputNamesTheProblemAndLeavesNoOutput) {
   EXPECT_FALSE(output_exists());
   options.format = "csv";
   EXPECT_EQ(build_error(options), "--format must be text or jsonl, not 'csv'");
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Workers tokenize batches of documents; the output, and the first error, stay those of one.
+TEST_F(DataBuildTest, AnyNumberOfWorkersWritesTheSameBytesAndTheSameFirstError) {
+  std::string jsonl;
+  for (int d = 0; d < 700; ++d) {
+    jsonl += nlohmann::json{{"text", "document " + std::to_string(d) + std::string(d % 50, 'x') +
+                                         " naïve café"}}.dump() + "\n";
+  }
+  BuildOptions options;
+  options.inputs = {file("many.jsonl", jsonl)};
+  options.format = "jsonl";
+  options.tokenizer = kNeoxJson;
+  options.append_eod = true;
+  std::string first;
+  for (int64_t workers : {1, 2, 5}) {
+    options.workers = workers;
+    options.output = dir_ + "/w" + std::to_string(workers);
+    build_dataset(options, log_);
+    const std::string bytes = read_bytes(options.output + ".bin") + read_bytes(options.output + ".idx");
+    if (workers == 1) first = bytes;
+    EXPECT_EQ(bytes, first) << workers << " workers";
+  }
+  EXPECT_EQ(IndexedDataset(dir_ + "/w5", 50277).documents(), 700);
+  // Two bad lines: every worker count reports the first.
+  options.inputs = {file("bad.jsonl", jsonl + "{\"txt\": 1}\n" + jsonl + "not json\n")};
+  for (int64_t workers : {1, 3}) {
+    options.workers = workers;
+    options.output = dir_ + "/out";
+    EXPECT_EQ(build_error(options), dir_ + "/bad.jsonl:701: no string under key 'text' (--json-key)");
+    EXPECT_FALSE(output_exists());
+  }
 }
 
 }  // namespace
