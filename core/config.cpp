@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -325,6 +326,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source,
 std::string layout_text(const ParallelConfig& p) {
   return "tp " + std::to_string(p.tp) + " x pp " + std::to_string(p.pp) +
          (p.dp > 0 ? " x dp " + std::to_string(p.dp) : "") + (p.zero1 ? ", ZeRO-1" : "");
+}
+
+std::string ranks_text(const ParallelConfig& p) {
+  const int64_t unit = p.tp * p.pp * std::max<int64_t>(p.dp, 1);
+  return (p.dp > 0 ? "" : "a multiple of ") + std::to_string(unit) + " ranks";
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {

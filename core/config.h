@@ -87,6 +87,8 @@ struct ParallelConfig {
 
 // "tp 2 x pp 1", with " x dp 4" when dp is fixed and ", ZeRO-1" when on: for log lines.
 std::string layout_text(const ParallelConfig& p);
+// The world sizes a layout runs on: "8 ranks" with dp fixed, "a multiple of 4 ranks" otherwise.
+std::string ranks_text(const ParallelConfig& p);
 
 struct CheckpointConfig {
   std::string dir;       // empty: no checkpoints

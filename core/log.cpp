@@ -45,4 +45,8 @@ std::string with_commas(int64_t value) {
   return value < 0 ? "-" + digits : digits;
 }
 
+std::string count_of(int64_t count, const std::string& noun) {
+  return with_commas(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
 }  // namespace tf

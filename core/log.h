@@ -26,4 +26,6 @@ std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 namespace tf {
 // 151881216 -> "151,881,216".
 std::string with_commas(int64_t value);
+// (1, "document") -> "1 document"; (2500, "document") -> "2,500 documents".
+std::string count_of(int64_t count, const std::string& noun);
 }  // namespace tf

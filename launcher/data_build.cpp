@@ -10,6 +10,7 @@
 #include "core/data/indexed_writer.h"
 #include "core/data/mmidx_format.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
 
@@ -36,8 +37,8 @@ class Progress {
   }
   void line(const char* prefix) const {
     const double seconds = seconds_since(start_);
-    std::fprintf(log_, "tf-data: %s%lld documents, %.1f MB in %.1f s (%.2f MB/s)\n", prefix,
-                 static_cast<long long>(documents_), bytes_ / 1e6, seconds,
+    std::fprintf(log_, "tf-data: %s%s, %.1f MB in %.1f s (%.2f MB/s)\n", prefix,
+                 count_of(documents_, "document").c_str(), bytes_ / 1e6, seconds,
                  bytes_ / 1e6 / std::max(seconds, 1e-9));
     std::fflush(log_);
   }
@@ -213,10 +214,10 @@ void build_dataset(const BuildOptions& options, std::FILE* log) {
     }
   }
   const IndexedDatasetWriter& writer = build.finish();
-  std::fprintf(log, "tf-data: wrote %s.bin/.idx: %lld documents, %lld tokens, dtype %s (%lld workers)\n",
-               options.output.c_str(), static_cast<long long>(writer.documents()),
-               static_cast<long long>(writer.tokens()),
-               mmidx::dtype_name(writer.dtype_code()).c_str(), static_cast<long long>(workers));
+  std::fprintf(log, "tf-data: wrote %s.bin/.idx: %s, %s, dtype %s (%s)\n", options.output.c_str(),
+               count_of(writer.documents(), "document").c_str(),
+               count_of(writer.tokens(), "token").c_str(),
+               mmidx::dtype_name(writer.dtype_code()).c_str(), count_of(workers, "worker").c_str());
 }
 
 }  // namespace tf

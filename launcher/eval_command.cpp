@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 
 #include "core/checkpoint/authors_layout.h"
@@ -51,7 +52,19 @@ int run_eval_command(int argc, char** argv) {
   }
   model->to(take_device(config.train.device, process_device_facts(), config.source));
   const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
-  const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops());
+  // A line every few seconds: a large evaluation set takes minutes.
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  const auto progress = [&](int64_t done, int64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done == total || now - last < std::chrono::seconds(5)) return;
+    last = now;
+    const double seconds = std::chrono::duration<double>(now - start).count();
+    Logger(0).info(format("eval: %lld of %lld windows (%.0f%%) in %.0f s, about %.0f s left",
+                          (long long)done, (long long)total, 100.0 * done / total, seconds,
+                          seconds * (total - done) / done));
+  };
+  const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops(), progress);
   Logger(0).info(format("eval %s: %lld windows, %lld tokens | loss %.6f | perplexity %.4f",
                         line.value("data").c_str(), (long long)r.windows, (long long)r.tokens,
                         r.loss, r.perplexity));

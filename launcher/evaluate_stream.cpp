@@ -17,7 +17,7 @@ std::shared_ptr<const TokenStream> borrow(const TokenStream& stream) {
 }  // namespace
 
 StreamLoss evaluate_stream(TokenFormer& model, const TokenStream& stream, int64_t batch,
-                           const TokenParallelOps& ops) {
+                           const TokenParallelOps& ops, const EvalProgress& progress) {
   const int64_t seq = model->config().seq_len;
   if (stream.size() < seq + 1) {
     throw Error("evaluation data has " + std::to_string(stream.size()) +
@@ -33,6 +33,7 @@ StreamLoss evaluate_stream(TokenFormer& model, const TokenStream& stream, int64_
     const int64_t count = std::min(batch, result.windows - first);
     const auto batch = to_device(windows.samples(first, count), model->embedding.device());
     total += model->loss(batch, ops).item<double>() * count;
+    if (progress) progress(first + count, result.windows);
   }
   result.loss = total / result.windows;
   result.perplexity = std::exp(result.loss);

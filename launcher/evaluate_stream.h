@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/data/batch_source.h"
 #include "core/model.h"
@@ -17,8 +18,11 @@ struct StreamLoss {
   int64_t tokens = 0;     // predicted tokens: windows x seq_len
 };
 
+// Called after every batch with the windows done and the windows in all.
+using EvalProgress = std::function<void(int64_t done, int64_t total)>;
+
 // Throws tf::Error when the stream holds fewer than seq_len + 1 tokens.
 StreamLoss evaluate_stream(TokenFormer& model, const TokenStream& stream, int64_t batch,
-                           const TokenParallelOps& ops);
+                           const TokenParallelOps& ops, const EvalProgress& progress = {});
 
 }  // namespace tf

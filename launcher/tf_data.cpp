@@ -9,6 +9,7 @@
 #include "core/data/mmidx_format.h"
 #include "core/data/synthetic.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/tokenizer/tokenizer.h"
 #include "launcher/cli.h"
 #include "launcher/data_build.h"
@@ -73,10 +74,11 @@ void inspect(const tf::CommandLine& line) {
   const tf::IndexedDataset dataset(
       prefix, tokenizer ? tokenizer->vocab_size() : std::numeric_limits<int64_t>::max());
   std::printf(
-      "%s\n  sequences (N)        %lld\n  document indices (D) %lld (%lld documents)\n"
+      "%s\n  sequences (N)        %lld\n  document indices (D) %lld (%s)\n"
       "  dtype                %s (code %d)\n  tokens               %lld\n",
       prefix.c_str(), static_cast<long long>(dataset.sequences()),
-      static_cast<long long>(dataset.documents() + 1), static_cast<long long>(dataset.documents()),
+      static_cast<long long>(dataset.documents() + 1),
+      tf::count_of(dataset.documents(), "document").c_str(),
       tf::mmidx::dtype_name(dataset.dtype_code()).c_str(), dataset.dtype_code(),
       static_cast<long long>(dataset.size()));
   if (!tokenizer || dataset.documents() == 0) return;
@@ -102,17 +104,18 @@ void synth(const tf::CommandLine& line) {
     writer.add_document(document);
   }
   writer.finish();
-  std::printf("tf-data: wrote %s.bin/.idx: %lld synthetic documents, %lld tokens, dtype %s\n",
-              output.c_str(), static_cast<long long>(writer.documents()),
-              static_cast<long long>(writer.tokens()),
+  std::printf("tf-data: wrote %s.bin/.idx: %s, %s, dtype %s\n", output.c_str(),
+              tf::count_of(writer.documents(), "synthetic document").c_str(),
+              tf::count_of(writer.tokens(), "token").c_str(),
               tf::mmidx::dtype_name(writer.dtype_code()).c_str());
 }
 
 int run(int argc, char** argv) {
-  const tf::CommandLine line = tf::parse_command_line(
-      argc, argv,
-      {"input", "format", "json-key", "tokenizer", "output", "documents", "doc-len", "seed"},
-      {"append-eod", "help"});
+  const tf::CommandLine line =
+      tf::parse_command_line(argc, argv,
+                             {"input", "format", "json-key", "tokenizer", "output", "workers",
+                              "documents", "doc-len", "seed"},
+                             {"append-eod", "help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;

@@ -19,9 +19,11 @@
 #include "launcher/commands.h"
 #include "launcher/fault_report.h"
 #include "launcher/preemption.h"
+#include "launcher/preflight.h"
 #include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
+#include "launcher/control/listen_address.h"
 #endif
 #include "parallel/communicator_factory.h"
 #include "parallel/mesh_context.h"
@@ -86,14 +88,26 @@ tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const
   const int64_t unit = p.tp * p.pp * std::max<int64_t>(p.dp, 1);
   if (p.dp > 0 ? world_size != unit : world_size % unit != 0) {
     throw tf::Error(config.source + ": stage '" + stage.name + "' runs at " + tf::layout_text(p) +
-                    ", which does not fit the " + std::to_string(world_size) +
-                    " rank(s) of this job: launch it with " + (p.dp > 0 ? "" : "a multiple of ") +
-                    std::to_string(unit) + " ranks");
+                    ", which does not fit the " + tf::count_of(world_size, "rank") +
+                    " of this job: launch it with " + tf::ranks_text(p));
   }
   if (!config.stages.empty()) {
     log.info(tf::format("stage '%s' runs at %s", stage.name.c_str(), tf::layout_text(p).c_str()));
   }
   return p;
+}
+
+// How a run ended, for the control plane's last state message.
+[[maybe_unused]] const char* ending_text(tf::Trainer::RunEnd end) {
+  switch (end) {
+    case tf::Trainer::RunEnd::kLayoutChange:
+      return "stopped for a relaunch";
+    case tf::Trainer::RunEnd::kPreempted:
+      return "stopped by a preemption signal";
+    case tf::Trainer::RunEnd::kFinished:
+      break;
+  }
+  return "finished";
 }
 
 constexpr const char* kUsage =
@@ -114,7 +128,10 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!line.has("config")) throw tf::Error("--config FILE is required");
+  if (!line.has("config")) {
+    if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
+    throw tf::Error("--config FILE is required (usage above; --help prints it)");
+  }
   tf::Config config = tf::load_config(line.value("config"), line.sets);
   // Ranks of one job share a node's cores: one intra-op thread each unless train.threads asks.
   if (config.train.threads > 0) {
@@ -134,7 +151,20 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
     tf::log_banner(config, first, context, log);
     tf::log_memory_plan(config, context, log);
-    log.info("dry run: config valid; no model allocated; exiting");
+    tf::check_run_inputs(config);
+#ifdef TF_WITH_CONTROL
+    if (runtime.world_rank() == 0) {
+      if (!config.control.address.empty()) {
+        tf::control::check_can_listen("control.address", config.control.address);
+      }
+      if (!config.metrics.address.empty()) {
+        tf::control::check_can_listen("metrics.address", config.metrics.address);
+      }
+    }
+#endif
+    log.info(
+        "dry run: config valid; data, tokenizer, init_from, checkpoint.dir and addresses "
+        "checked; no model allocated; exiting");
     return 0;
   }
   tf::Trainer trainer(config, context, log);
@@ -147,7 +177,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   tf::control::ControlPlane control(config, context, log, control_actions(config));
   trainer.set_observer(&control.observer());
   end = trainer.run();
-  control.finish(trainer.step());
+  control.finish(trainer.step(), ending_text(end));
 #else
   end = trainer.run();
 #endif

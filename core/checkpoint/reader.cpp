@@ -1,5 +1,7 @@
 #include "core/checkpoint/reader.h"
 
+#include <filesystem>
+
 #include "core/checkpoint/checksum.h"
 #include "core/checkpoint/directory.h"
 #include "core/checkpoint/file_io.h"
@@ -22,10 +24,30 @@ std::string find_latest_checkpoint(const std::string& root,
   return best < 0 ? "" : join_path(root, step_directory_name(best));
 }
 
-CheckpointReader::CheckpointReader(std::string dir) : dir_(std::move(dir)) {
-  if (!has_marker(dir_)) {
-    throw Error(dir_ + ": not a complete checkpoint (no " + std::string(kMarkerFile) + " marker)");
+namespace {
+
+// Why `dir`, which has no marker, is not a checkpoint, and what to name instead.
+std::string why_not_a_checkpoint(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::exists(dir, error)) return "does not exist";
+  if (!fs::is_directory(dir, error)) {
+    return "is not a directory (a checkpoint is a step_N directory under checkpoint.dir)";
   }
+  const std::string newest = find_latest_checkpoint(dir, [](const std::string&) {});
+  if (!newest.empty()) {
+    return "is a checkpoint root (checkpoint.dir), not a checkpoint: name one of its step "
+           "directories, such as the newest complete one, " +
+           newest;
+  }
+  return std::string("not a complete checkpoint (no ") + kMarkerFile +
+         " marker: an unfinished or interrupted save, or not a checkpoint)";
+}
+
+}  // namespace
+
+CheckpointReader::CheckpointReader(std::string dir) : dir_(std::move(dir)) {
+  if (!has_marker(dir_)) throw Error(dir_ + ": " + why_not_a_checkpoint(dir_));
   const std::string path = join_path(dir_, kManifestFile);
   const std::string text = read_file(path);
   check_marker(dir_, text);

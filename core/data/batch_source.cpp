@@ -22,8 +22,13 @@ std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
                                        const std::string& key, int64_t vocab_size) {
   std::vector<NamedStream> streams;
   for (size_t k = 0; k < sources.size(); ++k) {
-    streams.push_back({key + "[" + std::to_string(k) + "] (" + sources[k].path + ")",
-                       std::make_shared<IndexedDataset>(sources[k].path, vocab_size)});
+    const std::string name = key + "[" + std::to_string(k) + "]";
+    try {
+      streams.push_back({name + " (" + sources[k].path + ")",
+                         std::make_shared<IndexedDataset>(sources[k].path, vocab_size)});
+    } catch (const Error& e) {
+      throw Error(name + ".path: " + e.what());
+    }
   }
   return streams;
 }

@@ -137,7 +137,9 @@ void IndexedDataset::validate_tokens(int64_t vocab_size) const {
   if (position < 0) return;
   fail(bin_, "token id " + std::to_string(token_at(position)) + " at token " +
                  std::to_string(position) + " is outside the vocabulary [0, " +
-                 std::to_string(vocab_size) + ")");
+                 std::to_string(vocab_size) +
+                 "): model.vocab_size is too small for the tokenizer the data was built with "
+                 "(tf-data build --tokenizer), or the data was built with another one");
 }
 
 int64_t IndexedDataset::pointer(int64_t sequence) const {

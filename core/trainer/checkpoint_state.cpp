@@ -76,8 +76,8 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   const RunState& run = checkpoint.manifest().run;
   if (run.stage_index >= static_cast<int64_t>(stages_.size())) {
     throw Error(checkpoint.directory() + ": stage " + std::to_string(run.stage_index) + " ('" +
-                run.stage + "') is not in this config's " + std::to_string(stages_.size()) +
-                " stage(s)");
+                run.stage + "') is not in this config's " +
+                count_of(static_cast<int64_t>(stages_.size()), "stage"));
   }
   // A checkpoint taken after growth holds more tokens than a fresh model: grow to its counts
   // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
@@ -118,6 +118,21 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
                "order differs from the original run",
                checkpoint.directory().c_str(), (unsigned long long)run.train_seed,
                (unsigned long long)config_.train.seed));
+  }
+  const LrSchedule& was = run.schedule;
+  const LrSchedule& now_schedule = stage().schedule;
+  if (was.peak != now_schedule.peak || was.minimum != now_schedule.minimum ||
+      was.warmup != now_schedule.warmup || was.total != now_schedule.total) {
+    const int64_t at = step_ - stage_start_;
+    log_.info(format(
+        "warning: %s was trained with the schedule peak %.3e, minimum %.3e, warm-up %lld, %lld "
+        "steps in stage '%s'; this config's is peak %.3e, minimum %.3e, warm-up %lld, %lld steps "
+        "(train.lr, min_lr, warmup_steps, steps or the stage's): the next step's learning rate "
+        "is %.3e where the checkpoint's schedule gives %.3e",
+        checkpoint.directory().c_str(), was.peak, was.minimum, (long long)was.warmup,
+        (long long)was.total, stage().name.c_str(), now_schedule.peak, now_schedule.minimum,
+        (long long)now_schedule.warmup, (long long)now_schedule.total, now_schedule.at(at),
+        was.at(at)));
   }
   announce_model();
 }

@@ -13,6 +13,13 @@ double steady_seconds() {
       .count();
 }
 
+// A step can have two validations, before and after a stage's growth: the stage tells them apart.
+std::string key_of(const nlohmann::json& record) {
+  const auto stage = record.find("stage");
+  return record["kind"].get<std::string>() + "/" +
+         (stage != record.end() && stage->is_string() ? stage->get<std::string>() : "");
+}
+
 }  // namespace
 
 MetricsLog::MetricsLog(const std::string& path, int64_t step)
@@ -46,7 +53,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t step)
         dropped = true;
         continue;
       }
-      if (at == step) kinds_at_resumed_step_.insert(record["kind"].get<std::string>());
+      if (at == step) kinds_at_resumed_step_.insert(key_of(record));
       wall_offset_ = record["wall_s"].get<double>();
       kept += line + "\n";
     }
@@ -67,8 +74,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t step)
 
 bool MetricsLog::write(nlohmann::json record) {
   if (path_.empty()) return true;
-  const std::string kind = record["kind"].get<std::string>();
-  if (record["step"].get<int64_t>() == resumed_step_ && kinds_at_resumed_step_.count(kind)) {
+  if (record["step"].get<int64_t>() == resumed_step_ && kinds_at_resumed_step_.count(key_of(record))) {
     return true;
   }
   record["wall_s"] = wall_offset_ + (steady_seconds() - started_);

@@ -24,15 +24,15 @@ class MetricsLog {
   MetricsLog(const std::string& path, int64_t step);
 
   // Appends `record` (which has "kind" and "step"), with "wall_s": seconds since the run first
-  // started, continued across resumes. A kind already in the file for the resumed step is not
-  // written again. False when the write failed (a full disk): the log then writes nothing more.
+  // started, continued across resumes. A kind (of a stage) already in the file for the resumed
+  // step is not written again. False when the write failed (a full disk): the log then writes nothing more.
   bool write(nlohmann::json record);
 
  private:
   std::string path_;
   std::ofstream out_;
   int64_t resumed_step_ = 0;
-  std::set<std::string> kinds_at_resumed_step_;
+  std::set<std::string> kinds_at_resumed_step_;  // "kind/stage" of the records at resumed_step_
   double wall_offset_ = 0;  // the wall_s of the last line kept from before the resume
   double started_ = 0;      // steady-clock seconds when this log was opened
 };

@@ -33,7 +33,7 @@ RankLayout Trainer::rank_layout() const {
 ModelState Trainer::model_state() const {
   ModelState state;
   state.stage_index = static_cast<int64_t>(stage_);
-  state.stage = config_.stages.empty() ? "" : stage().name;
+  state.stage = stage().name;  // "main" for a run without stages
   state.tokens = token_counts(model_->config());
   state.parameters = parameter_count(model_->config());
   state.training_flops_per_token = training_flops_per_token(model_->config());
@@ -102,7 +102,8 @@ void Trainer::check_memory(const TokenCounts& tokens) {
   }
 }
 
-std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
+std::string Trainer::scale_up(const std::optional<TokenCounts>& requested,
+                              const GrowthChoice& choice) {
   const TokenCounts now = token_counts(model_->config());
   const Stage* next = stage_ + 1 < stages_.size() ? &stages_[stage_ + 1] : nullptr;
   if (!requested && !next) {
@@ -118,7 +119,16 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
                                                ") must not be below the current ones (" +
                                                to_text(now) + ") and at least one must be larger");
   }
-  if (next && target == next->tokens) {
+  const bool starts_next = next && target == next->tokens;
+  const GrowthPolicy growth =
+      choice.growth.value_or(starts_next ? next->growth : GrowthPolicy::kPreserve);
+  const bool carry = choice.carry_optimizer.value_or(starts_next && next->carry_optimizer);
+  if (growth == GrowthPolicy::kPreserve && config_.model.norm == "softmax") {
+    throw ScaleUpRefused(Reason::kInvalid,
+                         "growth 'preserve' keeps the function only for l2_norm_gelu and "
+                         "gelu_l2_norm, and model.norm is softmax: ask for growth normal or zero");
+  }
+  if (starts_next) {
     if (!runs_here(*next)) {
       throw ScaleUpRefused(
           Reason::kNoStage,
@@ -127,12 +137,24 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested) {
               stage().name + "' (step " + std::to_string(stage_start_ + stage().steps) + ")");
     }
     check_memory(target);
-    start_next_stage();
-    return "stage '" + stage().name + "' started";
+    // The stage starts as the request says; a refused growth leaves the config's rule in place.
+    Stage& starting = stages_[stage_ + 1];
+    const Stage configured = starting;
+    starting.growth = growth;
+    starting.carry_optimizer = carry;
+    try {
+      start_next_stage();
+    } catch (...) {
+      starting = configured;
+      throw;
+    }
+    return "stage '" + stage().name + "' started (growth " + growth_name(growth) + ", optimizer " +
+           (carry ? "carry" : "reset") + ")";
   }
   check_memory(target);
-  grow_to(target, GrowthPolicy::kPreserve, /*carry_optimizer=*/false);
-  return "grown in place to " + to_text(target) + " (preserve)";
+  grow_to(target, growth, carry);
+  return "grown in place to " + to_text(target) + " (growth " + growth_name(growth) +
+         ", optimizer " + (carry ? "carry" : "reset") + ")";
 }
 
 }  // namespace tf

@@ -35,7 +35,12 @@ Stage launch_stage(const Config& config) {
 void Trainer::start_from(const InitialWeights& weights) {
   const TokenCounts stored = weights.tokens();
   const Stage& first = stages_.front();
-  if (stored == first.tokens) return weights.load_into(model_);
+  if (stored == first.tokens) {
+    weights.load_into(model_);
+    log_.info(format("%s (model.init_from): loaded at %s tokens, the first stage's sizes",
+                     weights.path().c_str(), to_text(stored).c_str()));
+    return;
+  }
   if (!stored.within(first.tokens)) {
     throw Error(weights.path() + " (model.init_from) holds " + to_text(stored) +
                 " tokens, more than the first stage '" + first.name + "' (" +
@@ -88,11 +93,16 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
   if (failed.sum().item<int64_t>() > 0) {
     if (context_.owns_optimizer_state()) optimizer_->state().clear();  // the exported copy
     std::string ranks;
+    int64_t count = 0;
     for (int64_t r = 0; r < failed.numel(); ++r) {
-      if (failed[r].item<int64_t>() != 0) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+      if (failed[r].item<int64_t>() != 0) {
+        ranks += (ranks.empty() ? " " : ", ") + std::to_string(r);
+        ++count;
+      }
     }
     throw ScaleUpRefused(ScaleUpRefused::Reason::kGrowthFailed,
-                         "growth to " + to_text(tokens) + " tokens failed on rank(s) " + ranks +
+                         "growth to " + to_text(tokens) + " tokens failed on " +
+                             (count == 1 ? "rank" : "ranks") + ranks +
                              (failure.empty() ? " (their logs say why)" : " (" + failure + ")") +
                              "; the model stays at " + to_text(token_counts(model_->config())));
   }

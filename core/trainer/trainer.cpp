@@ -44,7 +44,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   accumulation_ = t.global_batch / per_step;
   if (config_.parallel.pp != context_.pp_size()) {
     throw Error(config_.source + ": 'parallel.pp' is " + std::to_string(config_.parallel.pp) +
-                ", the job's mesh has " + std::to_string(context_.pp_size()) + " stage(s)");
+                ", the job's mesh has " + count_of(context_.pp_size(), "stage"));
   }
   split_ = layer_split(config_, config_.parallel);
   stages_ = plan_stages(config_);
@@ -211,7 +211,7 @@ void Trainer::record_metrics(nlohmann::json record) {
 void Trainer::log_step(const StepStats& s) {
   const double flops = training_flops_per_token(model_->config()) * s.tokens / s.seconds;
   std::string line = format(
-      "step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tok/s | "
+      "step %6lld/%lld | loss %.4f | grad norm %.3f | lr %.3e | %.3f s | %.0f tokens/s | "
       "%.2f GFLOP/s",
       (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr, s.seconds,
       s.tokens / s.seconds, flops / 1e9);
@@ -241,6 +241,12 @@ Trainer::RunEnd Trainer::run() {
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
   const int64_t first_step = step_ + 1;  // the first this process trains: always logged
+  if (step_ > 0 && step_ >= total_steps(stages_)) {
+    log_.info(
+        format("step %6lld | nothing left to train: the checkpoint is the end of the last "
+               "stage ('%s'); raise its steps to train further",
+               (long long)step_, stages_.back().name.c_str()));
+  }
   if (!config_.train.metrics_file.empty() && context_.world_rank() == 0) {
     metrics_ = MetricsLog(config_.train.metrics_file, step_);
   }
@@ -258,9 +264,13 @@ Trainer::RunEnd Trainer::run() {
         throw;
       }
       if (!started) {
-        log_.info(format("stage '%s' needs layout %s: relaunch to continue",
-                         stages_[stage_ + 1].name.c_str(),
-                         layout_text(stages_[stage_ + 1].parallel).c_str()));
+        const ParallelConfig& next = stages_[stage_ + 1].parallel;
+        log_.info(format(
+            "stage '%s' needs layout %s: relaunch the same command with %s to "
+            "continue %s (exit status 3)",
+            stages_[stage_ + 1].name.c_str(), layout_text(next).c_str(), ranks_text(next).c_str(),
+            c.dir.empty() ? "(without checkpoint.dir it starts over)"
+                          : ("from the checkpoint of step " + std::to_string(step_)).c_str()));
         if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
         return RunEnd::kLayoutChange;
       }

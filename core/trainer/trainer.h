@@ -125,13 +125,19 @@ class Trainer {
   // Returns false, doing nothing, when the next stage needs another parallel layout than this
   // process runs, or when the current stage is the last. Throws as grow_to.
   bool start_next_stage();
+  // How a ScaleUp grows; unset: the next stage's own growth and optimizer rule when it starts
+  // that stage, `preserve` and `reset` when it grows in place.
+  struct GrowthChoice {
+    std::optional<GrowthPolicy> growth;
+    std::optional<bool> carry_optimizer;
+  };
   // A ScaleUp request, on every rank at the same step boundary. With no counts, or the next
-  // stage's counts, it starts the next stage; with other counts it grows in place with
-  // `preserve` and a fresh optimizer. Refuses (ScaleUpRefused, nothing changed) counts that
+  // stage's counts, it starts the next stage; with other counts it grows in place (`choice` says
+  // how in both cases). Refuses (ScaleUpRefused, nothing changed) counts that
   // shrink or do not grow, a next stage that does not exist or needs another layout, a model
   // whose memory estimate does not fit some rank, and a growth whose allocation fails. Returns a
   // one-line description of what it did.
-  std::string scale_up(const std::optional<TokenCounts>& tokens);
+  std::string scale_up(const std::optional<TokenCounts>& tokens, const GrowthChoice& choice = {});
 
   // The model as it is now, as announced to the observer.
   ModelState model_state() const;

@@ -98,8 +98,11 @@ Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& traine
     const v1::TokenCounts& t = request.tokens();
     tokens = TokenCounts{t.qkv_tokens(), t.proj_tokens(), t.ffn_tokens()};
   }
+  Trainer::GrowthChoice choice;  // validated: empty or a known name
+  if (!request.growth().empty()) choice.growth = parse_growth(request.growth());
+  if (!request.optimizer().empty()) choice.carry_optimizer = request.optimizer() == "carry";
   try {
-    const std::string message = trainer.scale_up(tokens);
+    const std::string message = trainer.scale_up(tokens, choice);
     set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,
               "scaled up: " + message);
     return {StatusCode::OK, message, step};
@@ -112,8 +115,8 @@ Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& traine
 Outcome ControlLoop::save_checkpoint(Trainer& trainer) {
   const int64_t step = trainer.step();
   if (!actions_.save_checkpoint) {
-    return {StatusCode::UNIMPLEMENTED,
-            "SaveCheckpoint needs checkpoint.dir in the config", step};
+    return {StatusCode::FAILED_PRECONDITION,
+            "no checkpoint: checkpoint.dir is not set in the run's config", step};
   }
   try {
     return {StatusCode::OK, actions_.save_checkpoint(trainer), step};  // reported by on_checkpoint
@@ -139,7 +142,7 @@ Outcome ControlLoop::stop(Trainer& trainer) {
     if (saved.code != StatusCode::OK) return saved;  // keep training rather than lose work
     message += "; checkpoint " + saved.message;
   } else {
-    message += "; no checkpoint (not available in this build)";
+    message += "; no checkpoint (checkpoint.dir is not set)";
   }
   paused_ = false;
   trainer.request_stop();
@@ -200,7 +203,10 @@ void ControlLoop::on_step(const StepStats& stats) {
 void ControlLoop::on_validation(int64_t step, double loss) {
   if (metrics_) metrics_->on_validation(loss);
   if (!board_) return;
-  board_->update([&](v1::Status& s) { s.set_validation_loss(loss); });
+  board_->update([&](v1::Status& s) {
+    s.set_validation_loss(loss);
+    s.set_validation_step(step);
+  });
   v1::ProgressEvent event;
   event.set_kind(v1::ProgressEvent::KIND_VALIDATION);
   event.set_step(step);
@@ -208,10 +214,11 @@ void ControlLoop::on_validation(int64_t step, double loss) {
   board_->publish(event);
 }
 
-void ControlLoop::finish(int64_t step) {
-  if (queue_) queue_->close("the run has finished at step " + std::to_string(step));
+void ControlLoop::finish(int64_t step, const std::string& ending) {
+  const std::string message = "run " + ending + " at step " + std::to_string(step);
+  if (queue_) queue_->close("the " + message);
   if (!board_) return;
-  set_state(v1::RUN_STATE_FINISHED, step, "run finished at step " + std::to_string(step));
+  set_state(v1::RUN_STATE_FINISHED, step, message);
   board_->finish();
 }
 

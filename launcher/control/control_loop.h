@@ -41,7 +41,8 @@ class ControlLoop final : public StepObserver {
   void on_validation(int64_t step, double loss) override;
   void on_checkpoint(int64_t step, const std::string& path, double seconds) override;
   // After Trainer::run() returned: pending and later requests are refused, watchers end.
-  void finish(int64_t step);
+  // `ending` says how ("finished", "stopped for a relaunch", ...).
+  void finish(int64_t step, const std::string& ending);
 
  private:
   Outcome apply(const v1::Command& command, Trainer& trainer);

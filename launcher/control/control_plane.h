@@ -33,7 +33,7 @@ class ControlPlane {
 
   StepObserver& observer() { return *loop_; }
   // After Trainer::run() returned.
-  void finish(int64_t step) { loop_->finish(step); }
+  void finish(int64_t step, const std::string& ending) { loop_->finish(step, ending); }
 
  private:
   // Declaration order is destruction order in reverse: servers go before what they borrow.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "launcher/control/listen_address.h"
 
 namespace tf::control {
 namespace {
@@ -32,6 +33,7 @@ std::shared_ptr<grpc::ServerCredentials> credentials(const ControlConfig& config
 
 ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service)
     : uses_tls_(!config.tls_cert.empty()) {
+  check_can_listen("control.address", config.address);  // our message, not gRPC's log line
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.address, credentials(config), &port_);
   builder.RegisterService(&service);

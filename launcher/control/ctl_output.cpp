@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "core/log.h"
+
 namespace tf::control {
 namespace {
 
@@ -54,17 +56,19 @@ std::string human_status(const v1::Status& s) {
   std::string out;
   out += "state       " + state_name(s.state()) + "\n";
   out += "step        " + std::to_string(s.step()) + " / " + std::to_string(s.total_steps()) + "\n";
-  out += "stage       " + (s.stage().empty() ? std::string("(none configured)") : s.stage()) +
-         " (index " + std::to_string(s.stage_index()) + ")\n";
+  out += "stage       " + s.stage() + " (index " + std::to_string(s.stage_index()) + ")\n";
   out += "tokens      qkv " + std::to_string(s.tokens().qkv_tokens()) + ", proj " +
          std::to_string(s.tokens().proj_tokens()) + ", ffn " +
          std::to_string(s.tokens().ffn_tokens()) + "\n";
-  out += "parameters  " + std::to_string(s.parameter_count()) + "\n";
+  out += "parameters  " + with_commas(s.parameter_count()) + "\n";
   out += "layout      " + s.layout() + "\n";
-  out += "loss        " + printf_string("%.4f", s.loss()) + " (validation " +
-         printf_string("%.4f", s.validation_loss()) + ")\n";
+  out += "loss        " + printf_string("%.4f", s.loss()) +
+         (s.validation_step() == 0 ? std::string(" (no validation pass yet)")
+                                   : " (validation " + printf_string("%.4f", s.validation_loss()) +
+                                         " at step " + std::to_string(s.validation_step()) + ")") +
+         "\n";
   out += "throughput  " + printf_string("%.0f", s.tokens_per_second()) + " tokens/s, " +
-         std::to_string(s.tokens_total()) + " tokens in total\n";
+         with_commas(s.tokens_total()) + " tokens in total\n";
   out += "checkpoint  " +
          (s.last_checkpoint().empty()
               ? std::string("none saved by this run")

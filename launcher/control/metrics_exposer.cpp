@@ -1,12 +1,12 @@
 #include "launcher/control/metrics_exposer.h"
 
 #include <microhttpd.h>
-#include <netdb.h>
 #include <prometheus/text_serializer.h>
 
 #include <cstring>
 
 #include "core/error.h"
+#include "launcher/control/listen_address.h"
 
 namespace tf::control {
 namespace {
@@ -43,43 +43,12 @@ enum MHD_Result handle(void* self, MHD_Connection* connection, const char* url,
                kContentType);
 }
 
-struct ResolvedAddress {
-  sockaddr_storage storage{};
-  bool ipv6 = false;
-};
-
-ResolvedAddress resolve(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    throw Error("metrics.address: '" + address + "' is not HOST:PORT");
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port = address.substr(colon + 1);
-  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0) {
-    throw Error("metrics.address: cannot resolve '" + address + "': " + gai_strerror(rc));
-  }
-  ResolvedAddress resolved;
-  std::memcpy(&resolved.storage, found->ai_addr, found->ai_addrlen);
-  resolved.ipv6 = found->ai_family == AF_INET6;
-  freeaddrinfo(found);
-  return resolved;
-}
-
 }  // namespace
 
 MetricsExposer::MetricsExposer(const std::string& address,
                                std::shared_ptr<prometheus::Registry> registry)
     : registry_(std::move(registry)) {
-  ResolvedAddress where = resolve(address);
+  const ResolvedAddress where = resolve_listen_address("metrics.address", address);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
   if (where.ipv6) flags |= MHD_USE_IPv6;
   daemon_ = MHD_start_daemon(

@@ -8,6 +8,16 @@
 namespace tf::control {
 
 grpc::Status validate(const v1::ScaleUpRequest& request) {
+  const std::string& growth = request.growth();
+  if (!growth.empty() && growth != "zero" && growth != "normal" && growth != "preserve") {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "growth must be zero, normal or preserve (or empty), not '" + growth + "'"};
+  }
+  const std::string& optimizer = request.optimizer();
+  if (!optimizer.empty() && optimizer != "reset" && optimizer != "carry") {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "optimizer must be reset or carry (or empty), not '" + optimizer + "'"};
+  }
   if (!request.has_tokens()) return grpc::Status::OK;
   const v1::TokenCounts& t = request.tokens();
   const std::pair<const char*, int64_t> counts[] = {{"qkv_tokens", t.qkv_tokens()},

@@ -26,11 +26,14 @@ constexpr const char* kUsage =
     "commands:\n"
     "  status                      step, stage, sizes, loss, throughput, last checkpoint\n"
     "  watch [--count N]           one line per step until the run ends (or N events)\n"
-    "  scale-up [--qkv-tokens N --proj-tokens N --ffn-tokens N]\n"
-    "                              grow to the given counts, or to the next configured stage\n"
-    "  checkpoint                  save a checkpoint at the next step boundary\n"
+    "  scale-up [--qkv-tokens N --proj-tokens N --ffn-tokens N] [--growth zero|normal|preserve]\n"
+    "           [--optimizer reset|carry]\n"
+    "                              grow to the given counts, or start the next configured stage;\n"
+    "                              growth and optimizer default to the stage's own, or to\n"
+    "                              preserve and reset in place\n"
+    "  save-checkpoint             save a checkpoint at the next step boundary\n"
     "  pause | resume              hold / continue training at a step boundary\n"
-    "  stop                        save a checkpoint (when available) and end the run\n";
+    "  stop                        save a checkpoint (with checkpoint.dir) and end the run\n";
 
 std::string read_file(const std::string& path, const char* flag) {
   std::ifstream in(path);
@@ -50,6 +53,7 @@ class Client {
  public:
   explicit Client(const tf::CommandLine& line)
       : json_(line.has("json")),
+        tls_(line.has("tls-ca")),
         timeout_(std::stod(line.value("timeout", "60"))),
         stub_(v1::TrainingControl::NewStub(
             grpc::CreateChannel(line.value("address"), credentials(line)))) {
@@ -78,10 +82,19 @@ class Client {
 
   int fail(const grpc::Status& status) const {
     const std::string code = tf::control::status_code_name(status.error_code());
+    std::string message = status.error_message();
+    // What a plaintext client sees of a TLS server (a closed socket), and the reverse (a failed
+    // handshake).
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        (message.find("Socket closed") != std::string::npos ||
+         message.find("andshake") != std::string::npos)) {
+      message += tls_ ? " (is the server without TLS? then leave out --tls-ca)"
+                      : " (does the server use TLS, control.tls_cert? then give --tls-ca FILE)";
+    }
     if (json_) {
-      std::printf("%s\n", tf::control::json_error(code, status.error_message()).c_str());
+      std::printf("%s\n", tf::control::json_error(code, message).c_str());
     } else {
-      std::fprintf(stderr, "tf-ctl: %s: %s\n", code.c_str(), status.error_message().c_str());
+      std::fprintf(stderr, "tf-ctl: %s: %s\n", code.c_str(), message.c_str());
     }
     return 1;
   }
@@ -110,6 +123,7 @@ class Client {
   int watch(int64_t count);
 
   bool json_;
+  bool tls_;
   double timeout_;
   std::string token_;
   std::unique_ptr<v1::TrainingControl::Stub> stub_;
@@ -150,7 +164,7 @@ int Client::run(const tf::CommandLine& line) {
   const std::string command = line.positional.front();
   if (command == "status") return status();
   if (command == "watch") return watch(std::stoll(line.value("count", "0")));
-  if (command == "checkpoint") return mutate(&v1::TrainingControl::Stub::SaveCheckpoint, {});
+  if (command == "save-checkpoint") return mutate(&v1::TrainingControl::Stub::SaveCheckpoint, {});
   if (command == "pause") return mutate(&v1::TrainingControl::Stub::Pause, {});
   if (command == "resume") return mutate(&v1::TrainingControl::Stub::Resume, {});
   if (command == "stop") return mutate(&v1::TrainingControl::Stub::Stop, {});
@@ -165,6 +179,8 @@ int Client::run(const tf::CommandLine& line) {
       request.mutable_tokens()->set_proj_tokens(std::stoll(line.value("proj-tokens")));
       request.mutable_tokens()->set_ffn_tokens(std::stoll(line.value("ffn-tokens")));
     }
+    request.set_growth(line.value("growth", ""));
+    request.set_optimizer(line.value("optimizer", ""));
     return mutate(&v1::TrainingControl::Stub::ScaleUp, request);
   }
   throw tf::Error("unknown command '" + command + "'");
@@ -177,7 +193,7 @@ int main(int argc, char** argv) {
     const tf::CommandLine line =
         tf::parse_command_line(argc, argv,
                                {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens",
-                                "proj-tokens", "ffn-tokens"},
+                                "proj-tokens", "ffn-tokens", "growth", "optimizer"},
                                {"json", "help"});
     if (line.has("help")) {
       std::fputs(kUsage, stdout);

@@ -38,7 +38,7 @@ for shape in "${shapes[@]}"; do
       --set train.global_batch=$((micro * accumulation)) --set train.eval_interval=0 \
       --set train.log_interval=1 --set train.threads="$threads" --set control.address= 2>&1)
     tokens=$((micro * accumulation * m[seq_len]))
-    tf=$(sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.* | \([0-9.]*\) tok\/s.*/\1 \2/p' <<<"$log" |
+    tf=$(sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.* | \([0-9.]*\) tokens\/s.*/\1 \2/p' <<<"$log" |
       awk -v t="$tokens" '$1 > 2 { print t / $2 }' | median)
     torch=$(OMP_NUM_THREADS=$threads "$python" tests/bench/torch_tokenformer.py \
       --hidden "${m[hidden_size]}" --layers "${m[num_layers]}" --heads "${m[num_heads]}" \

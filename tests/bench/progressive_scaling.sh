@@ -6,12 +6,15 @@
 # final validation loss per run (mean, standard deviation, min-max over seeds) and the share of
 # the scratch FLOPs each chain needs to reach the scratch run's final validation loss (same seed),
 # and draws validation loss against FLOPs (tests/bench/progressive_report.py). Not run by ctest.
+# About 37 minutes on 2 cores with the settings below.
 #
 #   [OUT=dir] tests/bench/progressive_scaling.sh [BUILD_DIR]
 set -euo pipefail
 
 # --- settings -------------------------------------------------------------------------------
-STAGE_STEPS=${STAGE_STEPS:-150}   # optimizer steps per chain stage; scratch: 4 x STAGE_STEPS
+STAGE_STEPS=${STAGE_STEPS:-48}    # optimizer steps per chain stage; scratch: 4 x STAGE_STEPS
+EVAL_INTERVAL=${EVAL_INTERVAL:-12} # steps between validation passes
+EVAL_BATCHES=${EVAL_BATCHES:-4}   # micro batches of 16 x 256 bytes per validation pass
 SEEDS=${SEEDS:-"1 2 3 4 5"}       # train.seed: initialisation and data order
 PARALLEL=${PARALLEL:-2}           # runs at a time, one thread each
 VARIANTS=${VARIANTS:-"scratch chain-normal-reset-fresh chain-preserve-carry-rewarm"}
@@ -43,8 +46,8 @@ base() {  # seed
 model: {hidden_size: 128, num_layers: 4, num_heads: 4, seq_len: 256, vocab_size: 257,
         qkv_tokens: 256, proj_tokens: 256, ffn_tokens: 1024}
 train: {steps: $((4 * STAGE_STEPS)), global_batch: 16, micro_batch: 16, lr: $LR,
-        min_lr: $(python3 -c "print($LR / 10)"), warmup_steps: 20, eval_interval: 25,
-        eval_batches: 16, log_interval: 25, threads: 1, seed: $1}
+        min_lr: $(python3 -c "print($LR / 10)"), warmup_steps: 20, eval_interval: $EVAL_INTERVAL,
+        eval_batches: $EVAL_BATCHES, log_interval: 16, threads: 1, seed: $1}
 data: {train: [{path: $out/train}], valid: [{path: $out/valid}], tokenizer: byte}
 YAML
 }
@@ -85,10 +88,10 @@ for seed in $SEEDS; do
   for variant in $VARIANTS; do echo "$variant $seed" >>"$jobs_file"; done
 done
 export -f run config base stage
-export out build STAGE_STEPS LR REWARM_LR
+export out build STAGE_STEPS LR REWARM_LR EVAL_INTERVAL EVAL_BATCHES
 xargs -P "$PARALLEL" -L 1 bash -c 'run "$0" "$1"' <"$jobs_file"
 
 "$root/tests/bench/progressive_report.py" --out "$out" --seeds $SEEDS \
   --variants $VARIANTS --figure "$out/progressive-scaling.png"
 echo "settings: STAGE_STEPS=$STAGE_STEPS SEEDS='$SEEDS' PARALLEL=$PARALLEL LR=$LR" \
-  "REWARM_LR=$REWARM_LR; took $(( ($(date +%s) - started) / 60 )) min"
+  "REWARM_LR=$REWARM_LR EVAL_INTERVAL=$EVAL_INTERVAL EVAL_BATCHES=$EVAL_BATCHES; took $(( ($(date +%s) - started) / 60 )) min"

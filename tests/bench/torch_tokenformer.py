@@ -5,8 +5,8 @@ fp32) and tests/gpu/run.sh (CUDA, bf16).
 
 Prints two lines:
   `torch median step S s over N steps (threads T, BLAS_INFO=..., device D, precision P)`
-  `torch tok/s T peak_memory_gib M`
-tok/s is tokens per optimizer step over the median step. peak_memory_gib is
+  `torch tokens/s T peak_memory_gib M`
+tokens/s is tokens per optimizer step over the median step. peak_memory_gib is
 torch.cuda.max_memory_allocated() on cuda and the process's peak resident set on cpu.
 
 bf16 is torch.autocast around forward and loss, as in a plain PyTorch training loop: parameters,
@@ -171,7 +171,7 @@ def main():
           f"(threads {torch.get_num_threads()}, BLAS_INFO={blas}, device {a.device}, "
           f"precision {a.precision})")
     tokens = a.accumulation * a.micro_batch * a.seq
-    print(f"torch tok/s {tokens / median:.0f} peak_memory_gib {peak_memory_gib(device):.2f}")
+    print(f"torch tokens/s {tokens / median:.0f} peak_memory_gib {peak_memory_gib(device):.2f}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ wait_for 30 bash -c "[ \$($TF_CTL --address $CONTROL --json status | jq -r .step
   fail "no progress after resume"
 
 # Checkpoint: written by both ranks, complete, and readable.
-reply=$(ctl --json "${TOKEN[@]}" checkpoint)
+reply=$(ctl --json "${TOKEN[@]}" save-checkpoint)
 path=$(json_field message <<<"$reply")
 [ -f "$path/COMPLETE" ] || fail "checkpoint $path is not complete: $reply"
 [ "$(ls "$path"/rank_*.safetensors | wc -l)" = 2 ] || fail "expected one shard file per rank in $path"

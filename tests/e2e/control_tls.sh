@@ -15,6 +15,8 @@ TLS=(--tls-ca "$WORK/cert.pem" --timeout 10)
 rc=0
 out=$(ctl --timeout 5 --json status) || rc=$?
 [ $rc -eq 1 ] && [ "$(json_field code <<<"$out")" = UNAVAILABLE ] || fail "plaintext reached it: $out"
+json_field message <<<"$out" | grep -q "does the server use TLS, control.tls_cert? then give --tls-ca FILE" ||
+  fail "the plaintext refusal gives no hint: $out"
 out=$(ctl "${TLS[@]}" --json pause) || true
 [ "$(json_field code <<<"$out")" = UNAUTHENTICATED ] || fail "no-token pause over TLS: $out"
 ctl "${TLS[@]}" --token-file "$WORK/token" stop >/dev/null || fail "stop over TLS"

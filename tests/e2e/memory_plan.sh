@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End to end: the memory plan. A dry run of the 1.4B chain prints every stage's estimate per rank
-# and allocates no model (its peak resident memory stays below what the first stage's parameters
+# End to end: the dry run. It refuses what the run would hit (missing data, tokenizer, an address
+# it cannot listen on), naming the key. A dry run of the 1.4B chain prints every stage's estimate
+# per rank and allocates no model (its peak resident memory stays below what the first stage's parameters
 # alone would take). A launch whose stage cannot fit is refused before it allocates, with the
 # numbers; train.ignore_memory_check trains anyway, with a warning.
 source "$(dirname "$0")/lib.sh"
@@ -9,16 +10,42 @@ source "$(dirname "$0")/lib.sh"
 peak_kib() { tail -1 "$1" | sed -n 's/^peak_kib=\([0-9]*\)$/\1/p'; }
 timed() { /usr/bin/time -f "peak_kib=%M" "$@"; }
 
+# As shipped, the config names data that is not here: the dry run prints the plan, then refuses.
+rc=0
+"$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run --set control.address= \
+  >"$WORK/missing.log" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "the dry run of missing data exited $rc, expected 2"
+grep -q "memory: stage '1.4B'" "$WORK/missing.log" || fail "no plan before the refusal"
+grep -q "error: .*configs/1.4b.yaml: 'data.tokenizer': data/gpt-neox-20b-tokenizer.json: cannot open" \
+  "$WORK/missing.log" || fail "the refusal does not name the key: $(tail -1 "$WORK/missing.log")"
+"$(dirname "$TF_LAUNCH")/tf-data" synth --output "$WORK/synth" --documents 50 >/dev/null
+data=(--set data.tokenizer=byte --set "data.train=[{path: $WORK/synth}]"
+      --set "checkpoint.dir=$WORK/ckpt")
+rc=0
+"$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run "${data[@]}" \
+  --set "data.train=[{path: $WORK/absent}]" --set control.address= >"$WORK/absent.log" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "the dry run of an absent data prefix exited $rc, expected 2"
+grep -q "error: .*configs/1.4b.yaml: data.train\[0\].path: $WORK/absent.idx: cannot open" \
+  "$WORK/absent.log" || fail "the absent prefix is not named: $(tail -1 "$WORK/absent.log")"
+# A control address that cannot be listened on: our message, no gRPC log line.
+rc=0
+"$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run "${data[@]}" \
+  --set control.address=203.0.113.9:7000 >"$WORK/address.log" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "the dry run of a foreign control address exited $rc, expected 2"
+grep -q "error: control.address: cannot listen on '203.0.113.9:7000': .*(not an address of this host)" \
+  "$WORK/address.log" || fail "the address is not refused clearly: $(tail -1 "$WORK/address.log")"
+
 rc=0
 started=$SECONDS
 timed "$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run --set control.address= \
-  >"$WORK/dry.log" 2>&1 || rc=$?
+  "${data[@]}" >"$WORK/dry.log" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the dry run exited $rc: $(tail -3 "$WORK/dry.log")"
 for stage in 124M 354M 757M 1.4B; do
   grep -q "memory: stage '$stage' (.* parameters, tp 1 x pp 1): about .*activations .*) on the costliest rank" \
     "$WORK/dry.log" || fail "no memory line for stage $stage"
 done
-grep -q "dry run: config valid; no model allocated" "$WORK/dry.log" || fail "no dry-run verdict"
+grep -q "dry run: config valid; data, tokenizer, init_from, checkpoint.dir and addresses checked; no model allocated" \
+  "$WORK/dry.log" || fail "no dry-run verdict"
 peak=$(peak_kib "$WORK/dry.log")
 # The first stage's 123.6M fp32 parameters alone are 471 MiB.
 [ -n "$peak" ] && [ "$peak" -lt $((400 * 1024)) ] || fail "the dry run peaked at ${peak:-?} KiB"

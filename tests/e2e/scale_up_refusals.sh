@@ -55,7 +55,7 @@ done
 # 64 MiB of address space left: the ~128 MiB blocks of a million new FFN tokens cannot be mapped.
 vsize=$(awk '/^VmSize:/ { print $2 * 1024 }' "/proc/$rank1/status")
 prlimit --pid "$rank1" --as=$((vsize + 64 * 1024 * 1024)): || fail "prlimit failed"  # soft limit
-expect_refusal RESOURCE_EXHAUSTED "failed on rank(s) 1" \
+expect_refusal RESOURCE_EXHAUSTED "failed on rank 1" \
   scale-up --qkv-tokens 32 --proj-tokens 32 --ffn-tokens 1000000
 prlimit --pid "$rank1" --as=unlimited: || fail "cannot lift the limit"
 grep -q "r1\] growth to qkv 32, proj 32, ffn 1000000 tokens failed here: " "$WORK/run.log" ||

@@ -22,14 +22,14 @@ rc=0
 launch 1 --config "$WORK/chain.yaml" >"$WORK/run.log" 2>&1 || rc=$?
 [ $rc -eq 3 ] || fail "first launch exited $rc, expected 3 (relaunch)"
 grep -q "stage 'medium' starts at step 10" "$WORK/run.log" || fail "no live transition to medium"
-grep -q "stage 'large' needs layout tp 2 x pp 1: relaunch to continue" "$WORK/run.log" ||
+grep -q "stage 'large' needs layout tp 2 x pp 1: relaunch the same command with a multiple of 2 ranks to continue from the checkpoint of step" "$WORK/run.log" ||
   fail "layout change not logged"
 [ -f "$WORK/ckpt/step_20/COMPLETE" ] || fail "no complete checkpoint at step 20: $(ls "$WORK/ckpt")"
 
 rc=0
 launch 1 --config "$WORK/chain.yaml" >"$WORK/refused.log" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "relaunch on 1 rank exited $rc, expected 2 (bad input)"
-grep -q "stage 'large' runs at tp 2 x pp 1, which does not fit the 1 rank(s) of this job: launch it with a multiple of 2 ranks" \
+grep -q "stage 'large' runs at tp 2 x pp 1, which does not fit the 1 rank of this job: launch it with a multiple of 2 ranks" \
   "$WORK/refused.log" || fail "unclear refusal: $(cat "$WORK/refused.log")"
 
 launch 2 --config "$WORK/chain.yaml" >"$WORK/run.log" 2>&1 || fail "relaunch on 2 ranks failed"

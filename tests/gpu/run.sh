@@ -14,7 +14,7 @@
 #               bf16 throughput, MFU and peak memory at the released 150M shape (seq 2048 x 8) and
 #               at the largest stage of configs/1.4b.yaml (seq 1024 x 4), on the synthetic corpus
 #   torch-eager plain PyTorch eager (tests/bench/torch_tokenformer.py) of the same two shapes and
-#               step, and the ratio tf-launch tok/s / torch tok/s
+#               step, and the ratio tf-launch tokens/s / torch tokens/s
 # OUT_DIR gets summary.txt (environment, one PASS/FAIL line per check, figures for
 # docs/performance.md) and the logs build.log, nccl.log, tiny.log, bench.log, torch.log.
 # A failed check does not stop the next ones, except that nothing runs tf-launch after a failed
@@ -31,10 +31,10 @@ readonly kFirstTimedStep=5  # medians over steps 5..20: the first steps warm up 
 # The benchmark shapes, the same for tf-launch (as --set overrides on the config) and for torch.
 # name|config|hidden layers heads qkv proj ffn vocab|seq|batch|more --set|torch eager reference
 readonly kSizes=(
-  "150m|configs/150m.yaml|768 12 12 768 768 3072 50277|2048|8||151k tok/s"
+  "150m|configs/150m.yaml|768 12 12 768 768 3072 50277|2048|8||151k tokens/s"
   # The 1.4B stage of the progressive chain, trained on its own: the stage list goes, its token
   # counts become the model's.
-  "1.4b-stage|configs/1.4b.yaml|768 12 12 9232 9232 36928 50277|1024|4|stages=[]|19k tok/s"
+  "1.4b-stage|configs/1.4b.yaml|768 12 12 9232 9232 36928 50277|1024|4|stages=[]|19k tokens/s"
 )
 readonly kTorchReference="PyTorch eager on an H200, 2026-11-29"
 
@@ -96,7 +96,7 @@ why_failed() {
 
 # ---- tf-launch log parsing -----------------------------------------------------------------
 
-# step_table FILE: one row per step log line: step loss tok/s MFU% allocated_GiB reserved_GiB,
+# step_table FILE: one row per step log line: step loss tokens/s MFU% allocated_GiB reserved_GiB,
 # "-" where the line has no such part (MFU needs metrics.peak_flops > 0, memory needs CUDA).
 # Parts are found by their words, not their position, so new parts do not break it.
 step_table() {
@@ -108,7 +108,7 @@ step_table() {
       for (i = 1; i <= n; ++i) {
         p = part[i]
         if (p ~ /^loss /) { loss = p; sub(/^loss /, "", loss) }
-        else if (p ~ / tok\/s$/) { tok = p; sub(/ tok\/s$/, "", tok) }
+        else if (p ~ / tokens\/s$/) { tok = p; sub(/ tokens\/s$/, "", tok) }
         else if (p ~ /^MFU /) { mfu = p; sub(/^MFU /, "", mfu); sub(/%$/, "", mfu) }
         else if (p ~ /^GPU memory peak /) {
           alloc = p; sub(/^GPU memory peak /, "", alloc); sub(/ GiB allocated.*/, "", alloc)
@@ -307,7 +307,7 @@ model_sets() {
   [ -z "$extra" ] || printf '%s\n' --set "$extra"
 }
 
-# check_size SIZE: kSteps bf16 steps of tf-launch at that size; records tok/s, MFU, memory.
+# check_size SIZE: kSteps bf16 steps of tf-launch at that size; records tokens/s, MFU, memory.
 check_size() {
   local size=$1 name begin=$SECONDS sets
   name=$(size_field "$size" 1)
@@ -335,7 +335,7 @@ check_size() {
   local mfu=-
   [ -n "$fpt" ] && mfu=$(awk -v t="$tok" -v f="$fpt" -v p="$kPeakFlops" 'BEGIN { printf "%.1f%%", 100 * t * f / p }')
   figures[$name]="$fpt|$tok|$mfu|${memory:--}"
-  record PASS "$name" "$begin" "$(printf '%.0f' "$tok") tok/s (median of steps $kFirstTimedStep-$kSteps) | MFU $mfu of 989 TFLOP/s (log: ${mfu_log:--}%) | $fpt FLOPs/token | peak ${memory:-(no GPU memory in the log)}"
+  record PASS "$name" "$begin" "$(printf '%.0f' "$tok") tokens/s (median of steps $kFirstTimedStep-$kSteps) | MFU $mfu of 989 TFLOP/s (log: ${mfu_log:--}%) | $fpt FLOPs/token | peak ${memory:-(no GPU memory in the log)}"
 }
 
 # check_torch SIZE: the same shape and step in plain PyTorch eager, bf16 autocast on cuda.
@@ -352,8 +352,8 @@ check_torch() {
   run_logged "$out/torch.log" "torch $name" 150 "${command[@]}"
   local rc=$?
   local tok memory
-  tok=$(sed -n 's/^torch tok\/s \([0-9.]*\) .*/\1/p' "$tmp/last.log")
-  memory=$(sed -n 's/^torch tok\/s .* peak_memory_gib \([0-9.]*\).*/\1/p' "$tmp/last.log")
+  tok=$(sed -n 's/^torch tokens\/s \([0-9.]*\) .*/\1/p' "$tmp/last.log")
+  memory=$(sed -n 's/^torch tokens\/s .* peak_memory_gib \([0-9.]*\).*/\1/p' "$tmp/last.log")
   if ((rc != 0)) || [ -z "$tok" ]; then
     record FAIL "torch-eager/$name" "$begin" "exit $rc: $(why_failed "$tmp/last.log")"
     return
@@ -362,7 +362,7 @@ check_torch() {
   [ -n "${tf_tok[$name]:-}" ] &&
     ratio=$(awk -v a="${tf_tok[$name]}" -v b="$tok" 'BEGIN { printf "%.2f", a / b }')
   torch_figures[$name]="$tok|$memory GiB|$ratio"
-  record PASS "torch-eager/$name" "$begin" "$tok tok/s | peak $memory GiB allocated | tf-launch / torch $ratio | reference ($kTorchReference): $(size_field "$size" 7)"
+  record PASS "torch-eager/$name" "$begin" "$tok tokens/s | peak $memory GiB allocated | tf-launch / torch $ratio | reference ($kTorchReference): $(size_field "$size" 7)"
 }
 
 # The figures of this run as a docs/performance.md table, and the commands that gave them.
@@ -370,7 +370,7 @@ write_figures() {
   {
     echo
     echo "figures: $(date -u +%Y-%m-%d), $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1), bf16, $kSteps steps, medians of steps $kFirstTimedStep-$kSteps, MFU of 989 TFLOP/s"
-    echo "| shape | seq x batch | training FLOPs/token | tf-launch tok/s | MFU | tf-launch peak memory | torch eager tok/s | torch peak allocated | tf-launch / torch |"
+    echo "| shape | seq x batch | training FLOPs/token | tf-launch tokens/s | MFU | tf-launch peak memory | torch eager tokens/s | torch peak allocated | tf-launch / torch |"
     echo "|---|---|---|---|---|---|---|---|---|"
     local size name fpt tok mfu memory ttok tmemory ratio
     for size in "${kSizes[@]}"; do

@@ -53,7 +53,7 @@ wait_state 120 "${ids[0]}" COMPLETED
 log1=$WORK/logs/tokenformer-${ids[0]}-restart0.log
 grep -q "launcher srun" "$log1" || fail "job 1 not launched by srun"
 grep -q "stage 'medium' starts at step 10" "$log1" || fail "no live transition to medium"
-grep -q "stage 'large' needs layout tp 2 x pp 1 x dp 1: relaunch to continue" "$log1" ||
+grep -q "stage 'large' needs layout tp 2 x pp 1 x dp 1: relaunch the same command with 2 ranks to continue from the checkpoint of step" "$log1" ||
   fail "layout change not logged"
 grep -q "tokenformer.sbatch\] tf-launch exited 3: stage done" "$log1" || fail "exit 3 not mapped"
 [ -f "$WORK/ckpt/step_20/COMPLETE" ] || fail "no complete checkpoint at step 20"

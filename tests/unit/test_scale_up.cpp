@@ -79,7 +79,7 @@ TEST(ScaleUp, WithoutCountsStartsTheNextStage) {
   EXPECT_EQ(observer.seen[0].stage, "s1");
   EXPECT_EQ(observer.seen[0].total_steps, 30);
   losses(trainer, 3);
-  EXPECT_EQ(trainer.scale_up(std::nullopt), "stage 's2' started");
+  EXPECT_EQ(trainer.scale_up(std::nullopt), "stage 's2' started (growth normal, optimizer carry)");
   EXPECT_EQ(trainer.stage_index(), 1u);
   ASSERT_EQ(observer.seen.size(), 2u);
   const ModelState& now = observer.seen[1];
@@ -98,7 +98,8 @@ TEST(ScaleUp, TheNextStagesCountsStartItToo) {
   const Config config = two_stages();
   LocalContext context;
   Trainer trainer(config, context, Logger(1));
-  EXPECT_EQ(trainer.scale_up(TokenCounts{12, 12, 24}), "stage 's2' started");
+  EXPECT_EQ(trainer.scale_up(TokenCounts{12, 12, 24}),
+            "stage 's2' started (growth normal, optimizer carry)");
   EXPECT_EQ(trainer.stage_index(), 1u);
 }
 
@@ -111,7 +112,7 @@ TEST(ScaleUp, OtherCountsGrowInPlaceKeepingTheFunction) {
   losses(trainer, 2);
   const double before = trainer.evaluate();
   EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}),
-            "grown in place to qkv 8, proj 10, ffn 20 (preserve)");
+            "grown in place to qkv 8, proj 10, ffn 20 (growth preserve, optimizer reset)");
   EXPECT_EQ(trainer.stage_index(), 0u);
   EXPECT_NEAR(trainer.evaluate(), before, 1e-6);
   EXPECT_TRUE(trainer.optimizer().state().empty()) << "in-place growth starts a fresh optimizer";
@@ -119,6 +120,41 @@ TEST(ScaleUp, OtherCountsGrowInPlaceKeepingTheFunction) {
   EXPECT_EQ(observer.seen[1].stage, "s1");
   EXPECT_TRUE(observer.seen[1].tokens == (TokenCounts{8, 10, 20}));
   EXPECT_EQ(observer.seen[1].total_steps, 30);
+}
+
+TEST(ScaleUp, TheRequestChoosesTheGrowthAndTheOptimizerRule) {
+  const Config config = two_stages();
+  LocalContext context;
+  Trainer trainer(config, context, Logger(1));
+  losses(trainer, 2);
+  Trainer::GrowthChoice choice;
+  choice.growth = GrowthPolicy::kZero;
+  choice.carry_optimizer = true;
+  EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}, choice),
+            "grown in place to qkv 8, proj 10, ffn 20 (growth zero, optimizer carry)");
+  EXPECT_FALSE(trainer.optimizer().state().empty()) << "carry keeps the old tokens' moments";
+  choice.carry_optimizer = false;
+  EXPECT_EQ(trainer.scale_up(std::nullopt, choice),
+            "stage 's2' started (growth zero, optimizer reset)");
+  EXPECT_TRUE(trainer.optimizer().state().empty());
+}
+
+TEST(ScaleUp, PreserveIsRefusedForASoftmaxModel) {
+  Config config = two_stages();
+  config.model.norm = "softmax";
+  LocalContext context;
+  Trainer trainer(config, context, Logger(1));
+  try {
+    trainer.scale_up(TokenCounts{8, 10, 20});
+    ADD_FAILURE() << "accepted";
+  } catch (const ScaleUpRefused& e) {
+    EXPECT_EQ(e.reason(), Reason::kInvalid);
+    EXPECT_NE(std::string(e.what()).find("ask for growth normal or zero"), std::string::npos);
+  }
+  Trainer::GrowthChoice normal;
+  normal.growth = GrowthPolicy::kNormal;
+  EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}, normal),
+            "grown in place to qkv 8, proj 10, ffn 20 (growth normal, optimizer reset)");
 }
 
 TEST(ScaleUp, RefusalsChangeNothing) {
@@ -174,7 +210,7 @@ TEST(ScaleUp, GrowthThatFailsOnAnotherRankLeavesTheRunAsItWas) {
       ADD_FAILURE() << "accepted although rank 1 failed";
     } catch (const ScaleUpRefused& e) {
       EXPECT_EQ(e.reason(), Reason::kGrowthFailed);
-      EXPECT_NE(std::string(e.what()).find("failed on rank(s) 1"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("failed on rank 1"), std::string::npos) << e.what();
     }
   }
   EXPECT_EQ(trainer.stage_index(), 0u);

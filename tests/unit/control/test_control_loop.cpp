@@ -58,7 +58,7 @@ class TrainingThread {
     trainer_.set_observer(&loop_);
     thread_ = std::thread([this] {
       trainer_.run();
-      loop_.finish(trainer_.step());
+      loop_.finish(trainer_.step(), "finished");
     });
   }
   ~TrainingThread() {
@@ -112,7 +112,7 @@ TEST(ControlLoop, StopEndsTheRunAndLaterRequestsAreUnavailable) {
   const Outcome stopped = run.submit(kStop);
   ASSERT_EQ(stopped.code, grpc::StatusCode::OK) << stopped.message;
   EXPECT_EQ(stopped.message, "stopping at step " + std::to_string(stopped.step) +
-                                 "; no checkpoint (not available in this build)");
+                                 "; no checkpoint (checkpoint.dir is not set)");
   run.join();
   EXPECT_EQ(run.state(), v1::RUN_STATE_FINISHED);
   EXPECT_EQ(run.board_step(), stopped.step);
@@ -133,7 +133,9 @@ TEST(ControlLoop, ScaleUpRefusalsCarryTheTrainersReason) {
   const Outcome grown = run.submit(scale_up(64, 32, 64));
   ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
   EXPECT_EQ(run.status().tokens().qkv_tokens(), 64);
-  EXPECT_EQ(run.submit(kCheckpoint).code, grpc::StatusCode::UNIMPLEMENTED);
+  const Outcome no_dir = run.submit(kCheckpoint);
+  EXPECT_EQ(no_dir.code, grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(no_dir.message, "no checkpoint: checkpoint.dir is not set in the run's config");
 }
 
 TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
@@ -157,7 +159,7 @@ TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
   next_stage.mutable_scale_up();
   const Outcome grown = run.submit(next_stage);
   ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
-  EXPECT_EQ(grown.message, "stage 'big' started");
+  EXPECT_EQ(grown.message, "stage 'big' started (growth preserve, optimizer reset)");
   const v1::Status after = run.status();
   EXPECT_EQ(after.stage(), "big");
   EXPECT_EQ(after.stage_index(), 1);

@@ -1,0 +1,68 @@
+#include "launcher/control/listen_address.h"
+
+#include <netdb.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace tf::control {
+
+ResolvedAddress resolve_listen_address(const std::string& key, const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    throw Error(key + ": '" + address + "' is not HOST:PORT (for example 127.0.0.1:7000)");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = address.substr(colon + 1);
+  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  if (rc != 0) {
+    throw Error(key + ": cannot resolve '" + address + "': " + gai_strerror(rc));
+  }
+  ResolvedAddress resolved;
+  std::memcpy(&resolved.storage, found->ai_addr, found->ai_addrlen);
+  resolved.length = found->ai_addrlen;
+  resolved.ipv6 = found->ai_family == AF_INET6;
+  freeaddrinfo(found);
+  return resolved;
+}
+
+void check_can_listen(const std::string& key, const std::string& address) {
+  if (address.rfind("unix:", 0) == 0) {
+    const std::filesystem::path socket_path = address.substr(5);
+    const std::filesystem::path dir =
+        socket_path.has_parent_path() ? socket_path.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(dir)) {
+      throw Error(key + ": cannot listen on '" + address + "': " + dir.string() +
+                  " is not a directory");
+    }
+    return;
+  }
+  const ResolvedAddress where = resolve_listen_address(key, address);
+  const int fd = ::socket(where.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw Error(key + ": cannot open a socket: " + std::strerror(errno));
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as gRPC and libmicrohttpd do
+  const bool bound =
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&where.storage), where.length) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!bound) {
+    throw Error(key + ": cannot listen on '" + address + "': " + std::strerror(error) +
+                (error == EADDRINUSE ? " (another process has the port: pick another)" : "") +
+                (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
+  }
+}
+
+}  // namespace tf::control

@@ -1,0 +1,26 @@
+// HOST:PORT addresses the control server and the metrics endpoint listen on: resolved, and tried,
+// so that a bad address is refused with our own message naming the config key (before gRPC or
+// libmicrohttpd would print theirs), by a dry run as by a real launch.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <string>
+
+namespace tf::control {
+
+struct ResolvedAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  bool ipv6 = false;
+};
+
+// `address` as HOST:PORT ([v6]:PORT, or :PORT for every interface); throws tf::Error naming `key`.
+ResolvedAddress resolve_listen_address(const std::string& key, const std::string& address);
+
+// Binds a socket to `address` and closes it again; throws tf::Error naming `key` and the reason
+// (not HOST:PORT, unknown host, in use, not an address of this host). A unix:PATH address needs
+// its directory to exist.
+void check_can_listen(const std::string& key, const std::string& address);
+
+}  // namespace tf::control
