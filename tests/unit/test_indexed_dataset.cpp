@@ -163,16 +163,20 @@ TEST_F(IndexedDatasetTest, DocumentIndicesMustBeOrdered) {
 }
 
 TEST_F(IndexedDatasetTest, TokenIdsMustBeBelowTheVocabulary) {
+  const std::string hint =
+      ": model.vocab_size is too small for the tokenizer the data was built with (tf-data build "
+      "--tokenizer), or the data was built with another one";
   write(documents_, 1000);
   EXPECT_EQ(open_error(999),
-            prefix_ + ".bin: token id 999 at token 4 is outside the vocabulary [0, 999)");
+            prefix_ + ".bin: token id 999 at token 4 is outside the vocabulary [0, 999)" + hint);
   // Checked in chunks of 65536 ids: the first bad one is found past the first chunk too.
   std::vector<int32_t> long_document(200000, 7);
   long_document[150001] = 300;
   long_document[190000] = 400;
   write({long_document}, 1000);
   EXPECT_EQ(open_error(300),
-            prefix_ + ".bin: token id 300 at token 150001 is outside the vocabulary [0, 300)");
+            prefix_ + ".bin: token id 300 at token 150001 is outside the vocabulary [0, 300)" +
+                hint);
 }
 
 }  // namespace
