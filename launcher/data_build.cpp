@@ -81,7 +81,8 @@ class ParallelBuild {
     batch_bytes_ += static_cast<int64_t>(document.payload.size());
     batch_.push_back(std::move(document));
     const int64_t workers = static_cast<int64_t>(tokenizers_.size());
-    if (batch_bytes_ >= kBatchBytes * workers || static_cast<int64_t>(batch_.size()) >= 256 * workers)
+    if (batch_bytes_ >= kBatchBytes * workers ||
+        static_cast<int64_t>(batch_.size()) >= 256 * workers)
       flush();
   }
 
@@ -149,8 +150,7 @@ class ParallelBuild {
   Tokenized tokenize(const Pending& document, const Tokenizer& tokenizer) const {
     Tokenized out;
     try {
-      const std::string text =
-          options_.format == "text" ? document.payload : json_text(document);
+      const std::string text = options_.format == "text" ? document.payload : json_text(document);
       require_utf8(text, document.where);
       out.ids = tokenizer.encode(text);
       if (options_.append_eod) out.ids.push_back(tokenizer.eod_id());
@@ -192,9 +192,9 @@ void build_dataset(const BuildOptions& options, std::FILE* log) {
     throw Error("--format must be text or jsonl, not '" + options.format + "'");
   }
   if (options.output.empty()) throw Error("--output PREFIX is required");
-  const int64_t workers =
-      options.workers > 0 ? options.workers
-                          : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t workers = options.workers > 0
+                              ? options.workers
+                              : std::max<int64_t>(1, std::thread::hardware_concurrency());
   ParallelBuild build(options, workers, log);
   for (const std::string& path : options.inputs) {
     std::ifstream in(path, std::ios::binary);

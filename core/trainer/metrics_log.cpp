@@ -9,8 +9,7 @@ namespace tf {
 namespace {
 
 double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // A step can have two validations, before and after a stage's growth: the stage tells them apart.
@@ -66,7 +65,9 @@ MetricsLog::MetricsLog(const std::string& path, int64_t step)
     std::ofstream rewrite(path, std::ios::trunc);
     rewrite << kept;
     rewrite.close();
-    if (!rewrite) throw Error(path + " (train.metrics_file): cannot write (as it was: " + backup + ")");
+    if (!rewrite) {
+      throw Error(path + " (train.metrics_file): cannot write (as it was: " + backup + ")");
+    }
   }
   out_.open(path, std::ios::app);
   if (!out_) throw Error(path + " (train.metrics_file): cannot open for appending");
@@ -74,7 +75,8 @@ MetricsLog::MetricsLog(const std::string& path, int64_t step)
 
 bool MetricsLog::write(nlohmann::json record) {
   if (path_.empty()) return true;
-  if (record["step"].get<int64_t>() == resumed_step_ && kinds_at_resumed_step_.count(key_of(record))) {
+  if (record["step"].get<int64_t>() == resumed_step_ &&
+      kinds_at_resumed_step_.count(key_of(record))) {
     return true;
   }
   record["wall_s"] = wall_offset_ + (steady_seconds() - started_);

@@ -111,7 +111,9 @@ TEST_F(DataBuildTest, AnyNumberOfWorkersWritesTheSameBytesAndTheSameFirstError) 
   std::string jsonl;
   for (int d = 0; d < 700; ++d) {
     jsonl += nlohmann::json{{"text", "document " + std::to_string(d) + std::string(d % 50, 'x') +
-                                         " naïve café"}}.dump() + "\n";
+                                         " naïve café"}}
+                 .dump() +
+             "\n";
   }
   BuildOptions options;
   options.inputs = {file("many.jsonl", jsonl)};
@@ -123,7 +125,8 @@ TEST_F(DataBuildTest, AnyNumberOfWorkersWritesTheSameBytesAndTheSameFirstError) 
     options.workers = workers;
     options.output = dir_ + "/w" + std::to_string(workers);
     build_dataset(options, log_);
-    const std::string bytes = read_bytes(options.output + ".bin") + read_bytes(options.output + ".idx");
+    const std::string bytes =
+        read_bytes(options.output + ".bin") + read_bytes(options.output + ".idx");
     if (workers == 1) first = bytes;
     EXPECT_EQ(bytes, first) << workers << " workers";
   }
@@ -133,7 +136,8 @@ TEST_F(DataBuildTest, AnyNumberOfWorkersWritesTheSameBytesAndTheSameFirstError) 
   for (int64_t workers : {1, 3}) {
     options.workers = workers;
     options.output = dir_ + "/out";
-    EXPECT_EQ(build_error(options), dir_ + "/bad.jsonl:701: no string under key 'text' (--json-key)");
+    EXPECT_EQ(build_error(options),
+              dir_ + "/bad.jsonl:701: no string under key 'text' (--json-key)");
     EXPECT_FALSE(output_exists());
   }
 }

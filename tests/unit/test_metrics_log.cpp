@@ -43,9 +43,12 @@ TEST(MetricsLog, ResumeDropsLaterStepsAndATornLineAndKeepsTheOldFile) {
   const std::string path = dir.path() + "/m.jsonl";
   {
     std::ofstream out(path);
-    out << R"({"kind":"train","step":10,"wall_s":4.0})" "\n"
-        << R"({"kind":"validation","step":10,"wall_s":4.5})" "\n"
-        << R"({"kind":"train","step":20,"wall_s":9.0})" "\n"
+    out << R"({"kind":"train","step":10,"wall_s":4.0})"
+           "\n"
+        << R"({"kind":"validation","step":10,"wall_s":4.5})"
+           "\n"
+        << R"({"kind":"train","step":20,"wall_s":9.0})"
+           "\n"
         << R"({"kind":"train","st)";
   }
   const std::string before = read_all(path);
@@ -65,7 +68,9 @@ TEST(MetricsLog, ResumeDropsLaterStepsAndATornLineAndKeepsTheOldFile) {
 TEST(MetricsLog, AFileItDidNotWriteIsRefusedNamingTheLine) {
   TempDir dir;
   const std::string path = dir.path() + "/notes.txt";
-  std::ofstream(path) << R"({"kind":"train","step":1,"wall_s":0})" "\n" << "my notes\n";
+  std::ofstream(path) << R"({"kind":"train","step":1,"wall_s":0})"
+                         "\n"
+                      << "my notes\n";
   try {
     MetricsLog log(path, 5);
     FAIL() << "accepted";
