@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/log.h"
+
 namespace tf {
 
 YamlMap::YamlMap(YAML::Node node, std::string path, std::shared_ptr<const YamlOrigin> origin)
@@ -89,6 +91,41 @@ void YamlMap::fail(const std::string& key, const std::string& message) const {
   throw Error(where(key) + ": " + (name.empty() ? "" : "'" + name + "': ") + message);
 }
 
+namespace {
+
+// One step of a --set key: a mapping key and the list indices after it (`stages[1]`).
+struct KeyPart {
+  std::string name;
+  std::vector<size_t> indices;
+};
+
+std::vector<KeyPart> key_parts(const std::string& key, const std::string& flag) {
+  std::vector<KeyPart> parts;
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    const std::string text = key.substr(start, dot - start);
+    KeyPart part;
+    part.name = text.substr(0, text.find('['));
+    if (part.name.empty()) throw Error(flag + ": empty part in key '" + key + "'");
+    for (size_t at = part.name.size(); at < text.size();) {
+      const size_t close = text.find(']', at);
+      const std::string index = close == std::string::npos ? "" : text.substr(at + 1, close - at - 1);
+      if (text[at] != '[' || index.empty() || index.size() > 9 ||
+          index.find_first_not_of("0123456789") != std::string::npos) {
+        throw Error(flag + ": '" + text + "': a list item is name[N], N a number below 10^9");
+      }
+      part.indices.push_back(std::stoul(index));
+      at = close + 1;
+    }
+    parts.push_back(std::move(part));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
 void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin& origin) {
   const std::string flag = "--set " + assignment;
   const size_t eq = assignment.find('=');
@@ -100,30 +137,36 @@ void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin&
   // `key=` is the empty string (what turns control.address off), not YAML's null, which would
   // leave the key at its default.
   const YAML::Node value = text.empty() ? YAML::Node(std::string{}) : load_yaml(text, flag);
-  std::vector<std::string> parts;
-  for (size_t start = 0;;) {
-    const size_t dot = key.find('.', start);
-    parts.push_back(key.substr(start, dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
-    throw Error(flag + ": empty part in key '" + key + "'");
-  }
-  // Walk with node references: yaml-cpp nodes are handles, so assignment writes into `root`.
+  const std::vector<KeyPart> parts = key_parts(key, flag);
+  // Walk with node handles (never reassigned: yaml-cpp's assignment would write into the tree);
+  // the last handle is the node the value replaces. Missing mappings are created; list items
+  // must exist.
   std::vector<YAML::Node> chain{root};
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node next = chain.back()[parts[i]];
-    if (next && !next.IsNull() && !next.IsMap()) {
-      throw Error(flag + ": '" + parts[i] + "' is not a mapping");
+  std::string walked;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const KeyPart& part = parts[i];
+    if (!chain.back().IsNull() && !chain.back().IsMap()) {
+      throw Error(flag + ": '" + walked + "' is not a mapping");
     }
-    if (!next || next.IsNull()) {
-      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      next = chain.back()[parts[i]];
+    walked += (walked.empty() ? "" : ".") + part.name;
+    const bool leaf = i + 1 == parts.size() && part.indices.empty();
+    YAML::Node child = chain.back()[part.name];
+    if (!leaf && (!child || child.IsNull()) && part.indices.empty()) {
+      chain.back()[part.name] = YAML::Node(YAML::NodeType::Map);
     }
-    chain.push_back(next);
+    chain.push_back(chain.back()[part.name]);
+    for (const size_t index : part.indices) {
+      const YAML::Node list = chain.back();
+      if (!list.IsSequence()) throw Error(flag + ": '" + walked + "' is not a list");
+      if (index >= list.size()) {
+        throw Error(flag + ": '" + walked + "' has " + count_of(list.size(), "item") +
+                    "; there is no [" + std::to_string(index) + "]");
+      }
+      walked += "[" + std::to_string(index) + "]";
+      chain.push_back(chain.back()[index]);
+    }
   }
-  chain.back()[parts.back()] = value;
+  chain.back() = value;
   origin.overrides[key] = flag;
 }
 

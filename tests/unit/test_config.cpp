@@ -71,6 +71,37 @@ TEST(Config, OverridesApplyAndAreNamedInErrors) {
             "test.yaml: --set train.steps=: 'train.steps': cannot read '' as an integer");
 }
 
+TEST(Config, OverridesReachListItems) {
+  const std::string stages =
+      "stages:\n  - {name: a, steps: 2, qkv_tokens: 16}\n  - {name: b, steps: 2, qkv_tokens: 32}\n";
+  const Config c = parse_config(stages, "test.yaml",
+                                {"stages[1].growth=normal", "stages[1].parallel.tp=2",
+                                 "stages[0].parallel.tp=2",
+                                 "stages[0]={name: first, steps: 3, qkv_tokens: 8}"});
+  ASSERT_EQ(c.stages.size(), 2u);
+  EXPECT_EQ(c.stages[0].name, "first");
+  EXPECT_EQ(c.stages[0].steps, 3);
+  EXPECT_EQ(c.stages[1].growth, "normal");
+  EXPECT_EQ(c.stages[1].qkv_tokens, 32);
+  EXPECT_EQ(c.stages[1].parallel.tp, 2);
+  // The item replaced as a whole: the earlier override of one of its keys is gone with it.
+  EXPECT_NE(c.stages[0].parallel.tp, 2);
+  EXPECT_EQ(error_of(stages, {"stages[2].growth=normal"}),
+            "--set stages[2].growth=normal: 'stages' has 2 items; there is no [2]");
+  EXPECT_EQ(error_of(stages, {"stages[1].growht=normal"}),
+            "test.yaml: --set stages[1].growht=normal: 'stages[1].growht': unknown key; did you "
+            "mean 'stages[1].growth'?");
+  EXPECT_EQ(error_of(stages, {"train[0].steps=1"}), "--set train[0].steps=1: 'train' is not a list");
+  EXPECT_EQ(error_of(stages, {"stages[1].name.x=1"}),
+            "--set stages[1].name.x=1: 'stages[1].name' is not a mapping");
+  EXPECT_EQ(error_of(stages, {"stages[x].steps=1"}),
+            "--set stages[x].steps=1: 'stages[x]': a list item is name[N], N a number below 10^9");
+  EXPECT_EQ(error_of(stages, {"stages[99999999999].steps=1"}),
+            "--set stages[99999999999].steps=1: 'stages[99999999999]': a list item is name[N], N "
+            "a number below 10^9");
+  EXPECT_EQ(error_of(stages, {"[0].steps=1"}), "--set [0].steps=1: empty part in key '[0].steps'");
+}
+
 TEST(Config, AbsurdSizesAreRefusedBeforeAnythingCountsThem) {
   EXPECT_EQ(error_of("model: {hidden_size: 4294967296}\n"),
             "test.yaml:1:9: 'model.hidden_size': must be within [1, 2147483647], not 4294967296");
