@@ -109,7 +109,8 @@ std::vector<KeyPart> key_parts(const std::string& key, const std::string& flag) 
     if (part.name.empty()) throw Error(flag + ": empty part in key '" + key + "'");
     for (size_t at = part.name.size(); at < text.size();) {
       const size_t close = text.find(']', at);
-      const std::string index = close == std::string::npos ? "" : text.substr(at + 1, close - at - 1);
+      const std::string index =
+          close == std::string::npos ? "" : text.substr(at + 1, close - at - 1);
       if (text[at] != '[' || index.empty() || index.size() > 9 ||
           index.find_first_not_of("0123456789") != std::string::npos) {
         throw Error(flag + ": '" + text + "': a list item is name[N], N a number below 10^9");

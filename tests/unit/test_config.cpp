@@ -74,10 +74,10 @@ TEST(Config, OverridesApplyAndAreNamedInErrors) {
 TEST(Config, OverridesReachListItems) {
   const std::string stages =
       "stages:\n  - {name: a, steps: 2, qkv_tokens: 16}\n  - {name: b, steps: 2, qkv_tokens: 32}\n";
-  const Config c = parse_config(stages, "test.yaml",
-                                {"stages[1].growth=normal", "stages[1].parallel.tp=2",
-                                 "stages[0].parallel.tp=2",
-                                 "stages[0]={name: first, steps: 3, qkv_tokens: 8}"});
+  const Config c =
+      parse_config(stages, "test.yaml",
+                   {"stages[1].growth=normal", "stages[1].parallel.tp=2", "stages[0].parallel.tp=2",
+                    "stages[0]={name: first, steps: 3, qkv_tokens: 8}"});
   ASSERT_EQ(c.stages.size(), 2u);
   EXPECT_EQ(c.stages[0].name, "first");
   EXPECT_EQ(c.stages[0].steps, 3);
@@ -91,7 +91,8 @@ TEST(Config, OverridesReachListItems) {
   EXPECT_EQ(error_of(stages, {"stages[1].growht=normal"}),
             "test.yaml: --set stages[1].growht=normal: 'stages[1].growht': unknown key; did you "
             "mean 'stages[1].growth'?");
-  EXPECT_EQ(error_of(stages, {"train[0].steps=1"}), "--set train[0].steps=1: 'train' is not a list");
+  EXPECT_EQ(error_of(stages, {"train[0].steps=1"}),
+            "--set train[0].steps=1: 'train' is not a list");
   EXPECT_EQ(error_of(stages, {"stages[1].name.x=1"}),
             "--set stages[1].name.x=1: 'stages[1].name' is not a mapping");
   EXPECT_EQ(error_of(stages, {"stages[x].steps=1"}),
