@@ -22,7 +22,10 @@ namespace v1 = ::tokenformer::control::v1;
 
 constexpr const char* kUsage =
     "usage: tf-ctl --address HOST:PORT [--token-file FILE] [--tls-ca FILE] [--timeout SECONDS]\n"
-    "              [--json] COMMAND\n"
+    "              [--wait] [--json] COMMAND\n"
+    "  --timeout SECONDS           bound on every call but watch (default 60)\n"
+    "  --wait                      wait up to the timeout for the server to come up (a run that\n"
+    "                              is starting) instead of failing at once\n"
     "commands:\n"
     "  status                      step, stage, sizes, loss, throughput, last checkpoint\n"
     "  watch [--count N]           one line per step until the run ends (or N events)\n"
@@ -55,8 +58,10 @@ class Client {
       : json_(line.has("json")),
         tls_(line.has("tls-ca")),
         timeout_(std::stod(line.value("timeout", "60"))),
-        stub_(v1::TrainingControl::NewStub(
-            grpc::CreateChannel(line.value("address"), credentials(line)))) {
+        address_(line.value("address")),
+        channel_(grpc::CreateChannel(address_, credentials(line))),
+        stub_(v1::TrainingControl::NewStub(channel_)) {
+    if (!(timeout_ > 0)) throw tf::Error("--timeout must be a positive number of seconds");
     if (line.has("token-file")) {
       token_ = trimmed(read_file(line.value("token-file"), "--token-file"));
     }
@@ -72,11 +77,13 @@ class Client {
     return grpc::SslCredentials(options);
   }
 
+  std::chrono::system_clock::time_point deadline() const {
+    return std::chrono::system_clock::now() +
+           std::chrono::milliseconds(static_cast<int64_t>(timeout_ * 1000));
+  }
+
   void prepare(grpc::ClientContext& context, bool with_deadline) const {
-    if (with_deadline) {
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(static_cast<int64_t>(timeout_ * 1000)));
-    }
+    if (with_deadline) context.set_deadline(deadline());
     if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
   }
 
@@ -125,7 +132,9 @@ class Client {
   bool json_;
   bool tls_;
   double timeout_;
+  std::string address_;
   std::string token_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::TrainingControl::Stub> stub_;
 };
 
@@ -162,6 +171,12 @@ int Client::watch(int64_t count) {
 
 int Client::run(const tf::CommandLine& line) {
   const std::string command = line.positional.front();
+  if (line.has("wait") && !channel_->WaitForConnected(deadline())) {
+    char waited[32];
+    std::snprintf(waited, sizeof waited, "%g", timeout_);
+    return fail(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "no server answered at " + address_ + " within " + waited + " s"));
+  }
   if (command == "status") return status();
   if (command == "watch") return watch(std::stoll(line.value("count", "0")));
   if (command == "save-checkpoint") return mutate(&v1::TrainingControl::Stub::SaveCheckpoint, {});
@@ -194,7 +209,7 @@ int main(int argc, char** argv) {
         tf::parse_command_line(argc, argv,
                                {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens",
                                 "proj-tokens", "ffn-tokens", "growth", "optimizer"},
-                               {"json", "help"});
+                               {"json", "wait", "help"});
     if (line.has("help")) {
       std::fputs(kUsage, stdout);
       return 0;

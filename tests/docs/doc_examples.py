@@ -7,7 +7,11 @@ marks it:
     <!-- run -->           the block is a bash script; it must exit 0
     <!-- run: exit N -->   ... it must exit N
     <!-- output -->        every line of the block must appear, in order, in the output of the
-                           page's last run block (timings, throughput and clock times masked)
+                           page's last run block (timings, throughput and clock times masked);
+                           `...` in a line stands for any text, a line of only `...` for nothing
+    <!-- output: numbers vary -->
+                           ... with every number masked, for output whose steps and figures
+                           differ from run to run
 
 Blocks run in order, each page in a scratch copy of the repository layout: `build` is the build
 directory, configs/, scripts/ and deploy/ are the source tree's, and ../shared is the shared data.
@@ -16,11 +20,12 @@ directory, configs/, scripts/ and deploy/ are the source tree's, and ../shared i
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 
-MARK = re.compile(r"^<!-- (run(?:: exit (\d+))?|output) -->\s*$")
+MARK = re.compile(r"^<!-- (run(?:: exit (\d+))?|output(: numbers vary)?) -->\s*$")
 
 # What differs from run to run: the clock, timings and throughput.
 MASKS = [
@@ -30,13 +35,26 @@ MASKS = [
     (re.compile(r"\b\d+(\.\d+)? GFLOP/s\b"), "N GFLOP/s"),
     (re.compile(r"\b\d+(\.\d+)? MB/s\b"), "N MB/s"),
 ]
+BLOCK_TIMEOUT = 300  # seconds
+NUMBER = re.compile(r"\d[\d,]*(\.\d+)?(e[-+]?\d+)?")
 
 
-def normalized(line):
+def normalized(line, numbers_vary=False):
     line = line.rstrip()
     for pattern, replacement in MASKS:
         line = pattern.sub(replacement, line)
-    return line
+    return NUMBER.sub("N", line) if numbers_vary else line
+
+
+def shows(wanted, line):
+    """Whether `line` shows `wanted`, where `...` in `wanted` stands for any text."""
+    position = 0
+    for piece in (p.strip() for p in wanted.split("...")):
+        found = line.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def blocks(path):
@@ -67,8 +85,8 @@ def blocks(path):
             body.pop()
         if not body:
             raise SystemExit(f"{path}:{start}: a marker without a code block after it")
-        kind = "output" if mark.group(1) == "output" else "run"
-        found.append((start, kind, int(mark.group(2) or 0), "\n".join(body)))
+        kind = "run" if mark.group(1).startswith("run") else "output"
+        found.append((start, kind, int(mark.group(2) or 0), bool(mark.group(3)), "\n".join(body)))
         i = j
     return found
 
@@ -83,22 +101,47 @@ def sandbox(source, build, scratch):
     return repo
 
 
+def run_block(text, repo):
+    """(exit status or None when it timed out, output) of one block; whatever the block left
+    running (a background run) is killed with it."""
+    with tempfile.TemporaryFile(mode="w+") as log:
+        block = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", text], cwd=repo,
+                                 stdout=log, stderr=subprocess.STDOUT, text=True,
+                                 env=dict(os.environ, OMP_NUM_THREADS="1"),
+                                 start_new_session=True)
+        try:
+            returncode = block.wait(timeout=BLOCK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        try:
+            os.killpg(block.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        block.wait()
+        log.seek(0)
+        return returncode, log.read()
+
+
+def fail(where, message, output):
+    print(f"FAIL {where}: {message}\n--- output (last 20 lines) ---")
+    print("\n".join(output.splitlines()[-20:]))
+
+
 def check_page(page, source, build):
     failures = 0
     output = None
     with tempfile.TemporaryDirectory(prefix="tf-docs.") as scratch:
         repo = sandbox(source, build, scratch)
-        for line, kind, expected_exit, text in blocks(page):
+        for line, kind, expected_exit, numbers_vary, text in blocks(page):
             where = f"{os.path.relpath(page, source)}:{line}"
             if kind == "run":
-                run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", text], cwd=repo,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env=dict(os.environ, OMP_NUM_THREADS="1"))
-                output = run.stdout
-                if run.returncode != expected_exit:
-                    print(f"FAIL {where}: exited {run.returncode}, the page says {expected_exit}\n"
-                          f"{text}\n--- output (last 20 lines) ---")
-                    print("\n".join(output.splitlines()[-20:]))
+                returncode, output = run_block(text, repo)
+                if returncode is None:
+                    fail(where, f"still running after {BLOCK_TIMEOUT} s\n{text}", output)
+                    failures += 1
+                elif returncode != expected_exit:
+                    fail(where, f"exited {returncode}, the page says {expected_exit}\n{text}",
+                         output)
                     failures += 1
                 else:
                     print(f"ok   {where}: ran, exit {expected_exit}")
@@ -107,16 +150,17 @@ def check_page(page, source, build):
                 print(f"FAIL {where}: an output block before any run block")
                 failures += 1
                 continue
-            actual = [normalized(l) for l in output.splitlines()]
+            actual = [normalized(l, numbers_vary) for l in output.splitlines()]
             position = 0
             for wanted in text.splitlines():
-                want = normalized(wanted)
-                while position < len(actual) and want not in actual[position]:
+                want = normalized(wanted, numbers_vary)
+                if want.strip() == "...":
+                    continue
+                while position < len(actual) and not shows(want, actual[position]):
                     position += 1
                 if position == len(actual):
-                    print(f"FAIL {where}: the output has no line (after the ones before) with\n"
-                          f"  {want}\n--- output (last 20 lines) ---")
-                    print("\n".join(output.splitlines()[-20:]))
+                    fail(where, f"the output has no line (after the ones before) with\n  {want}",
+                         output)
                     failures += 1
                     break
                 position += 1
