@@ -21,9 +21,6 @@ class Logger {
 // printf-style formatting into a std::string.
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-}  // namespace tf
-
-namespace tf {
 // 151881216 -> "151,881,216".
 std::string with_commas(int64_t value);
 // (1, "document") -> "1 document"; (2500, "document") -> "2,500 documents".
