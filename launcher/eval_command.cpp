@@ -62,13 +62,12 @@ int run_eval_command(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(now - start).count();
     Logger(0).info(format("eval: %s of %s windows (%.0f%%) in %.0f s, about %.0f s left",
                           with_commas(done).c_str(), with_commas(total).c_str(),
-                          100.0 * done / total, seconds,
-                          seconds * (total - done) / done));
+                          100.0 * done / total, seconds, seconds * (total - done) / done));
   };
   const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops(), progress);
-  Logger(0).info(format("eval %s: %s, %s | loss %.6f | perplexity %.4f",
-                        line.value("data").c_str(), count_of(r.windows, "window").c_str(),
-                        count_of(r.tokens, "token").c_str(), r.loss, r.perplexity));
+  Logger(0).info(format("eval %s: %s, %s | loss %.6f | perplexity %.4f", line.value("data").c_str(),
+                        count_of(r.windows, "window").c_str(), count_of(r.tokens, "token").c_str(),
+                        r.loss, r.perplexity));
   return 0;
 }
 

@@ -38,10 +38,11 @@ int run_inspect_command(int argc, char** argv) {
     std::printf("  %-40s %-5s [%s]%s\n", name.c_str(), info.dtype.c_str(), shape.c_str(),
                 slices.c_str());
   }
-  std::printf("%s, %s in %s\n",
-              count_of(static_cast<int64_t>(checkpoint.manifest().tensors.size()), "tensor").c_str(),
-              count_of(elements, "element").c_str(),
-              count_of(static_cast<int64_t>(checkpoint.manifest().file_crc32.size()), "file").c_str());
+  std::printf(
+      "%s, %s in %s\n",
+      count_of(static_cast<int64_t>(checkpoint.manifest().tensors.size()), "tensor").c_str(),
+      count_of(elements, "element").c_str(),
+      count_of(static_cast<int64_t>(checkpoint.manifest().file_crc32.size()), "file").c_str());
   checkpoint.verify_all();
   for (const auto& [file, crc] : checkpoint.manifest().file_crc32) {
     std::printf("  %s crc32 %s ok\n", file.c_str(), crc.c_str());
