@@ -29,11 +29,11 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
       const ModelConfig grown = with_token_counts(m, s.tokens);
       log.info(
           format("stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
-                 "%.4g training FLOPs/token | %lld steps, lr %.2e -> %.2e, growth %s, "
+                 "%.4g training FLOPs/token | %s, lr %.2e -> %.2e, growth %s, "
                  "optimizer %s, %s",
                  s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
                  (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
-                 training_flops_per_token(grown), (long long)s.steps, s.schedule.peak,
+                 training_flops_per_token(grown), count_of(s.steps, "step").c_str(), s.schedule.peak,
                  s.schedule.minimum, growth_name(s.growth), s.carry_optimizer ? "carry" : "reset",
                  layout_text(s.parallel).c_str()));
     }

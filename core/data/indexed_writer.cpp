@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
+#include <system_error>
 
 #include "core/data/mmidx_format.h"
 #include "core/error.h"
@@ -22,13 +24,25 @@ void rename_or_throw(const std::string& from, const std::string& to) {
     throw_errno(to, "cannot rename " + from + " to it");
 }
 
+// The first file of `prefix`, in its directory, created when missing (as `tf-data build --output
+// data/corpus` is meant).
+std::unique_ptr<OutputFile> open_first_file(const std::string& prefix) {
+  const std::filesystem::path directory = std::filesystem::path(prefix).parent_path();
+  std::error_code error;
+  if (!directory.empty() && !std::filesystem::is_directory(directory)) {
+    std::filesystem::create_directories(directory, error);
+    if (error) throw Error(directory.string() + ": cannot create the directory: " + error.message());
+  }
+  return std::make_unique<OutputFile>(prefix + ".bin.partial");
+}
+
 }  // namespace
 
 IndexedDatasetWriter::IndexedDatasetWriter(std::string prefix, int64_t vocab_size)
     : prefix_(std::move(prefix)),
       vocab_size_(vocab_size),
       dtype_(mmidx::dtype_for_vocab(vocab_size)),
-      bin_(std::make_unique<OutputFile>(prefix_ + ".bin.partial")) {}
+      bin_(open_first_file(prefix_)) {}
 
 IndexedDatasetWriter::~IndexedDatasetWriter() {
   if (finished_) return;

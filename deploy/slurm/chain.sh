@@ -50,6 +50,9 @@ done
 positive() {
   [[ $1 =~ ^[1-9][0-9]*$ ]] || { echo "chain.sh: $2 must be a positive integer, not '$1'" >&2; exit 2; }
 }
+count_of() {  # count_of 2 rank -> "2 ranks"
+  if [ "$1" -eq 1 ]; then echo "1 $2"; else echo "$1 $2s"; fi
+}
 positive "$gpus_per_node" --gpus-per-node
 [ -z "$ranks" ] || positive "$ranks" --ranks
 
@@ -76,7 +79,7 @@ for line in "${jobs[@]}"; do
           --ntasks-per-node="$per_node" --gpus-per-node="$per_node" "${sbatch_options[@]}")
   [ -z "$previous" ] || submit+=(--dependency="afterok:$previous" --kill-on-invalid-dep=yes)
   submit+=("$here/tokenformer.sbatch" "$@")
-  what="stages $first to $last, tp $tp x pp $pp x dp $dp = $world rank(s) on $nodes node(s)"
+  what="stages $first to $last, tp $tp x pp $pp x dp $dp = $(count_of "$world" rank) on $(count_of "$nodes" node)"
   if [ $dry_run = 1 ]; then
     printf 'job %s (%s):' "$job" "$what"
     printf ' %q' "${submit[@]}"

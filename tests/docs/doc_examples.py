@@ -14,7 +14,9 @@ marks it:
                            differ from run to run
 
 Blocks run in order, each page in a scratch copy of the repository layout: `build` is the build
-directory, configs/, scripts/ and deploy/ are the source tree's, and ../shared is the shared data.
+directory, configs/, scripts/, deploy/ and docs/ are the source tree's, and ../shared is the
+shared data. One intra-op thread per process; mpirun may run as root and oversubscribe (as CI
+needs).
 
     tests/docs/doc_examples.py SOURCE_DIR BUILD_DIR [PAGE ...]
 """
@@ -36,6 +38,8 @@ MASKS = [
     (re.compile(r"\b\d+(\.\d+)? MB/s\b"), "N MB/s"),
 ]
 BLOCK_TIMEOUT = 300  # seconds
+BLOCK_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
+                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 NUMBER = re.compile(r"\d[\d,]*(\.\d+)?(e[-+]?\d+)?")
 
 
@@ -107,7 +111,7 @@ def run_block(text, repo):
     with tempfile.TemporaryFile(mode="w+") as log:
         block = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", text], cwd=repo,
                                  stdout=log, stderr=subprocess.STDOUT, text=True,
-                                 env=dict(os.environ, OMP_NUM_THREADS="1"),
+                                 env=dict(os.environ, **BLOCK_ENVIRONMENT),
                                  start_new_session=True)
         try:
             returncode = block.wait(timeout=BLOCK_TIMEOUT)

@@ -40,9 +40,9 @@ mapfile -t ids < <(sed -n 's/^job [0-9]*: \([0-9]*\) .*/\1/p' "$WORK/chain.txt")
 JOBS+=("${ids[@]}")
 [ $rc -eq 0 ] || fail "chain.sh exited $rc"
 [ ${#ids[@]} -eq 2 ] || fail "expected 2 jobs, chain.sh printed: $(cat "$WORK/chain.txt")"
-grep -q "^job 1: ${ids[0]} (stages small to medium, tp 1 x pp 1 x dp 1 = 1 rank(s) on 1 node(s))" \
+grep -q "^job 1: ${ids[0]} (stages small to medium, tp 1 x pp 1 x dp 1 = 1 rank on 1 node)" \
   "$WORK/chain.txt" || fail "job 1 line"
-grep -q "^job 2: ${ids[1]} (stages large to large, tp 2 x pp 1 x dp 1 = 2 rank(s) on 1 node(s))" \
+grep -q "^job 2: ${ids[1]} (stages large to large, tp 2 x pp 1 x dp 1 = 2 ranks on 1 node)" \
   "$WORK/chain.txt" || fail "job 2 line"
 [ "$(job_field "${ids[1]}" Dependency)" = "afterok:${ids[0]}(unfulfilled)" ] ||
   fail "job 2 dependency '$(job_field "${ids[1]}" Dependency)'"

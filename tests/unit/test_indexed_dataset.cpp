@@ -91,6 +91,23 @@ TEST_F(IndexedDatasetTest, AbandonedWriterLeavesNothing) {
   EXPECT_NE(access((prefix_ + ".idx").c_str(), F_OK), 0);
 }
 
+TEST_F(IndexedDatasetTest, WriterCreatesTheDirectoryOfItsPrefix) {
+  const std::string nested = dir_.path() + "/a/b/data";
+  IndexedDatasetWriter writer(nested, 1000);
+  writer.add_document({1, 2, 0});
+  writer.finish();
+  EXPECT_EQ(IndexedDataset(nested, 1000).documents(), 1);
+  std::ofstream(dir_.path() + "/file") << "x";
+  try {
+    IndexedDatasetWriter blocked(dir_.path() + "/file/data", 1000);
+    FAIL() << "a prefix below a file was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(dir_.path() + "/file: cannot create the directory: ", 0),
+              0u)
+        << e.what();
+  }
+}
+
 TEST_F(IndexedDatasetTest, MissingFile) {
   EXPECT_EQ(open_error(), prefix_ + ".idx: cannot open: No such file or directory");
 }
