@@ -12,8 +12,9 @@ namespace tf {
 
 void log_banner(const Config& config, const ModelConfig& m, const ParallelContext& context,
                 const Logger& log) {
-  log.info(format("tokenformer %s, LibTorch %s, %d intra-op threads per rank, BLAS: %s", kVersion,
-                  TORCH_VERSION, at::get_num_threads(), blas_library().c_str()));
+  log.info(format("tokenformer %s, LibTorch %s, %s per rank, BLAS: %s", kVersion, TORCH_VERSION,
+                  count_of(at::get_num_threads(), "intra-op thread").c_str(),
+                  blas_library().c_str()));
   log.info("layout: " + context.describe());
   log.info(format(
       "model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "

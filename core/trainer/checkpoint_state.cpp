@@ -168,8 +168,8 @@ bool Trainer::resume_from_latest() {
   if (latest.empty()) return false;
   restore(CheckpointReader(latest));
   good_checkpoint_ = latest;
-  log_.info(format("resumed from %s: step %lld, %lld samples consumed", latest.c_str(),
-                   (long long)step_, (long long)samples_consumed_));
+  log_.info(format("resumed from %s: step %lld, %s consumed", latest.c_str(), (long long)step_,
+                   count_of(samples_consumed_, "sample").c_str()));
   return true;
 }
 
