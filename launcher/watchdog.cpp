@@ -62,7 +62,7 @@ void Watchdog::loop() {
   const auto every = std::chrono::duration<double>(interval(fault_));
   auto next_status = Clock::now() + every;
   int reported_signal = 0;
-  Phase written = Phase::kStartup;
+  Phase active = Phase::kStartup;  // the last phase seen other than the idle step boundary
   std::unique_lock<std::mutex> lock(mutex_);
   while (!wake_.wait_for(lock, kPoll, [this] { return stopping_; })) {
     const PhaseClock::Reading now = clock_.read();
@@ -73,13 +73,14 @@ void Watchdog::loop() {
     }
     const Limit allowed = limit(now.phase);
     if (allowed.seconds > 0 && now.seconds > allowed.seconds) time_out(now, allowed);
-    // Also at once when the phase changes (but for pauses, which may come at every step).
-    const bool moved = now.phase != written && now.phase != Phase::kIdle && written != Phase::kIdle;
+    // Also at once when the phase changes, but not for the idle step boundary (where a pause may
+    // hold) that comes between any two steps: start-up, boundary, step is a change to step.
+    const bool moved = now.phase != Phase::kIdle && now.phase != active;
     if ((Clock::now() >= next_status || moved) && reported_signal == 0) {
       reporter_.write_status(now, "running");
       next_status = Clock::now() + every;
     }
-    written = now.phase;
+    if (now.phase != Phase::kIdle) active = now.phase;
   }
 }
 
