@@ -35,6 +35,23 @@ void Logger::info(const std::string& message) const {
   if (is_primary()) every_rank(message);
 }
 
+ProgressPace::ProgressPace(double every_seconds)
+    : every_(std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(every_seconds))),
+      start_(Clock::now()),
+      last_(start_) {}
+
+bool ProgressPace::due() {
+  const Clock::time_point now = Clock::now();
+  if (now - last_ < every_) return false;
+  last_ = now;
+  return true;
+}
+
+double ProgressPace::elapsed_seconds() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
 }  // namespace tf
 
 namespace tf {

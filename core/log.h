@@ -2,6 +2,7 @@
 // through info() and print on rank 0 only; every_rank() prints everywhere (errors, per-rank facts).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,20 @@ class Logger {
 
  private:
   int64_t rank_;
+};
+
+// Paces the progress lines of long work: due() is true once `every_seconds` have passed since the
+// start or since it was last true.
+class ProgressPace {
+ public:
+  explicit ProgressPace(double every_seconds = 5);
+  bool due();
+  double elapsed_seconds() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::duration every_;
+  Clock::time_point start_, last_;
 };
 
 // printf-style formatting into a std::string.

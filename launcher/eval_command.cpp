@@ -53,13 +53,10 @@ int run_eval_command(int argc, char** argv) {
   model->to(take_device(config.train.device, process_device_facts(), config.source));
   const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
   // A line every few seconds: a large evaluation set takes minutes.
-  const auto start = std::chrono::steady_clock::now();
-  auto last = start;
+  ProgressPace pace;
   const auto progress = [&](int64_t done, int64_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (done == total || now - last < std::chrono::seconds(5)) return;
-    last = now;
-    const double seconds = std::chrono::duration<double>(now - start).count();
+    if (done == total || !pace.due()) return;
+    const double seconds = pace.elapsed_seconds();
     Logger(0).info(format("eval: %s of %s windows (%.0f%%) in %.0f s, about %.0f s left",
                           with_commas(done).c_str(), with_commas(total).c_str(),
                           100.0 * done / total, seconds, seconds * (total - done) / done));

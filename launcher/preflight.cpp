@@ -40,8 +40,9 @@ void check_writable_dir(const std::string& dir) {
 
 }  // namespace
 
-void check_run_inputs(const Config& config) {
-  if (config.data.tokenizer != "byte") {
+void check_run_inputs(const Config& config, const Logger& log) {
+  // Without data.train, make_data loads the tokenizer itself to encode the embedded corpus.
+  if (config.data.tokenizer != "byte" && !config.data.train.empty()) {
     under_key(config, "data.tokenizer", [&] {
       const int64_t vocab = make_tokenizer(config.data.tokenizer)->vocab_size();
       if (vocab > config.model.vocab_size) {
@@ -52,7 +53,7 @@ void check_run_inputs(const Config& config) {
     });
   }
   try {  // make_data names the key (data.train[k], data.valid[k]) itself
-    make_data(config.data, config.model.seq_len, config.model.vocab_size, config.train.seed);
+    make_data(config.data, config.model.seq_len, config.model.vocab_size, config.train.seed, &log);
   } catch (const Error& e) {
     throw Error(config.source + ": " + e.what());
   }

@@ -151,7 +151,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
     tf::log_banner(config, first, context, log);
     tf::log_memory_plan(config, context, log);
-    tf::check_run_inputs(config);
+    tf::check_run_inputs(config, log);
 #ifdef TF_WITH_CONTROL
     if (runtime.world_rank() == 0) {
       if (!config.control.address.empty()) {

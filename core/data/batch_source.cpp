@@ -8,6 +8,7 @@
 #include "core/data/permutation.h"
 #include "core/data/synthetic.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace tf {
@@ -19,13 +20,24 @@ struct NamedStream {
 };
 
 std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
-                                       const std::string& key, int64_t vocab_size) {
+                                       const std::string& key, int64_t vocab_size,
+                                       const Logger* log) {
   std::vector<NamedStream> streams;
   for (size_t k = 0; k < sources.size(); ++k) {
     const std::string name = key + "[" + std::to_string(k) + "]";
+    // Checking every token id reads the whole .bin: a line every few seconds for a large one.
+    ProgressPace pace;
+    const auto progress = [&](int64_t checked, int64_t total) {
+      if (log == nullptr || !pace.due()) return;
+      const double seconds = pace.elapsed_seconds();
+      log->info(format("%s (%s): token ids checked: %.0f%% of %s in %.0f s, about %.0f s left",
+                       name.c_str(), sources[k].path.c_str(), 100.0 * checked / total,
+                       count_of(total, "token").c_str(), seconds,
+                       seconds * (total - checked) / checked));
+    };
     try {
       streams.push_back({name + " (" + sources[k].path + ")",
-                         std::make_shared<IndexedDataset>(sources[k].path, vocab_size)});
+                         std::make_shared<IndexedDataset>(sources[k].path, vocab_size, progress)});
     } catch (const Error& e) {
       throw Error(name + ".path: " + e.what());
     }
@@ -34,7 +46,12 @@ std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
 }
 
 NamedStream synthetic_stream(const DataConfig& config, int64_t vocab_size) {
-  const auto tokenizer = make_tokenizer(config.tokenizer);
+  std::unique_ptr<Tokenizer> tokenizer;
+  try {
+    tokenizer = make_tokenizer(config.tokenizer);
+  } catch (const Error& e) {
+    throw Error(std::string("'data.tokenizer': ") + e.what());
+  }
   const auto documents = synthetic_token_documents(config.synthetic, *tokenizer);
   for (const auto& document : documents) {
     for (int32_t id : document) {
@@ -127,10 +144,11 @@ torch::Tensor WindowSampler::samples(int64_t first, int64_t count) const {
   return out;
 }
 
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed) {
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed,
+                     const Logger* log) {
   const std::vector<NamedStream> train =
       config.train.empty() ? std::vector<NamedStream>{synthetic_stream(config, vocab_size)}
-                           : open_datasets(config.train, "data.train", vocab_size);
+                           : open_datasets(config.train, "data.train", vocab_size, log);
   const std::vector<DataSource> train_weights =
       config.train.empty() ? std::vector<DataSource>{DataSource{}} : config.train;
   std::vector<std::shared_ptr<BatchSource>> train_samplers, valid_samplers;
@@ -150,7 +168,7 @@ DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_si
     }
   }
   if (!config.valid.empty()) {
-    for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size)) {
+    for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size, log)) {
       valid_samplers.push_back(
           sampler(named, 0, named.stream->size(), seq_len, seed, /*shuffle=*/false));
     }

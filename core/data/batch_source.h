@@ -13,6 +13,8 @@
 
 namespace tf {
 
+class Logger;
+
 // A flat stream of token ids (documents packed with end-of-document tokens between them).
 class TokenStream {
  public:
@@ -76,8 +78,10 @@ struct DataSplits {
 // blend of the indexed datasets in data.train (or the embedded synthetic corpus, encoded with
 // data.tokenizer, when it is empty) and data.valid (or the last valid_fraction of each training
 // dataset, cut at a document start). Throws tf::Error naming the key or file at fault, including
-// any token id not below `vocab_size`.
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed);
+// any token id not below `vocab_size`. Checking the token ids of a large dataset takes a while:
+// `log`, when given, gets a progress line every few seconds.
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed,
+                     const Logger* log = nullptr);
 
 // The first global sample of micro batch `micro` of data-parallel rank `dp_rank`, `consumed`
 // samples into training: the ranks read consecutive, disjoint slices of each global batch, so a

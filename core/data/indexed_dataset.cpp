@@ -10,10 +10,11 @@ namespace tf {
 
 using mmidx::load;
 
-IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size)
+IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size,
+                               const ScanProgress& progress)
     : index_(prefix + ".idx"), bin_(prefix + ".bin") {
   validate_index();
-  validate_tokens(vocab_size);
+  validate_tokens(vocab_size, progress);
 }
 
 void IndexedDataset::fail(const MappedFile& file, const std::string& check) const {
@@ -98,13 +99,16 @@ namespace {
 
 // Position of the first of `count` ids of type T at `data` outside [0, vocab), or -1. Chunks are
 // checked by their minimum and maximum (a loop the compiler vectorises); only a failing chunk is
-// searched id by id.
+// searched id by id. `progress` hears of every 2^24 ids.
 template <typename T>
-int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab) {
+int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab,
+                      const IndexedDataset::ScanProgress& progress) {
   constexpr int64_t kChunk = 1 << 16;
+  constexpr int64_t kChunksPerReport = 256;
   // The .bin is mapped at a page boundary, so every id is aligned for T.
   const T* ids = reinterpret_cast<const T*>(data);
   for (int64_t begin = 0; begin < count; begin += kChunk) {
+    if (progress && begin % (kChunk * kChunksPerReport) == 0 && begin > 0) progress(begin, count);
     const int64_t n = std::min(kChunk, count - begin);
     const T* chunk = ids + begin;
     T lo = chunk[0], hi = chunk[0];
@@ -123,16 +127,16 @@ int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab) {
 
 }  // namespace
 
-void IndexedDataset::validate_tokens(int64_t vocab_size) const {
+void IndexedDataset::validate_tokens(int64_t vocab_size, const ScanProgress& progress) const {
   const uint8_t* data = bin_.data();
   int64_t position = -1;
   switch (dtype_) {
-    case mmidx::kUint8: position = first_outside<uint8_t>(data, tokens_, vocab_size); break;
-    case mmidx::kInt8: position = first_outside<int8_t>(data, tokens_, vocab_size); break;
-    case mmidx::kInt16: position = first_outside<int16_t>(data, tokens_, vocab_size); break;
-    case mmidx::kUint16: position = first_outside<uint16_t>(data, tokens_, vocab_size); break;
-    case mmidx::kInt32: position = first_outside<int32_t>(data, tokens_, vocab_size); break;
-    default: position = first_outside<int64_t>(data, tokens_, vocab_size); break;
+    case mmidx::kUint8: position = first_outside<uint8_t>(data, tokens_, vocab_size, progress); break;
+    case mmidx::kInt8: position = first_outside<int8_t>(data, tokens_, vocab_size, progress); break;
+    case mmidx::kInt16: position = first_outside<int16_t>(data, tokens_, vocab_size, progress); break;
+    case mmidx::kUint16: position = first_outside<uint16_t>(data, tokens_, vocab_size, progress); break;
+    case mmidx::kInt32: position = first_outside<int32_t>(data, tokens_, vocab_size, progress); break;
+    default: position = first_outside<int64_t>(data, tokens_, vocab_size, progress); break;
   }
   if (position < 0) return;
   fail(bin_, "token id " + std::to_string(token_at(position)) + " at token " +

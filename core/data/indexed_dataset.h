@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,11 @@ namespace tf {
 
 class IndexedDataset : public TokenStream {
  public:
+  // Called now and then while the token ids are checked: (ids checked, ids in all).
+  using ScanProgress = std::function<void(int64_t, int64_t)>;
+
   // Every token id must lie in [0, vocab_size).
-  IndexedDataset(const std::string& prefix, int64_t vocab_size);
+  IndexedDataset(const std::string& prefix, int64_t vocab_size, const ScanProgress& progress = {});
 
   int64_t size() const override { return tokens_; }
   void read(int64_t offset, int64_t count, int64_t* out) const override;
@@ -36,7 +40,7 @@ class IndexedDataset : public TokenStream {
   int64_t document_start(int64_t d) const;  // in tokens; d == documents() gives size()
   int64_t token_at(int64_t position) const;
   void validate_index();
-  void validate_tokens(int64_t vocab_size) const;
+  void validate_tokens(int64_t vocab_size, const ScanProgress& progress) const;
   [[noreturn]] void fail(const MappedFile& file, const std::string& check) const;
 
   MappedFile index_;

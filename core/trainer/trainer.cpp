@@ -62,7 +62,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   }
   if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
   model_->set_activation_checkpointing(t.activation_checkpointing == "layer");
-  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
+  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed, &log_);
   build_optimizer();
   context_.attach(model_, *optimizer_, t);
 }

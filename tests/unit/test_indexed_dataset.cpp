@@ -108,6 +108,18 @@ TEST_F(IndexedDatasetTest, WriterCreatesTheDirectoryOfItsPrefix) {
   }
 }
 
+TEST_F(IndexedDatasetTest, TheTokenCheckReportsItsProgress) {
+  const int64_t tokens = (int64_t{1} << 24) * 2 + 5;  // two reports: after 2^24 and 2^25 ids
+  write({std::vector<int32_t>(tokens, 7)}, 1000);
+  std::vector<std::pair<int64_t, int64_t>> reports;
+  IndexedDataset dataset(prefix_, 1000, [&](int64_t checked, int64_t total) {
+    reports.emplace_back(checked, total);
+  });
+  const std::vector<std::pair<int64_t, int64_t>> expected{{int64_t{1} << 24, tokens},
+                                                          {int64_t{1} << 25, tokens}};
+  EXPECT_EQ(reports, expected);
+}
+
 TEST_F(IndexedDatasetTest, MissingFile) {
   EXPECT_EQ(open_error(), prefix_ + ".idx: cannot open: No such file or directory");
 }
