@@ -52,20 +52,21 @@ void log_memory_plan(const Config& config, const ParallelContext& context, const
   Config other = config;
   other.train.activation_checkpointing = checkpointing ? "none" : "layer";
   int too_big = 0;
-  for (const Stage& stage : plan_stages(config)) {
-    const ParallelConfig& p = stage.parallel;
-    const int64_t world = context.world_size();
-    const MemoryEstimate need = estimate_layout_memory(config, stage.tokens, p, world);
-    const MemoryEstimate alternative = estimate_layout_memory(other, stage.tokens, p, world);
-    const bool fits = need.total() <= budget.bytes;
-    too_big += fits ? 0 : 1;
+  const std::vector<Stage> stages = plan_stages(config);
+  const int64_t world = context.world_size();
+  for (const StageMemory& plan : estimate_stages_memory(config, stages, world, budget.bytes)) {
+    const Stage& stage = *plan.stage;
+    const MemoryEstimate alternative =
+        estimate_layout_memory(other, stage.tokens, stage.parallel, world);
+    too_big += plan.fits ? 0 : 1;
     log.info(
         format("memory: stage '%s' (%s parameters, %s): about %s on the costliest rank; %s "
                "activation checkpointing %s; %s",
                stage.name.c_str(),
                with_commas(parameter_count(with_token_counts(config.model, stage.tokens))).c_str(),
-               layout_text(p).c_str(), to_text(need).c_str(), checkpointing ? "without" : "with",
-               bytes_text(alternative.total()).c_str(), fits ? "fits" : "does not fit"));
+               layout_text(stage.parallel).c_str(), to_text(plan.need).c_str(),
+               checkpointing ? "without" : "with", bytes_text(alternative.total()).c_str(),
+               plan.fits ? "fits" : "does not fit"));
   }
   log.info(format("memory: this rank has %s (%s)%s", bytes_text(budget.bytes).c_str(),
                   budget.source,

@@ -164,7 +164,9 @@ std::vector<DataSource> read_sources(YamlMap& parent, const std::string& key) {
     item.get("weight", source.weight);
     item.finish();
     if (source.path.empty()) item.fail("path", "is required");
-    if (!(source.weight > 0)) item.fail("weight", "must be positive");
+    if (!(source.weight > 0) || !std::isfinite(source.weight)) {
+      item.fail("weight", "must be a positive finite number");
+    }
     sources.push_back(source);
   }
   return sources;

@@ -117,6 +117,18 @@ MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& t
       {p.tp, dp, p.zero1, *std::max_element(split.begin(), split.end()), in_flight});
 }
 
+std::vector<StageMemory> estimate_stages_memory(const Config& config,
+                                                const std::vector<Stage>& stages,
+                                                int64_t world_size, double budget) {
+  std::vector<StageMemory> out;
+  for (const Stage& stage : stages) {
+    const MemoryEstimate need =
+        estimate_layout_memory(config, stage.tokens, stage.parallel, world_size);
+    out.push_back({&stage, need, need.total() <= budget});
+  }
+  return out;
+}
+
 double cpu_memory_budget(int64_t ranks_on_host) {
   return available_bytes() / static_cast<double>(std::max<int64_t>(ranks_on_host, 1)) +
          resident_memory_bytes();

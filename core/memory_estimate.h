@@ -8,6 +8,7 @@
 #include <c10/core/Device.h>
 
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/growth.h"
@@ -44,6 +45,19 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig&
 // stage's micro batches in flight (1F1B: pp; GPipe: all).
 MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
                                       const ParallelConfig& parallel, int64_t world_size);
+
+struct Stage;
+
+// What a stage of a plan (core/stages.h) needs on its costliest rank, and whether that fits.
+struct StageMemory {
+  const Stage* stage = nullptr;
+  MemoryEstimate need;
+  bool fits = false;
+};
+// estimate_layout_memory for every stage of `stages`, against `budget` bytes.
+std::vector<StageMemory> estimate_stages_memory(const Config& config,
+                                                const std::vector<Stage>& stages,
+                                                int64_t world_size, double budget);
 
 // Bytes this rank may use on the CPU: the host's available memory shared evenly among the
 // `ranks_on_host` ranks of the job that run there, plus what this process already holds.

@@ -96,6 +96,9 @@ void import_authors_layout(const SafetensorsContent& content, const std::string&
       throw Error(path + ": tensor '" + key + "' has dtype " +
                   safetensors_dtype(stored.scalar_type()) + ", expected a floating-point type");
     }
+    if (!torch::isfinite(stored).all().item<bool>()) {
+      throw Error(path + ": tensor '" + key + "' has values that are not finite (inf or NaN)");
+    }
     if (embedding && stored.size(0) < expected[0]) {
       stored = torch::cat(
           {stored, torch::zeros({expected[0] - stored.size(0), expected[1]}, stored.options())});

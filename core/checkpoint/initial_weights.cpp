@@ -18,15 +18,16 @@ InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std
   }
   authors_.emplace(decode_safetensors(read_file(path_), path_));
   int64_t rows[3] = {0, 0, 0};
+  std::string keys[3];
   for (int i = 0; i < 3; ++i) {
-    const std::string key = authors_key(kTokenCountTensors[i], num_layers);
-    const auto found = authors_->tensors.find(key);
+    keys[i] = authors_key(kTokenCountTensors[i], num_layers);
+    const auto found = authors_->tensors.find(keys[i]);
     if (found == authors_->tensors.end() || found->second.dim() != 2) {
-      throw Error(path_ + ": tensor '" + key + "' is missing or not a matrix");
+      throw Error(path_ + ": tensor '" + keys[i] + "' is missing or not a matrix");
     }
     rows[i] = found->second.size(0);
   }
-  tokens_ = {rows[0], rows[1], rows[2]};
+  tokens_ = token_counts_from_rows(rows, path_, keys);
 }
 
 void InitialWeights::load_into(TokenFormer& model) const {

@@ -57,15 +57,28 @@ torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::str
   return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
 
-TokenCounts stored_token_counts(const CheckpointReader& checkpoint) {
-  int64_t rows[3] = {0, 0, 0};
+TokenCounts token_counts_from_rows(const int64_t (&rows)[3], const std::string& where,
+                                   const std::string (&names)[3]) {
   for (int i = 0; i < 3; ++i) {
-    if (!checkpoint.has(kTokenCountTensors[i])) {
-      throw Error(checkpoint.directory() + ": tensor '" + kTokenCountTensors[i] + "' is missing");
+    if (rows[i] < 1) {
+      throw Error(where + ": tensor '" + names[i] + "' has " + std::to_string(rows[i]) +
+                  " rows; a Pattention layer needs at least one parameter token");
     }
-    rows[i] = checkpoint.manifest().tensors.at(kTokenCountTensors[i]).shape.at(0);
   }
   return {rows[0], rows[1], rows[2]};
+}
+
+TokenCounts stored_token_counts(const CheckpointReader& checkpoint) {
+  int64_t rows[3] = {0, 0, 0};
+  const std::string names[3] = {kTokenCountTensors[0], kTokenCountTensors[1],
+                                kTokenCountTensors[2]};
+  for (int i = 0; i < 3; ++i) {
+    if (!checkpoint.has(names[i])) {
+      throw Error(checkpoint.directory() + ": tensor '" + names[i] + "' is missing");
+    }
+    rows[i] = checkpoint.manifest().tensors.at(names[i]).shape.at(0);
+  }
+  return token_counts_from_rows(rows, checkpoint.directory(), names);
 }
 
 }  // namespace tf

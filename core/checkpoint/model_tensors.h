@@ -38,8 +38,13 @@ torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::str
 constexpr const char* kTokenCountTensors[] = {"blocks.0.query.key_tokens",
                                               "blocks.0.proj.key_tokens", "blocks.0.mlp.key_tokens"};
 
+// The token counts (qkv, proj, ffn) given by the row counts of the kTokenCountTensors (or their
+// authors'-layout names) in `where`; tf::Error naming the file and tensor for a count below 1.
+TokenCounts token_counts_from_rows(const int64_t (&rows)[3], const std::string& where,
+                                   const std::string (&names)[3]);
+
 // The parameter tokens per Pattention layer of the model `checkpoint` holds; tf::Error naming the
-// checkpoint and tensor when one is missing.
+// checkpoint and tensor when one is missing or empty.
 TokenCounts stored_token_counts(const CheckpointReader& checkpoint);
 
 }  // namespace tf

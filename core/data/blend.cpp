@@ -6,6 +6,7 @@
 
 #include "core/data/permutation.h"
 #include "core/error.h"
+#include "core/log.h"
 
 namespace tf {
 
@@ -16,14 +17,18 @@ BlendedSource::BlendedSource(std::vector<std::shared_ptr<BatchSource>> sources,
   TF_CHECK_EQ(sources_.size(), weights.size());
   TF_CHECK(!sources_.empty(), "a blend needs a source");
   const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  if (!std::isfinite(total)) {
+    throw Error(key + ": the weights add up to more than a double holds; only their ratios "
+                "matter, so scale them down");
+  }
   std::vector<double> remainder;
   int64_t assigned = 0;
   for (size_t k = 0; k < weights.size(); ++k) {
     const double exact = weights[k] / total * static_cast<double>(kBlock);
     quota_.push_back(static_cast<int64_t>(std::floor(exact)));
     if (quota_.back() == 0) {
-      throw Error(key + "[" + std::to_string(k) + "]: weight " + std::to_string(weights[k]) +
-                  " is below 1/65536 of the total weight " + std::to_string(total));
+      throw Error(key + "[" + std::to_string(k) + "]: weight " + format("%g", weights[k]) +
+                  " is below 1/65536 of the total weight " + format("%g", total));
     }
     remainder.push_back(exact - std::floor(exact));
     assigned += quota_.back();

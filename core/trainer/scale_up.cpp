@@ -57,13 +57,12 @@ MemoryBudget Trainer::memory_budget() const {
 
 void Trainer::check_stages_fit() const {
   const MemoryBudget budget = memory_budget();
-  for (const Stage& stage : stages_) {
-    const ParallelConfig& p = stage.parallel;
-    const MemoryEstimate need =
-        estimate_layout_memory(config_, stage.tokens, p, context_.world_size());
-    if (need.total() <= budget.bytes) continue;
+  for (const StageMemory& plan :
+       estimate_stages_memory(config_, stages_, context_.world_size(), budget.bytes)) {
+    if (plan.fits) continue;
+    const Stage& stage = *plan.stage;
     const std::string what = "stage '" + stage.name + "' (" + to_text(stage.tokens) + " tokens, " +
-                             layout_text(p) + ") needs about " + to_text(need) +
+                             layout_text(stage.parallel) + ") needs about " + to_text(plan.need) +
                              " per rank; this rank has " + bytes_text(budget.bytes) + " (" +
                              budget.source + ")";
     if (config_.train.ignore_memory_check) {

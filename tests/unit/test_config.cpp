@@ -103,6 +103,14 @@ TEST(Config, OverridesReachListItems) {
   EXPECT_EQ(error_of(stages, {"[0].steps=1"}), "--set [0].steps=1: empty part in key '[0].steps'");
 }
 
+TEST(Config, BlendWeightsArePositiveAndFinite) {
+  for (const char* weight : {"0", "-1", ".inf", ".nan"}) {
+    EXPECT_EQ(error_of(std::string("data: {train: [{path: /d/a, weight: ") + weight + "}]}\n"),
+              "test.yaml:1:29: 'data.train[0].weight': must be a positive finite number")
+        << weight;
+  }
+}
+
 TEST(Config, AbsurdSizesAreRefusedBeforeAnythingCountsThem) {
   EXPECT_EQ(error_of("model: {hidden_size: 4294967296}\n"),
             "test.yaml:1:9: 'model.hidden_size': must be within [1, 2147483647], not 4294967296");

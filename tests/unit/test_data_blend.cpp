@@ -78,8 +78,18 @@ TEST(BlendedSource, TooSmallAWeightIsAnError) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
-                 "data.train[1]: weight 0.000001 is below 1/65536 of the total weight "
-                 "1.000001");
+                 "data.train[1]: weight 1e-06 is below 1/65536 of the total weight 1");
+  }
+}
+
+TEST(BlendedSource, WeightsWhoseSumOverflowsAreAnError) {
+  try {
+    BlendedSource(labelled_sources(2), {1.5e308, 1.5e308}, 7, "data.train");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "data.train: the weights add up to more than a double holds; only their ratios "
+                 "matter, so scale them down");
   }
 }
 

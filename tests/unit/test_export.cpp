@@ -3,10 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "checkpoint_test_util.h"
 #include "checkpoint_tiny_config.h"
 #include "core/checkpoint/authors_layout.h"
 #include "core/checkpoint/file_io.h"
+#include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/safetensors.h"
 #include "core/trainer/trainer.h"
@@ -97,6 +100,12 @@ TEST_F(Export, ImportValidatesShapesAndNamesFileAndKey) {
   EXPECT_EQ(error_of([&] { import_authors_layout(path, model); }),
             path + ": tensor 'sequential.2.attention.key.value_param_tokens' has shape [15, 32], "
                    "the model (blocks.0.key.value_tokens) needs [16, 32]");
+  content.tensors.at("sequential.2.attention.key.value_param_tokens") = torch::zeros({16, 32});
+  content.tensors.at("sequential.2.attention.key.value_param_tokens")[3][4] = NAN;
+  path = write("nan.safetensors");
+  EXPECT_EQ(error_of([&] { import_authors_layout(path, model); }),
+            path + ": tensor 'sequential.2.attention.key.value_param_tokens' has values that are "
+                   "not finite (inf or NaN)");
   content.tensors.erase("sequential.2.attention.key.value_param_tokens");
   path = write("missing.safetensors");
   EXPECT_EQ(error_of([&] { import_authors_layout(path, model); }),
@@ -120,6 +129,15 @@ TEST_F(Export, InitFromASmallerModelGrowsIt) {
     const torch::Tensor logits = grown.model()->forward(batch_, context_.token_ops());
     EXPECT_LT((logits - logits_).abs().max().item<double>(), 1e-5) << from;
   }
+  // A file without parameter tokens in some layer is refused before a model is built.
+  auto content = decode_safetensors(read_file(exported_), exported_);
+  content.tensors.at("sequential.2.mlp.key_param_tokens") = torch::zeros({0, 32});
+  NamedTensors named(content.tensors.begin(), content.tensors.end());
+  const std::string empty = root_ / "empty.safetensors";
+  write_file_synced(empty, encode_safetensors(named));
+  EXPECT_EQ(error_of([&] { InitialWeights(empty, 2); }),
+            empty + ": tensor 'sequential.2.mlp.key_param_tokens' has 0 rows; a Pattention layer "
+                    "needs at least one parameter token");
   // Starting from a larger model than the first stage is refused by name.
   const std::string step = root_ / "step_3";
   EXPECT_EQ(error_of([&] {
