@@ -39,8 +39,7 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
                  layout_text(s.parallel).c_str()));
     }
   }
-  const int64_t accumulation =
-      config.train.global_batch / (config.train.micro_batch * context.dp_size());
+  const int64_t accumulation = accumulation_steps(config, context.dp_size());
   log.info(format("batch: global %lld = micro %lld x accumulation %lld x dp %lld sequences",
                   (long long)config.train.global_batch, (long long)config.train.micro_batch,
                   (long long)accumulation, (long long)context.dp_size()));

@@ -41,6 +41,17 @@ bool same_layout(const ParallelConfig& a, const ParallelConfig& b) {
 
 }  // namespace
 
+int64_t accumulation_steps(const Config& config, int64_t dp) {
+  const TrainConfig& t = config.train;
+  const int64_t per_step = t.micro_batch * dp;
+  if (t.global_batch % per_step != 0) {
+    throw Error(config.source + ": 'train.global_batch' (" + std::to_string(t.global_batch) +
+                ") must be a multiple of micro_batch x data-parallel size (" +
+                std::to_string(t.micro_batch) + " x " + std::to_string(dp) + ")");
+  }
+  return t.global_batch / per_step;
+}
+
 std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& parallel) {
   ModelConfig model = config.model;
   for (const Stage& stage : plan_stages(config)) {

@@ -35,6 +35,10 @@ int64_t total_steps(const std::vector<Stage>& stages);
 // model section's counts when no stage does). Throws tf::Error as split_layers.
 std::vector<int64_t> layer_split(const Config& config, const ParallelConfig& parallel);
 
+// Micro batches per step and data-parallel rank: train.global_batch / (micro_batch x dp).
+// tf::Error naming the key when it does not divide.
+int64_t accumulation_steps(const Config& config, int64_t dp);
+
 // Whether a process that runs at `running` (its dp resolved; 0 when not known) with the layer
 // split `split` trains a stage of layout `stage` in place, without a relaunch.
 bool runs_in_place(const Config& config, const ParallelConfig& running,

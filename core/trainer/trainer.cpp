@@ -35,13 +35,7 @@ torch::Tensor sum_of_squares(const std::vector<torch::Tensor>& params, torch::De
 Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& log)
     : config_(config), context_(context), log_(log) {
   const TrainConfig& t = config_.train;
-  const int64_t per_step = t.micro_batch * context_.dp_size();
-  if (t.global_batch % per_step != 0) {
-    throw Error(config_.source + ": 'train.global_batch' (" + std::to_string(t.global_batch) +
-                ") must be a multiple of micro_batch x data-parallel size (" +
-                std::to_string(t.micro_batch) + " x " + std::to_string(context_.dp_size()) + ")");
-  }
-  accumulation_ = t.global_batch / per_step;
+  accumulation_ = tf::accumulation_steps(config_, context_.dp_size());
   if (config_.parallel.pp != context_.pp_size()) {
     throw Error(config_.source + ": 'parallel.pp' is " + std::to_string(config_.parallel.pp) +
                 ", the job's mesh has " + count_of(context_.pp_size(), "stage"));

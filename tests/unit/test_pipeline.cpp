@@ -34,6 +34,20 @@ ParallelConfig pipeline(int64_t pp, std::vector<int64_t> layers = {}) {
   return p;
 }
 
+TEST(Stages, TheBatchSplitsIntoMicroBatchesPerDataParallelRank) {
+  const Config config = parse_config("train: {global_batch: 16, micro_batch: 4}\n", "t.yaml");
+  EXPECT_EQ(accumulation_steps(config, 1), 4);
+  EXPECT_EQ(accumulation_steps(config, 2), 2);
+  try {
+    accumulation_steps(config, 3);
+    FAIL() << "16 sequences were split over 3 data-parallel ranks";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "t.yaml: 'train.global_batch' (16) must be a multiple of micro_batch x "
+                 "data-parallel size (4 x 3)");
+  }
+}
+
 TEST(PipelineSplit, BalancesLayerCostAgainstEmbeddingAndHead) {
   ModelConfig m = four_layers();
   // A layer here costs 2·2·16·(3·6 + 5 + 12) + 4·8·16 = 2752 FLOPs per token, the head
