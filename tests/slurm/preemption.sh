@@ -31,7 +31,7 @@ wait_for 120 test -f "$second" || fail "the requeued job did not start again"
 wait_state 120 "$job" COMPLETED
 [ "$(job_field "$job" ExitCode)" = 0:0 ] || fail "exit code $(job_field "$job" ExitCode)"
 [ "$(job_field "$job" Restarts)" = 1 ] || fail "Restarts=$(job_field "$job" Restarts), expected 1"
-grep -q "job $job restart 1 " "$second" || fail "restart 1 not logged"
+grep -q "job $job restart 1: " "$second" || fail "restart 1 not logged"
 grep -q "resumed from $WORK/ckpt/step_$step: step $step" "$second" || fail "did not resume"
 
 wait_state 120 "$whole" COMPLETED
