@@ -52,9 +52,9 @@ double ProgressPace::elapsed_seconds() const {
   return std::chrono::duration<double>(Clock::now() - start_).count();
 }
 
-}  // namespace tf
-
-namespace tf {
+double ProgressPace::seconds_left(int64_t done, int64_t total) const {
+  return elapsed_seconds() * static_cast<double>(total - done) / static_cast<double>(done);
+}
 
 std::string with_commas(int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);

@@ -26,6 +26,8 @@ class ProgressPace {
   explicit ProgressPace(double every_seconds = 5);
   bool due();
   double elapsed_seconds() const;
+  // The time left at this pace with `done` of `total` units done (done > 0).
+  double seconds_left(int64_t done, int64_t total) const;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -150,9 +150,9 @@ void apply_override(YAML::Node& root, const std::string& assignment, YamlOrigin&
       throw Error(flag + ": '" + walked + "' is not a mapping");
     }
     walked += (walked.empty() ? "" : ".") + part.name;
-    const bool leaf = i + 1 == parts.size() && part.indices.empty();
+    const bool inner_mapping = i + 1 < parts.size() && part.indices.empty();
     YAML::Node child = chain.back()[part.name];
-    if (!leaf && (!child || child.IsNull()) && part.indices.empty()) {
+    if (inner_mapping && (!child || child.IsNull())) {
       chain.back()[part.name] = YAML::Node(YAML::NodeType::Map);
     }
     chain.push_back(chain.back()[part.name]);

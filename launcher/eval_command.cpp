@@ -56,10 +56,10 @@ int run_eval_command(int argc, char** argv) {
   ProgressPace pace;
   const auto progress = [&](int64_t done, int64_t total) {
     if (done == total || !pace.due()) return;
-    const double seconds = pace.elapsed_seconds();
     Logger(0).info(format("eval: %s of %s windows (%.0f%%) in %.0f s, about %.0f s left",
                           with_commas(done).c_str(), with_commas(total).c_str(),
-                          100.0 * done / total, seconds, seconds * (total - done) / done));
+                          100.0 * done / total, pace.elapsed_seconds(),
+                          pace.seconds_left(done, total)));
   };
   const StreamLoss r = evaluate_stream(model, *data, batch, context.token_ops(), progress);
   Logger(0).info(format("eval %s: %s, %s | loss %.6f | perplexity %.4f", line.value("data").c_str(),

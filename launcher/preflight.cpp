@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "core/checkpoint/directory.h"
+#include "core/checkpoint/reader.h"
 #include "core/data/batch_source.h"
 #include "core/error.h"
 #include "core/tokenizer/tokenizer.h"
@@ -61,10 +61,8 @@ void check_run_inputs(const Config& config, const Logger& log) {
   if (!init.empty()) {
     under_key(config, "model.init_from", [&] {
       if (!fs::exists(init)) throw Error(init + " does not exist");
-      if (fs::is_directory(init) && !fs::exists(fs::path(init) / kMarkerFile)) {
-        throw Error(init + " is a directory without " + kMarkerFile +
-                    ": not a complete checkpoint step directory (step_N)");
-      }
+      // A step directory is opened as the run opens it: its marker and manifest checksum.
+      if (fs::is_directory(init)) CheckpointReader{init};
     });
   }
   if (!config.checkpoint.dir.empty()) {

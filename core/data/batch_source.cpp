@@ -29,11 +29,10 @@ std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
     ProgressPace pace;
     const auto progress = [&](int64_t checked, int64_t total) {
       if (log == nullptr || !pace.due()) return;
-      const double seconds = pace.elapsed_seconds();
       log->info(format("%s (%s): token ids checked: %.0f%% of %s in %.0f s, about %.0f s left",
                        name.c_str(), sources[k].path.c_str(), 100.0 * checked / total,
-                       count_of(total, "token").c_str(), seconds,
-                       seconds * (total - checked) / checked));
+                       count_of(total, "token").c_str(), pace.elapsed_seconds(),
+                       pace.seconds_left(checked, total)));
     };
     try {
       streams.push_back({name + " (" + sources[k].path + ")",

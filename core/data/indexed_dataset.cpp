@@ -130,13 +130,16 @@ int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab,
 void IndexedDataset::validate_tokens(int64_t vocab_size, const ScanProgress& progress) const {
   const uint8_t* data = bin_.data();
   int64_t position = -1;
+  const auto scan = [&](auto id) {
+    return first_outside<decltype(id)>(data, tokens_, vocab_size, progress);
+  };
   switch (dtype_) {
-    case mmidx::kUint8: position = first_outside<uint8_t>(data, tokens_, vocab_size, progress); break;
-    case mmidx::kInt8: position = first_outside<int8_t>(data, tokens_, vocab_size, progress); break;
-    case mmidx::kInt16: position = first_outside<int16_t>(data, tokens_, vocab_size, progress); break;
-    case mmidx::kUint16: position = first_outside<uint16_t>(data, tokens_, vocab_size, progress); break;
-    case mmidx::kInt32: position = first_outside<int32_t>(data, tokens_, vocab_size, progress); break;
-    default: position = first_outside<int64_t>(data, tokens_, vocab_size, progress); break;
+    case mmidx::kUint8: position = scan(uint8_t{}); break;
+    case mmidx::kInt8: position = scan(int8_t{}); break;
+    case mmidx::kInt16: position = scan(int16_t{}); break;
+    case mmidx::kUint16: position = scan(uint16_t{}); break;
+    case mmidx::kInt32: position = scan(int32_t{}); break;
+    default: position = scan(int64_t{}); break;
   }
   if (position < 0) return;
   fail(bin_, "token id " + std::to_string(token_at(position)) + " at token " +

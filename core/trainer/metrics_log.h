@@ -25,7 +25,8 @@ class MetricsLog {
 
   // Appends `record` (which has "kind" and "step"), with "wall_s": seconds since the run first
   // started, continued across resumes. A kind (of a stage) already in the file for the resumed
-  // step is not written again. False when the write failed (a full disk): the log then writes nothing more.
+  // step is not written again. False when the write failed (a full disk): the log then writes
+  // nothing more.
   bool write(nlohmann::json record);
 
  private:

@@ -122,6 +122,8 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested,
   const GrowthPolicy growth =
       choice.growth.value_or(starts_next ? next->growth : GrowthPolicy::kPreserve);
   const bool carry = choice.carry_optimizer.value_or(starts_next && next->carry_optimizer);
+  const std::string how = std::string(" (growth ") + growth_name(growth) + ", optimizer " +
+                          (carry ? "carry" : "reset") + ")";
   if (growth == GrowthPolicy::kPreserve && config_.model.norm == "softmax") {
     throw ScaleUpRefused(Reason::kInvalid,
                          "growth 'preserve' keeps the function only for l2_norm_gelu and "
@@ -147,13 +149,11 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested,
       starting = configured;
       throw;
     }
-    return "stage '" + stage().name + "' started (growth " + growth_name(growth) + ", optimizer " +
-           (carry ? "carry" : "reset") + ")";
+    return "stage '" + stage().name + "' started" + how;
   }
   check_memory(target);
   grow_to(target, growth, carry);
-  return "grown in place to " + to_text(target) + " (growth " + growth_name(growth) +
-         ", optimizer " + (carry ? "carry" : "reset") + ")";
+  return "grown in place to " + to_text(target) + how;
 }
 
 }  // namespace tf

@@ -27,6 +27,15 @@ rc=0
 [ $rc -eq 2 ] || fail "the dry run of an absent data prefix exited $rc, expected 2"
 grep -q "error: .*configs/1.4b.yaml: data.train\[0\].path: $WORK/absent.idx: cannot open" \
   "$WORK/absent.log" || fail "the absent prefix is not named: $(tail -1 "$WORK/absent.log")"
+# model.init_from naming a checkpoint root (an empty step directory in it stands for an
+# interrupted save): refused as the run would refuse it, naming the key.
+mkdir -p "$WORK/root/step_5"
+rc=0
+"$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run "${data[@]}" \
+  --set "model.init_from=$WORK/root" --set control.address= >"$WORK/init.log" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "the dry run of a checkpoint root as init_from exited $rc, expected 2"
+grep -q "error: .*configs/1.4b.yaml: 'model.init_from': $WORK/root: not a complete checkpoint" \
+  "$WORK/init.log" || fail "the checkpoint root is not refused clearly: $(tail -1 "$WORK/init.log")"
 # A control address that cannot be listened on: our message, no gRPC log line.
 rc=0
 "$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run "${data[@]}" \
