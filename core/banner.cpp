@@ -34,9 +34,9 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
                  "optimizer %s, %s",
                  s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
                  (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
-                 training_flops_per_token(grown), count_of(s.steps, "step").c_str(), s.schedule.peak,
-                 s.schedule.minimum, growth_name(s.growth), s.carry_optimizer ? "carry" : "reset",
-                 layout_text(s.parallel).c_str()));
+                 training_flops_per_token(grown), count_of(s.steps, "step").c_str(),
+                 s.schedule.peak, s.schedule.minimum, growth_name(s.growth),
+                 s.carry_optimizer ? "carry" : "reset", layout_text(s.parallel).c_str()));
     }
   }
   const int64_t accumulation = accumulation_steps(config, context.dp_size());

@@ -17,8 +17,8 @@ int run_inspect_command(int argc, char** argv) {
   const CheckpointReader checkpoint(line.positional[0]);
   const RunState& run = checkpoint.manifest().run;
   std::printf("checkpoint %s\n", checkpoint.directory().c_str());
-  std::printf("step %lld | stage %s | samples consumed %s | train seed %llu\n",
-              (long long)run.step, run.stage.c_str(), with_commas(run.samples_consumed).c_str(),
+  std::printf("step %lld | stage %s | samples consumed %s | train seed %llu\n", (long long)run.step,
+              run.stage.c_str(), with_commas(run.samples_consumed).c_str(),
               (unsigned long long)run.train_seed);
   std::printf("layout world %lld = dp %lld x pp %lld x tp %lld\n", (long long)run.layout.world,
               (long long)run.layout.dp, (long long)run.layout.pp, (long long)run.layout.tp);

@@ -31,7 +31,9 @@ std::unique_ptr<OutputFile> open_first_file(const std::string& prefix) {
   std::error_code error;
   if (!directory.empty() && !std::filesystem::is_directory(directory)) {
     std::filesystem::create_directories(directory, error);
-    if (error) throw Error(directory.string() + ": cannot create the directory: " + error.message());
+    if (error) {
+      throw Error(directory.string() + ": cannot create the directory: " + error.message());
+    }
   }
   return std::make_unique<OutputFile>(prefix + ".bin.partial");
 }
