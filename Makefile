@@ -8,14 +8,19 @@ JOBS ?= $(shell nproc)
 
 .PHONY: deps build demo test clean
 
+# ccache (when installed) shares compiled objects between builds and clones: paths under the
+# checkout are hashed relative to it, the build directory's own path is left out, and the
+# precompiled headers every target uses are cached too (ccache's "PRECOMPILED HEADERS").
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+
 deps:
 	@scripts/install-deps.sh
 
-# -g1: function names and line tables (enough for backtraces) at about two thirds of the compile
-# time of full debug information.
+# RelWithDebInfo: -O2 -g1 (CMakeLists.txt).
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/blas_info.h"
+#include "core/device.h"
 #include "core/memory_estimate.h"
 #include "core/sizes.h"
 #include "core/stages.h"
@@ -12,7 +13,8 @@ namespace tf {
 
 void log_banner(const Config& config, const ModelConfig& m, const ParallelContext& context,
                 const Logger& log) {
-  log.info(format("tokenformer %s, LibTorch %s, %s per rank, BLAS: %s", kVersion, TORCH_VERSION,
+  log.info(format("tokenformer %s, LibTorch %s (%s), %s per rank, BLAS: %s", kVersion,
+                  TORCH_VERSION, build_summary().c_str(),
                   count_of(at::get_num_threads(), "intra-op thread").c_str(),
                   blas_library().c_str()));
   log.info("layout: " + context.describe());

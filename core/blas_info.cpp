@@ -1,44 +1,33 @@
 #include "core/blas_info.h"
 
-#include <dlfcn.h>
-#include <limits.h>
-#include <stdlib.h>
+#include <ATen/Context.h>
+#include <ATen/Version.h>
+
+#include <regex>
 
 namespace tf {
 namespace {
 
-// The shared object that holds `address` ("" when none).
-std::string defining_file(void* address) {
-  Dl_info info{};
-  if (!address || !dladdr(address, &info) || !info.dli_fname) return "";
-  return info.dli_fname;
-}
-
-// `symbol` as the already loaded shared object `file` or one of its own dependencies defines it
-// (Debian's OpenBLAS libblas.so.3 is a wrapper over libopenblas.so.0), or null.
-void* own_symbol(const std::string& file, const char* symbol) {
-  void* handle = dlopen(file.c_str(), RTLD_LAZY | RTLD_NOLOAD);
-  if (!handle) return nullptr;
-  void* address = dlsym(handle, symbol);
-  dlclose(handle);
-  return address;
+// The first match of `pattern`'s group 1 in `text`, or `otherwise`.
+std::string first_group(const std::string& text, const std::string& pattern,
+                        const std::string& otherwise) {
+  std::smatch match;
+  return std::regex_search(text, match, std::regex(pattern)) ? match[1].str() : otherwise;
 }
 
 }  // namespace
 
 std::string blas_library() {
-  // sgemm_'s own library: liblapack.so.3 may come from another BLAS (OpenBLAS's liblapack holds
-  // all of OpenBLAS), so a vendor's symbol counts only when that library brings it.
-  const std::string sgemm = defining_file(dlsym(RTLD_DEFAULT, "sgemm_"));
-  if (sgemm.empty()) return "built into LibTorch";
-  char resolved[PATH_MAX];
-  const std::string file = realpath(sgemm.c_str(), resolved) ? resolved : sgemm;
-  if (void* config = own_symbol(sgemm, "openblas_get_config")) {
-    return std::string(reinterpret_cast<char* (*)()>(config)()) + " (" + file + ")";
+  const std::string openmp = first_group(at::get_openmp_version(), "OpenMP ([0-9]+)", "");
+  const std::string threads = openmp.empty() ? "" : ", OpenMP " + openmp;
+  if (at::hasMKL()) {
+    // "Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build 20240605 for ..."
+    const std::string version =
+        first_group(at::get_mkl_version(), "Version ([0-9.]+)", "(version unknown)");
+    return "Intel oneMKL " + version + " (in LibTorch)" + threads;
   }
-  if (own_symbol(sgemm, "mkl_get_version_string")) return "Intel MKL (" + file + ")";
-  if (own_symbol(sgemm, "bli_info_get_version_str")) return "BLIS (" + file + ")";
-  return "reference BLAS (" + file + ")";
+  return first_group(at::show_config(), "BLAS_INFO=([^,\\s]+)", "unknown") +
+         " (LibTorch's BLAS_INFO)" + threads;
 }
 
 }  // namespace tf

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace tf {
 
@@ -58,8 +59,16 @@ DeviceFacts process_device_facts() {
   return facts;
 }
 
+std::string build_summary() {
+  if (!cuda_build()) return "CPU build";
+  const int64_t gpus = visible_gpus();
+  return "CUDA " + cuda_version() + " build, " +
+         (gpus == 0 ? std::string("no GPU visible") : count_of(gpus, "GPU") + " visible");
+}
+
 #ifndef TF_TORCH_HAS_CUDA
 bool cuda_build() { return false; }
+std::string cuda_version() { return ""; }
 int64_t visible_gpus() { return 0; }
 void make_current(torch::Device) {}
 std::optional<DeviceMemory> device_memory(torch::Device) { return std::nullopt; }

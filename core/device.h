@@ -1,6 +1,6 @@
 // Where a rank's tensors live (train.device) and what its accelerator reports. The CUDA parts are
-// in core/cuda/ (built with a CUDA LibTorch; compiled, not linked, on CPU machines); without them
-// a build knows only the CPU.
+// in core/cuda/, built with a CUDA LibTorch (the one from the package index, also on machines
+// without a GPU); without them a build knows only the CPU.
 #pragma once
 
 #include <torch/torch.h>
@@ -28,9 +28,15 @@ torch::Device choose_device(const std::string& setting, const DeviceFacts& facts
 torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
                           const std::string& source);
 
-// Whether this build has CUDA (core/cuda/ is compiled in), and how many GPUs this process sees.
+// Whether this build has CUDA (core/cuda/ is compiled in), the CUDA runtime version it was built
+// against ("13.0"; "" without CUDA), and how many GPUs this process sees (0 on a machine without a
+// GPU or a driver).
 bool cuda_build();
+std::string cuda_version();
 int64_t visible_gpus();
+// For the banner: "CUDA 13.0 build, no GPU visible", "CUDA 13.0 build, 8 GPUs visible" or
+// "CPU build".
+std::string build_summary();
 // The facts of this process as if it ran alone on its host (a multi-rank job sets the rank
 // fields from its mesh).
 DeviceFacts process_device_facts();

@@ -74,22 +74,21 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   // Per row of the micro batch (micro_batch x seq_len rows). An l2_norm_gelu Pattention keeps its
   // scores and its activation in the compute dtype (core/pattention_rows.h); the other norms keep
   // the scores, the normalised scores and the activation in fp32 whatever the compute dtype (12
-  // bytes per token it holds). A block keeps about a dozen hidden-size vectors and each head's
-  // softmax row.
+  // bytes per token it holds). A block keeps about a dozen hidden-size vectors; attention is
+  // ATen's fused scaled-dot-product kernel (flash attention on the CPU and on CUDA), which keeps
+  // one fp32 log-sum-exp per head and never a [seq x seq] score matrix.
   const double compute = train.precision == "bf16" ? 2 : kFloat;
   const double seq = static_cast<double>(m.seq_len);
   const double heads = static_cast<double>(m.num_heads);
   const double per_token =
       parse_norm(m.norm) == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
-  const double per_layer = per_token * token_rows + compute * (12 * d + heads * seq);
+  const double per_layer = per_token * token_rows + compute * 12 * d + kFloat * heads;
   // The head and loss hold one chunk of fp32 logits at a time (core/lm_loss.h): per row only the
   // final hidden states and their gradient.
   const double head = compute * 4 * d;
   // On top of what is saved: the backward of the widest Pattention holds two fp32
-  // [rows x tokens] gradients at once, attention two score-sized tensors per head (the input and
-  // output of its scale, mask or softmax).
-  const double transient =
-      std::max(2 * kFloat * std::max({qkv, proj, ffn}), 2 * compute * heads * seq);
+  // [rows x tokens] gradients at once (fused attention works on blocks of a few rows).
+  const double transient = 2 * kFloat * std::max({qkv, proj, ffn});
   const double rows = static_cast<double>(train.micro_batch) * seq;
   // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
   // block's saved activations at a time, while it is recomputed.

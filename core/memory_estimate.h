@@ -35,8 +35,9 @@ struct MemoryEstimate {
 };
 
 // Per rank, for `model` at `train`'s micro batch and precision. The activation term counts what
-// autograd saves for backward (three [rows x tokens] fp32 tensors per Pattention, one
-// [rows x seq] score matrix per head), plus the logits and their gradient at the loss.
+// autograd saves for backward (the Pattention scores and activations, a dozen hidden-size vectors
+// per row and block; fused attention keeps no score matrix), plus a chunk of logits and their
+// gradient at the loss.
 MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig& train,
                                     const RankLayout& layout);
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/compat.h"
+#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/lm_loss.h"
 
@@ -56,7 +56,7 @@ torch::Tensor seeded_normal(uint64_t seed, uint64_t stream, torch::IntArrayRef s
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   z ^= z >> 31;
-  auto generator = compat::make_generator(z);
+  auto generator = torch_ops::make_generator(z);
   return torch::empty(shape, torch::kFloat32).normal_(0.0, std, generator);
 }
 
@@ -105,7 +105,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
   const auto q = rotary.apply(heads(qkv_out[0]));
   const auto k = rotary.apply(heads(qkv_out[1]));
   const auto v = heads(qkv_out[2]);
-  const auto attended = compat::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
+  const auto attended = torch_ops::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
   const auto h = x + proj->forward(attended, ops);
   return h + mlp->forward(plain_layer_norm(h), ops);
 }

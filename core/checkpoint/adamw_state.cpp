@@ -1,13 +1,13 @@
 #include "core/checkpoint/adamw_state.h"
 
-#include "core/compat.h"
+#include "core/torch_ops.h"
 #include "core/error.h"
 
 namespace tf {
 
 std::optional<AdamWMoments> get_adamw_state(torch::optim::AdamW& optimizer,
                                             const torch::Tensor& param) {
-  auto found = optimizer.state().find(compat::optimizer_state_key(param));
+  auto found = optimizer.state().find(torch_ops::optimizer_state_key(param));
   if (found == optimizer.state().end()) return std::nullopt;
   const auto& s = static_cast<const torch::optim::AdamWParamState&>(*found->second);
   TF_CHECK(!s.max_exp_avg_sq().defined() || s.max_exp_avg_sq().numel() == 0,
@@ -23,7 +23,7 @@ void set_adamw_state(torch::optim::AdamW& optimizer, const torch::Tensor& param,
   state->step(moments.step);
   state->exp_avg(moments.exp_avg.detach().to(param.options()).clone());
   state->exp_avg_sq(moments.exp_avg_sq.detach().to(param.options()).clone());
-  optimizer.state()[compat::optimizer_state_key(param)] = std::move(state);
+  optimizer.state()[torch_ops::optimizer_state_key(param)] = std::move(state);
 }
 
 }  // namespace tf

@@ -18,6 +18,10 @@ constexpr size_t kAggregate = 0;
 
 bool cuda_build() { return true; }
 
+std::string cuda_version() {
+  return std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
+}
+
 int64_t visible_gpus() { return static_cast<int64_t>(c10::cuda::device_count()); }
 
 void make_current(torch::Device device) {

@@ -3,7 +3,7 @@
 
 #include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/reader.h"
-#include "core/compat.h"
+#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/sizes.h"
 #include "core/trainer/trainer.h"
@@ -73,7 +73,7 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
     prepared.emplace(*model_, tokens, policy, config_.train.seed, growths_ + 1);
     if (carry_optimizer) {
       for (const torch::Tensor& param : model_->parameters()) {
-        const auto it = optimizer_->state().find(compat::optimizer_state_key(param));
+        const auto it = optimizer_->state().find(torch_ops::optimizer_state_key(param));
         if (it == optimizer_->state().end()) continue;
         auto moments = std::make_unique<torch::optim::AdamWParamState>(
             static_cast<torch::optim::AdamWParamState&>(*it->second));
@@ -111,7 +111,7 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
   std::move(*prepared).apply(*model_);
   build_optimizer();
   for (auto& [param, moments] : carried) {
-    optimizer_->state()[compat::optimizer_state_key(param)] = std::move(moments);
+    optimizer_->state()[torch_ops::optimizer_state_key(param)] = std::move(moments);
   }
   context_.attach(model_, *optimizer_, config_.train);  // hooks the regrown parameters
   const double seconds =

@@ -7,7 +7,7 @@
 
 #include "core/banner.h"
 #include "core/checkpoint/initial_weights.h"
-#include "core/compat.h"
+#include "core/torch_ops.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/sizes.h"
@@ -141,7 +141,7 @@ StepStats Trainer::train_step() {
       for (auto& group : optimizer_->param_groups()) {
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.lr);
       }
-      compat::adamw_step(*optimizer_);
+      torch_ops::adamw_step(*optimizer_);
     }
   }
   // The norm is the same on every rank, so every rank skips alike.

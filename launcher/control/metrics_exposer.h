@@ -3,8 +3,9 @@
 //
 // The server is libmicrohttpd with one internal polling thread created with the system's default
 // stack size. prometheus-cpp's own exposer (civetweb) gives its threads a fixed stack of about
-// 100 KiB, in which glibc must also place every loaded library's static TLS; with OpenBLAS (60 KiB
-// of TLS), libcudart or libnccl loaded its threads cannot be created and no metrics are served.
+// 100 KiB, in which glibc must also place every loaded library's static TLS; with libcudart and
+// libnccl (which every build links) or OpenBLAS (60 KiB of TLS) loaded, its threads cannot be
+// created and no metrics are served.
 // prometheus-cpp keeps the registry and the text format.
 //
 // Scrapes run on the server's thread; the registry is thread-safe. The destructor stops the thread

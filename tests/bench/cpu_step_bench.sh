@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Usage: tests/bench/cpu_step_bench.sh [BUILD_DIR] [STEPS]
-# One training step of tf-launch against the same step in plain PyTorch eager
-# (tests/bench/torch_tokenformer.py on Debian's python3-torch: same BLAS, same model shape, same
-# micro batches, same thread count), side by side in one run, as the ratio torch / tf-launch
-# (above 1: tf-launch is faster). Medians over STEPS steps (default 12), the first two left out.
-# Not run by ctest: timings need a quiet machine. Needs python3-torch
-# (scripts/install-deps.sh --bench installs it).
+# One training step of tf-launch against the same step in plain PyTorch, eager and under
+# torch.compile (inductor on the CPU), with tests/bench/torch_tokenformer.py on the PyTorch of the
+# project's Python environment: the same LibTorch and oneMKL as tf-launch, the same model shape,
+# micro batches, thread count and precision (fp32 and bf16), side by side in one run. Prints the
+# median seconds per step of each and the ratios torch / tf-launch (above 1: tf-launch is faster).
+# Medians over STEPS steps (default 12), the first three left out (torch.compile compiles in the
+# first). Not run by ctest: timings need a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 steps=${2:-12}
-python=/usr/bin/python3
-"$python" -c 'import torch' 2>/dev/null || { echo "no python3-torch: scripts/install-deps.sh --bench" >&2; exit 2; }
+readonly skip=3
+python=$(scripts/python-env.sh python)
+"$python" -c 'import torch' 2>/dev/null ||
+  { echo "no PyTorch in $python: run scripts/install-deps.sh" >&2; exit 2; }
 
 # name | model sets | micro batch | accumulation
 shapes=(
@@ -22,8 +25,22 @@ shapes=(
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "BLAS: $(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
-printf '%-26s %7s %12s %12s %8s\n' shape threads "tf-launch s" "torch s" ratio
+# torch_step THREADS PRECISION MODE...: torch_tokenformer.py's median seconds per step.
+torch_step() {
+  local threads=$1 precision=$2
+  shift 2
+  OMP_NUM_THREADS=$threads "$python" tests/bench/torch_tokenformer.py \
+    --hidden "${m[hidden_size]}" --layers "${m[num_layers]}" --heads "${m[num_heads]}" \
+    --qkv "${m[qkv_tokens]}" --proj "${m[proj_tokens]}" --ffn "${m[ffn_tokens]}" \
+    --seq "${m[seq_len]}" --micro-batch "$micro" --accumulation "$accumulation" \
+    --steps "$steps" --skip "$skip" --threads "$threads" --precision "$precision" "$@" |
+    sed -n 's/^torch median step \([0-9.]*\) s.*/\1/p'
+}
+
+echo "PyTorch $("$python" -c 'import torch; print(torch.__version__)'), $(nproc) cores, $steps steps (median of steps $((skip + 1))-$steps)"
+echo "tf-launch: $("$build/launcher/tf-launch" --config configs/tiny.yaml --dry-run --set control.address= 2>&1 | sed -n 's/.*\] \(tokenformer .*\)/\1/p' | head -1)"
+printf '%-26s %7s %9s %12s %12s %12s %8s %8s\n' shape threads precision "tf-launch s" "eager s" \
+  "compile s" eager/tf compile/tf
 for shape in "${shapes[@]}"; do
   IFS='|' read -r name model micro accumulation <<<"$shape"
   declare -A m=()
@@ -32,20 +49,20 @@ for shape in "${shapes[@]}"; do
     m[${kv%%=*}]=${kv#*=}
     sets+=(--set "model.$kv")
   done
-  for threads in 1 2; do
-    log=$(OMP_NUM_THREADS=$threads "$build/launcher/tf-launch" --config configs/tiny.yaml "${sets[@]}" \
-      --set train.steps="$steps" --set train.micro_batch="$micro" \
-      --set train.global_batch=$((micro * accumulation)) --set train.eval_interval=0 \
-      --set train.log_interval=1 --set train.threads="$threads" --set control.address= 2>&1)
-    tokens=$((micro * accumulation * m[seq_len]))
-    tf=$(sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.* | \([0-9.]*\) tokens\/s.*/\1 \2/p' <<<"$log" |
-      awk -v t="$tokens" '$1 > 2 { print t / $2 }' | median)
-    torch=$(OMP_NUM_THREADS=$threads "$python" tests/bench/torch_tokenformer.py \
-      --hidden "${m[hidden_size]}" --layers "${m[num_layers]}" --heads "${m[num_heads]}" \
-      --qkv "${m[qkv_tokens]}" --proj "${m[proj_tokens]}" --ffn "${m[ffn_tokens]}" \
-      --seq "${m[seq_len]}" --micro-batch "$micro" --accumulation "$accumulation" \
-      --steps "$steps" --threads "$threads" | sed -n 's/^torch median step \([0-9.]*\) s.*/\1/p')
-    awk -v n="$name" -v th="$threads" -v a="$tf" -v b="$torch" \
-      'BEGIN { printf "%-26s %7d %12.4f %12.4f %8.2f\n", n, th, a, b, b / a }'
+  for precision in fp32 bf16; do
+    for threads in 1 2; do
+      log=$(OMP_NUM_THREADS=$threads "$build/launcher/tf-launch" --config configs/tiny.yaml \
+        "${sets[@]}" --set train.steps="$steps" --set train.micro_batch="$micro" \
+        --set train.global_batch=$((micro * accumulation)) --set train.eval_interval=0 \
+        --set train.log_interval=1 --set train.threads="$threads" \
+        --set train.precision="$precision" --set control.address= 2>&1)
+      tokens=$((micro * accumulation * m[seq_len]))
+      tf=$(sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.* | \([0-9.]*\) tokens\/s.*/\1 \2/p' <<<"$log" |
+        awk -v t="$tokens" -v skip="$skip" '$1 > skip { print t / $2 }' | median)
+      eager=$(torch_step "$threads" "$precision")
+      compiled=$(torch_step "$threads" "$precision" --compile)
+      awk -v n="$name" -v th="$threads" -v p="$precision" -v a="$tf" -v b="$eager" -v c="$compiled" \
+        'BEGIN { printf "%-26s %7d %9s %12.4f %12.4f %12.4f %8.2f %8.2f\n", n, th, p, a, b, c, b / a, c / a }'
+    done
   done
 done

@@ -1,10 +1,13 @@
-#!/usr/bin/python3
-"""A plain PyTorch (eager) TokenFormer LM, the same math as core/ (SPEC.md sections 1-2), timed
-one training step at a time: the side-by-side reference of tests/bench/cpu_step_bench.sh (CPU,
-fp32) and tests/gpu/run.sh (CUDA, bf16).
+#!/usr/bin/env python3
+"""A plain PyTorch TokenFormer LM, the same math as core/ (docs/architecture.md), timed one
+training step at a time, eager or under torch.compile (--compile: the model's forward and backward
+through inductor; the optimizer stays eager): the side-by-side reference of
+tests/bench/cpu_step_bench.sh (CPU, fp32 and bf16) and tests/gpu/run.sh (CUDA, bf16). Run it with
+the project's Python environment (scripts/python-env.sh python), the PyTorch whose LibTorch
+tf-launch is built against.
 
 Prints two lines:
-  `torch median step S s over N steps (threads T, BLAS_INFO=..., device D, precision P)`
+  `torch median step S s over N steps (threads T, BLAS_INFO=..., device D, precision P, mode M)`
   `torch tokens/s T peak_memory_gib M`
 tokens/s is tokens per optimizer step over the median step. peak_memory_gib is
 torch.cuda.max_memory_allocated() on cuda and the process's peak resident set on cpu.
@@ -14,7 +17,6 @@ gradients and AdamW state stay fp32. As in core/pattention.cpp, the Pattention n
 activation are computed in fp32 and cast back to the activation dtype.
 """
 import argparse
-import inspect
 import math
 import resource
 import statistics
@@ -23,9 +25,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-# PyTorch >= 2.0 has the fused causal attention that LibTorch 2.x gives tf-launch (core/compat.h).
-HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 
 
 def pattention(x, keys, values, tau):
@@ -51,12 +50,8 @@ def rotary(x, dims):
 
 
 def causal_attention(q, k, v):
-    if HAS_SDPA:
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    seq = q.size(-2)
-    mask = torch.ones(seq, seq, dtype=torch.bool, device=q.device).triu(1)
-    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
-    return torch.softmax(scores.masked_fill(mask, float("-inf")), -1) @ v
+    """The fused causal attention tf-launch uses too (core/torch_ops.h)."""
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
 
 class TokenFormer(torch.nn.Module):
@@ -109,7 +104,7 @@ def make_optimizer(model, device):
               {"params": [model.norm_weight, model.norm_bias], "weight_decay": 0.0}]
     options = {"lr": 6e-4, "betas": (0.9, 0.95), "eps": 1e-8}
     # fused=True (one kernel for all parameters) is what a tuned PyTorch loop uses on CUDA.
-    if device.type == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
+    if device.type == "cuda":
         options["fused"] = True
     return torch.optim.AdamW(groups, **options)
 
@@ -130,6 +125,9 @@ def main():
     parser.add_argument("--vocab", type=int, default=257)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model (inductor); its compilation happens in the "
+                             "first step, which --skip leaves out")
     parser.add_argument("--skip", type=int, default=2,
                         help="first steps left out of the median (when more than skip + 2 ran)")
     a = parser.parse_args()
@@ -141,6 +139,7 @@ def main():
         torch.set_num_threads(a.threads)
     model = TokenFormer(a.hidden, a.layers, a.heads, a.qkv, a.proj, a.ffn, a.vocab, device)
     optimizer = make_optimizer(model, device)
+    forward = torch.compile(model) if a.compile else model
     samples = torch.randint(0, a.vocab, (a.accumulation, a.micro_batch, a.seq + 1)).to(device)
     autocast = torch.autocast(device_type=a.device, dtype=torch.bfloat16,
                               enabled=a.precision == "bf16")
@@ -156,7 +155,7 @@ def main():
         optimizer.zero_grad()
         for micro in samples:
             with autocast:
-                logits = model(micro[:, :-1])
+                logits = forward(micro[:, :-1])
                 loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(),
                                        micro[:, 1:].reshape(-1))
             (loss / a.accumulation).backward()
@@ -169,7 +168,7 @@ def main():
     blas = torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0]
     print(f"torch median step {median:.6f} s over {len(steady)} steps "
           f"(threads {torch.get_num_threads()}, BLAS_INFO={blas}, device {a.device}, "
-          f"precision {a.precision})")
+          f"precision {a.precision}, mode {'compile' if a.compile else 'eager'})")
     tokens = a.accumulation * a.micro_batch * a.seq
     print(f"torch tokens/s {tokens / median:.0f} peak_memory_gib {peak_memory_gib(device):.2f}")
 

@@ -53,7 +53,7 @@ for pid in $(tree "$RUN_PID"); do
 done
 [ -n "$rank1" ] || fail "rank 1's process not found"
 # 64 MiB of address space left: the ~128 MiB blocks of a million new FFN tokens cannot be mapped.
-vsize=$(awk '/^VmSize:/ { print $2 * 1024 }' "/proc/$rank1/status")
+vsize=$(awk '/^VmSize:/ { printf "%d", $2 * 1024 }' "/proc/$rank1/status")
 prlimit --pid "$rank1" --as=$((vsize + 64 * 1024 * 1024)): || fail "prlimit failed"  # soft limit
 expect_refusal RESOURCE_EXHAUSTED "failed on rank 1" \
   scale-up --qkv-tokens 32 --proj-tokens 32 --ffn-tokens 1000000

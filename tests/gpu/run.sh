@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Usage: tests/gpu/run.sh OUT_DIR
+# Usage: tests/gpu/run.sh [--build-only] OUT_DIR [BUILD_DIR]
 # The checks and the benchmark of the GPU machine (DESIGN.md, GPU build; docs/performance.md), in
-# at most 8 minutes. Each check proves one thing:
+# at most 9 minutes. Each check proves one thing:
 #   build       the CUDA path configures and builds against the local PyTorch's LibTorch with the
 #               control plane off, and CMake finds NCCL
 #   nccl        tf_nccl_check: every NCCL collective against closed-form values, and training
@@ -15,6 +15,10 @@
 #               at the largest stage of configs/1.4b.yaml (seq 1024 x 4), on the synthetic corpus
 #   torch-eager plain PyTorch eager (tests/bench/torch_tokenformer.py) of the same two shapes and
 #               step, and the ratio tf-launch tokens/s / torch tokens/s
+#   torch-compile
+#               the same under torch.compile (inductor), and its ratio
+# With --build-only, only the build (no GPU needed: CI runs it, tests/gpu/CMakeLists.txt).
+# PyTorch is the one of $TF_PYTHON (default python3): its LibTorch is what tf-launch builds against.
 # OUT_DIR gets summary.txt (environment, one PASS/FAIL line per check, figures for
 # docs/performance.md) and the logs build.log, nccl.log, tiny.log, bench.log, torch.log.
 # A failed check does not stop the next ones, except that nothing runs tf-launch after a failed
@@ -23,7 +27,11 @@
 # on a Debian 12 machine first and carry .gpu-deps/ along; the packages are unpacked here.
 set -uo pipefail
 
-readonly kDeadline=470  # seconds for the whole run, under the 8-minute limit
+# Seconds for the whole run, under the device's 10-minute limit per call; and for the build alone.
+# --build-only (CI, where nothing else runs and a cold build takes several minutes on 2 cores)
+# raises both.
+deadline=530
+build_limit=300
 readonly kPeakFlops=989e12  # H200 dense bf16, FLOP/s
 readonly kSteps=20
 readonly kFirstTimedStep=5  # medians over steps 5..20: the first steps warm up allocator and kernels
@@ -43,7 +51,7 @@ readonly kTorchReference="PyTorch eager on an H200, 2026-11-29"
 started=$SECONDS
 status=0
 
-seconds_left() { echo $((kDeadline - (SECONDS - started))); }
+seconds_left() { echo $((deadline - (SECONDS - started))); }
 
 # record PASS|FAIL NAME BEGIN DETAILS: one summary line; a FAIL makes the exit status 1.
 record() {
@@ -61,7 +69,7 @@ run_logged() {
   left=$(seconds_left)
   ((limit > left)) && limit=$left
   if ((limit < 5)); then
-    echo "no time left (the run's deadline is $kDeadline s)" > "$tmp/last.log"
+    echo "no time left (the run's deadline is $deadline s)" > "$tmp/last.log"
     rc=124
   else
     timeout --kill-after=10 "$limit" "$@" < /dev/null > "$tmp/last.log" 2>&1
@@ -183,7 +191,7 @@ write_environment() {
   {
     echo "env: date $(date -u '+%Y-%m-%d %H:%M UTC') | source $commit | $(nproc) cores"
     echo "env: gpu $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
-    echo "env: $(python3 -c "$kTorchVersions" 2>&1 | tail -1)"
+    echo "env: $("$python" -c "$kTorchVersions" 2>&1 | tail -1)"
     echo "env: $(nvcc --version 2>&1 | tail -1) | $(mpirun --version 2>&1 | head -1) | $(cmake --version | head -1)"
   } | tee -a "$summary"
 }
@@ -203,12 +211,13 @@ unpack_carried() {
 # build: configure and build tf-launch and the check binaries; status 1 when anything failed.
 check_build() {
   local begin=$SECONDS log=$out/build.log prefix
-  if ! prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>&1); then
+  if ! prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>&1); then
     echo "$prefix" > "$log"
-    record FAIL build "$begin" "python3 cannot import torch: ${prefix:0:200}"
+    record FAIL build "$begin" "$python cannot import torch: ${prefix:0:200}"
     return 1
   fi
-  if ! run_logged "$log" configure 120 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  # The build type of make (CMakeLists.txt): the same objects, so ccache shares them with CI's build.
+  if ! run_logged "$log" configure 120 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_PREFIX_PATH="$prefix" -DTF_WITH_CONTROL=OFF -DTF_BUILD_TESTS=OFF \
       "${carried_hints[@]}"; then
     record FAIL build "$begin" "configure: $(why_failed "$tmp/last.log")"
@@ -222,7 +231,7 @@ check_build() {
     record FAIL build "$begin" "configure did not find NCCL: $(grep -m1 'NCCL communicator' "$tmp/last.log")"
     return 1
   fi
-  if ! run_logged "$log" build 300 cmake --build "$build" -j "$(nproc)" --target tf-launch tf_nccl_check tf_kernel_check; then
+  if ! run_logged "$log" build "$build_limit" cmake --build "$build" -j "$(nproc)" --target tf-launch tf_nccl_check tf_kernel_check; then
     record FAIL build "$begin" "$(why_failed "$tmp/last.log")"
     return 1
   fi
@@ -338,31 +347,36 @@ check_size() {
   record PASS "$name" "$begin" "$(printf '%.0f' "$tok") tokens/s (median of steps $kFirstTimedStep-$kSteps) | MFU $mfu of 989 TFLOP/s (log: ${mfu_log:--}%) | $fpt FLOPs/token | peak ${memory:-(no GPU memory in the log)}"
 }
 
-# check_torch SIZE: the same shape and step in plain PyTorch eager, bf16 autocast on cuda.
+# check_torch SIZE MODE: the same shape and step in plain PyTorch, eager or compile (torch.compile),
+# bf16 autocast on cuda.
 check_torch() {
-  local size=$1 name begin=$SECONDS
+  local size=$1 mode=$2 name begin=$SECONDS
   name=$(size_field "$size" 1)
   local hidden layers heads qkv proj ffn vocab
   read -r hidden layers heads qkv proj ffn vocab <<<"$(size_field "$size" 3)"
-  local command=(python3 "$root/tests/bench/torch_tokenformer.py" --hidden "$hidden"
+  local flags=()
+  [ "$mode" = compile ] && flags=(--compile)
+  local command=("$python" "$root/tests/bench/torch_tokenformer.py" --hidden "$hidden"
     --layers "$layers" --heads "$heads" --qkv "$qkv" --proj "$proj" --ffn "$ffn" --vocab "$vocab"
     --seq "$(size_field "$size" 4)" --micro-batch "$(size_field "$size" 5)" --accumulation 1
-    --steps "$kSteps" --skip "$((kFirstTimedStep - 1))" --device cuda --precision bf16)
+    --steps "$kSteps" --skip "$((kFirstTimedStep - 1))" --device cuda --precision bf16 "${flags[@]}")
   commands+=("$(quoted "${command[@]}" | sed "s|$root/||g")")
-  run_logged "$out/torch.log" "torch $name" 150 "${command[@]}"
+  run_logged "$out/torch.log" "torch $mode $name" 150 "${command[@]}"
   local rc=$?
   local tok memory
   tok=$(sed -n 's/^torch tokens\/s \([0-9.]*\) .*/\1/p' "$tmp/last.log")
   memory=$(sed -n 's/^torch tokens\/s .* peak_memory_gib \([0-9.]*\).*/\1/p' "$tmp/last.log")
   if ((rc != 0)) || [ -z "$tok" ]; then
-    record FAIL "torch-eager/$name" "$begin" "exit $rc: $(why_failed "$tmp/last.log")"
+    record FAIL "torch-$mode/$name" "$begin" "exit $rc: $(why_failed "$tmp/last.log")"
     return
   fi
   local ratio=-
   [ -n "${tf_tok[$name]:-}" ] &&
     ratio=$(awk -v a="${tf_tok[$name]}" -v b="$tok" 'BEGIN { printf "%.2f", a / b }')
-  torch_figures[$name]="$tok|$memory GiB|$ratio"
-  record PASS "torch-eager/$name" "$begin" "$tok tokens/s | peak $memory GiB allocated | tf-launch / torch $ratio | reference ($kTorchReference): $(size_field "$size" 7)"
+  torch_figures[$name/$mode]="$tok|$memory GiB|$ratio"
+  local reference=
+  [ "$mode" = eager ] && reference=" | reference ($kTorchReference): $(size_field "$size" 7)"
+  record PASS "torch-$mode/$name" "$begin" "$tok tokens/s | peak $memory GiB allocated | tf-launch / torch $ratio$reference"
 }
 
 # The figures of this run as a docs/performance.md table, and the commands that gave them.
@@ -370,15 +384,16 @@ write_figures() {
   {
     echo
     echo "figures: $(date -u +%Y-%m-%d), $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1), bf16, $kSteps steps, medians of steps $kFirstTimedStep-$kSteps, MFU of 989 TFLOP/s"
-    echo "| shape | seq x batch | training FLOPs/token | tf-launch tokens/s | MFU | tf-launch peak memory | torch eager tokens/s | torch peak allocated | tf-launch / torch |"
-    echo "|---|---|---|---|---|---|---|---|---|"
-    local size name fpt tok mfu memory ttok tmemory ratio
+    echo "| shape | seq x batch | training FLOPs/token | tf-launch tokens/s | MFU | tf-launch peak memory | torch eager tokens/s | eager peak allocated | tf-launch / eager | torch.compile tokens/s | compile peak allocated | tf-launch / compile |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    local size name fpt tok mfu memory etok ememory eratio ctok cmemory cratio
     for size in "${kSizes[@]}"; do
       name=$(size_field "$size" 1)
       IFS='|' read -r fpt tok mfu memory <<<"${figures[$name]:-"-|-|-|-"}"
-      IFS='|' read -r ttok tmemory ratio <<<"${torch_figures[$name]:-"-|-|-"}"
+      IFS='|' read -r etok ememory eratio <<<"${torch_figures[$name/eager]:-"-|-|-"}"
+      IFS='|' read -r ctok cmemory cratio <<<"${torch_figures[$name/compile]:-"-|-|-"}"
       [ "$tok" = - ] || tok=$(printf '%.0f' "$tok")
-      echo "| $name | $(size_field "$size" 4) x $(size_field "$size" 5) | $fpt | $tok | $mfu | $memory | $ttok | $tmemory | $ratio |"
+      echo "| $name | $(size_field "$size" 4) x $(size_field "$size" 5) | $fpt | $tok | $mfu | $memory | $etok | $ememory | $eratio | $ctok | $cmemory | $cratio |"
     done
     echo "commands (from the repository root):"
     printf '  %s\n' "${commands[@]}"
@@ -386,10 +401,13 @@ write_figures() {
 }
 
 main() {
-  out=${1:?usage: tests/gpu/run.sh OUT_DIR}
+  local build_only=0
+  [ "${1:-}" = --build-only ] && { build_only=1; shift; }
+  out=${1:?usage: tests/gpu/run.sh [--build-only] OUT_DIR [BUILD_DIR]}
   mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 2
   root=$(cd "$(dirname "$0")/../.." && pwd)
-  build=$root/build-gpu
+  build=${2:-$root/build-gpu}
+  python=${TF_PYTHON:-python3}
   summary=$out/summary.txt
   : > "$summary"
   rm -f "$out"/{build,nccl,tiny,bench,torch}.log  # the groups' logs are appended to
@@ -406,6 +424,12 @@ main() {
   declare -gA tf_tok=() figures=() torch_figures=()
   commands=()
 
+  if ((build_only)); then
+    deadline=1800
+    build_limit=1700
+    check_build
+    exit $status
+  fi
   write_environment
   unpack_carried
   local size
@@ -421,7 +445,9 @@ main() {
       record FAIL "$(size_field "$size" 1)" "$SECONDS" "not run: the build failed"
     done
   fi
-  for size in "${kSizes[@]}"; do check_torch "$size"; done
+  for size in "${kSizes[@]}"; do check_torch "$size" eager; done
+  # Compiles take a minute or more each: after every eager figure, so a short slot keeps those.
+  for size in "${kSizes[@]}"; do check_torch "$size" compile; done
   write_figures
   echo "total $((SECONDS - started)) s; $(grep -c '^FAIL' "$summary") check(s) failed" | tee -a "$summary"
   exit $status

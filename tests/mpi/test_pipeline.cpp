@@ -25,7 +25,12 @@ namespace tf::parallel::testing {
 namespace {
 
 constexpr double kLossRtol = 1e-6;
-constexpr double kParamAtol = 2e-5;
+// Parameters after 5 AdamW steps at lr up to 3e-3 (test_parity.cpp says where differences come
+// from). At pp 2 x tp 2 both the stage split and the token split change the summation order; with
+// oneMKL's kernels (LibTorch 2.11) one element of 480 in block0.value.key_tokens ends 2.3e-5 from
+// the single-process value while the losses agree to 2.2e-8, hence 5e-5 here (test_parity.cpp
+// keeps 2e-5).
+constexpr double kParamAtol = 5e-5;
 constexpr int64_t kSteps = 5;
 
 struct PipelineLayout {

@@ -61,6 +61,27 @@ TEST(Device, CudaWithoutABuildOrAGpuOrWithTooFewGpusIsRefused) {
 TEST(Device, ThisBuildKnowsWhetherItHasCuda) {
   const DeviceFacts here = process_device_facts();
   EXPECT_EQ(here.cuda_build, cuda_build());
+#ifdef TF_TORCH_HAS_CUDA
+  EXPECT_TRUE(here.cuda_build);
+#endif
+  if (here.cuda_build) {
+    EXPECT_EQ(cuda_version().rfind("13.", 0), 0u) << cuda_version();
+    EXPECT_EQ(build_summary().rfind("CUDA " + cuda_version() + " build, ", 0), 0u)
+        << build_summary();
+  } else {
+    EXPECT_EQ(build_summary(), "CPU build");
+  }
+  if (here.gpus == 0) {
+    // A machine without a GPU or driver: auto is the CPU, cuda a refusal about the machine (a
+    // CUDA build never says it has no CUDA).
+    EXPECT_EQ(choose_device("auto", here, "run.yaml"), torch::Device(torch::kCPU));
+    const std::string refused = refusal("cuda", here);
+    EXPECT_NE(refused.find(here.cuda_build ? "this machine shows no CUDA device"
+                                           : "this build has no CUDA"),
+              std::string::npos)
+        << refused;
+    EXPECT_FALSE(device_memory(torch::kCPU).has_value());
+  }
   if (!here.cuda_build) {
     EXPECT_EQ(here.gpus, 0);
     EXPECT_FALSE(device_memory(torch::kCPU).has_value());

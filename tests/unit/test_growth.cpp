@@ -1,7 +1,7 @@
 // Progressive scaling: growth policies, layout independence of growth, stage transitions.
 #include <gtest/gtest.h>
 
-#include "core/compat.h"
+#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/growth.h"
 #include "core/trainer/trainer.h"
@@ -145,7 +145,7 @@ TEST(Stages, CarryKeepsTheOldTokensMoments) {
   const auto& keys = trainer.model()->pattentions()[0]->key_tokens;
   const auto moments = [&] {
     return static_cast<torch::optim::AdamWParamState&>(
-        *trainer.optimizer().state().at(compat::optimizer_state_key(keys)));
+        *trainer.optimizer().state().at(torch_ops::optimizer_state_key(keys)));
   };
   const torch::Tensor exp_avg = moments().exp_avg().clone();
   const torch::Tensor exp_avg_sq = moments().exp_avg_sq().clone();

@@ -52,7 +52,8 @@ struct Shape {
 void PrintTo(const Shape& shape, std::ostream* out) { *out << shape.name; }
 
 // Shapes where each term dominates in turn: Pattention activations (many tokens, long rows),
-// attention scores (long sequences), parameters and their optimizer state (wide, few rows), and
+// long sequences (where fused attention must not keep a score matrix), parameters and their
+// optimizer state (wide, few rows), and
 // the same Pattention-heavy shape with recomputed blocks.
 const Shape kShapes[] = {
     {"tokens", "hidden_size: 64, num_layers: 2, num_heads: 4, qkv_tokens: 1024, proj_tokens: 1024, "

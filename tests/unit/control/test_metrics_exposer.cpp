@@ -30,8 +30,8 @@ std::string http(int port, const std::string& request_line) {
   return response;
 }
 
-// This binary links LibTorch and, through libblas.so.3, OpenBLAS with its 60 KiB of static TLS,
-// which made the civetweb exposer fail to create its threads.
+// This binary links LibTorch's CUDA build with libcudart, libnccl and the rest of their static TLS,
+// which made the civetweb exposer fail to create its threads (as OpenBLAS's 60 KiB did before).
 TEST(MetricsExposer, ServesTheRegistryOnAnEphemeralPort) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto& steps = prometheus::BuildCounter()
