@@ -6,13 +6,16 @@
 # micro batches, thread count and precision (fp32 and bf16), side by side in one run. Prints the
 # median seconds per step of each and the ratios torch / tf-launch (above 1: tf-launch is faster).
 # Medians over STEPS steps (default 12), the first three left out (torch.compile compiles in the
-# first). Not run by ctest: timings need a quiet machine.
+# first). Not run by ctest: timings need a quiet machine. Takes about 27 minutes on 2 cores, most
+# of it in the d256 bf16 rows (a CPU without native bf16 takes about 18 s per step there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 steps=${2:-12}
 readonly skip=3
 python=$(scripts/python-env.sh python)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 "$python" -c 'import torch' 2>/dev/null ||
   { echo "no PyTorch in $python: run scripts/install-deps.sh" >&2; exit 2; }
 
@@ -25,7 +28,8 @@ shapes=(
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# torch_step THREADS PRECISION MODE...: torch_tokenformer.py's median seconds per step.
+# torch_step THREADS PRECISION [--compile]: torch_tokenformer.py's median seconds per step; its
+# messages (inductor's warnings among them) go to $work/torch.log, which a failure prints.
 torch_step() {
   local threads=$1 precision=$2
   shift 2
@@ -33,8 +37,9 @@ torch_step() {
     --hidden "${m[hidden_size]}" --layers "${m[num_layers]}" --heads "${m[num_heads]}" \
     --qkv "${m[qkv_tokens]}" --proj "${m[proj_tokens]}" --ffn "${m[ffn_tokens]}" \
     --seq "${m[seq_len]}" --micro-batch "$micro" --accumulation "$accumulation" \
-    --steps "$steps" --skip "$skip" --threads "$threads" --precision "$precision" "$@" |
-    sed -n 's/^torch median step \([0-9.]*\) s.*/\1/p'
+    --steps "$steps" --skip "$skip" --threads "$threads" --precision "$precision" "$@" \
+    2>"$work/torch.log" | sed -n 's/^torch median step \([0-9.]*\) s.*/\1/p'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { cat "$work/torch.log" >&2; return 1; }
 }
 
 echo "PyTorch $("$python" -c 'import torch; print(torch.__version__)'), $(nproc) cores, $steps steps (median of steps $((skip + 1))-$steps)"
