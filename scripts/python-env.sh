@@ -30,7 +30,7 @@ install() {
   want=$(sha256sum < "$requirements" | cut -d' ' -f1)
   [ -x "$dir/bin/python3" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   echo "installing the Python packages of scripts/requirements.txt (torch $(torch_version) with" \
-       "its CUDA libraries: about 3.3 GB to download, 4.6 GB on disk) into $dir"
+       "its CUDA libraries: about 3.2 GB to download, 4.6 GB on disk) into $dir"
   mkdir -p "$(dirname "$dir")"
   log=$(mktemp)
   if ! { [ -x "$dir/bin/python3" ] || python3 -m venv "$dir"; } > "$log" 2>&1 ||
