@@ -33,6 +33,11 @@ function(tf_torch_prefix_of python out)
   endif()
 endfunction()
 
+# The project's Python environment's python3 (whether or not it exists yet): the tests that compare
+# with the reference libraries and the GPU script's build step run with it too.
+execute_process(COMMAND ${TF_SCRIPTS_DIR}/python-env.sh python
+                OUTPUT_VARIABLE TF_ENV_PYTHON OUTPUT_STRIP_TRAILING_WHITESPACE)
+
 if(DEFINED Torch_DIR AND DEFINED CACHE{TF_TORCH_FROM})
   # A reconfigure: Torch_DIR is cached from the first run, which said where it came from.
 elseif(DEFINED Torch_DIR OR CMAKE_PREFIX_PATH)
@@ -45,8 +50,6 @@ elseif(DEFINED ENV{TORCH_DIR})
   endif()
   set(TF_TORCH_FROM "TORCH_DIR=$ENV{TORCH_DIR}")
 else()
-  execute_process(COMMAND ${TF_SCRIPTS_DIR}/python-env.sh python
-                  OUTPUT_VARIABLE TF_ENV_PYTHON OUTPUT_STRIP_TRAILING_WHITESPACE)
   tf_torch_prefix_of(${TF_ENV_PYTHON} TF_TORCH_PREFIX)
   if(TF_TORCH_PREFIX)
     set(TF_TORCH_FROM "the project's Python environment")

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/lm_loss.h"
+#include "core/torch_ops.h"
 
 namespace tf {
 namespace {
@@ -105,7 +105,8 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
   const auto q = rotary.apply(heads(qkv_out[0]));
   const auto k = rotary.apply(heads(qkv_out[1]));
   const auto v = heads(qkv_out[2]);
-  const auto attended = torch_ops::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
+  const auto attended =
+      torch_ops::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
   const auto h = x + proj->forward(attended, ops);
   return h + mlp->forward(plain_layer_norm(h), ops);
 }

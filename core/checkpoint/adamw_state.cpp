@@ -1,7 +1,7 @@
 #include "core/checkpoint/adamw_state.h"
 
-#include "core/torch_ops.h"
 #include "core/error.h"
+#include "core/torch_ops.h"
 
 namespace tf {
 

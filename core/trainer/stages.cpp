@@ -3,9 +3,9 @@
 
 #include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/reader.h"
-#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/sizes.h"
+#include "core/torch_ops.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

@@ -7,10 +7,10 @@
 
 #include "core/banner.h"
 #include "core/checkpoint/initial_weights.h"
-#include "core/torch_ops.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/sizes.h"
+#include "core/torch_ops.h"
 
 namespace tf {
 namespace {

@@ -1,9 +1,9 @@
 // Progressive scaling: growth policies, layout independence of growth, stage transitions.
 #include <gtest/gtest.h>
 
-#include "core/torch_ops.h"
 #include "core/error.h"
 #include "core/growth.h"
+#include "core/torch_ops.h"
 #include "core/trainer/trainer.h"
 #include "tests/unit/small_model.h"
 #include "tests/unit/temp_dir.h"
