@@ -87,8 +87,11 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   // final hidden states and their gradient.
   const double head = compute * 4 * d;
   // On top of what is saved: the backward of the widest Pattention holds two fp32
-  // [rows x tokens] gradients at once (fused attention works on blocks of a few rows).
-  const double transient = 2 * kFloat * std::max({qkv, proj, ffn});
+  // [rows x tokens] gradients at once, and in bf16 the LibTorch path of its rows also holds fp32
+  // copies of the scores and of the incoming gradient (core/pattention_rows.cpp); fused attention
+  // works on blocks of a few rows.
+  const double row_temporaries = compute < kFloat ? 4 : 2;
+  const double transient = row_temporaries * kFloat * std::max({qkv, proj, ffn});
   const double rows = static_cast<double>(train.micro_batch) * seq;
   // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
   // block's saved activations at a time, while it is recomputed.
