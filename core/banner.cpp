@@ -18,12 +18,13 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
                   count_of(at::get_num_threads(), "intra-op thread").c_str(),
                   blas_library().c_str()));
   log.info("layout: " + context.describe());
-  log.info(format(
-      "model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "
-      "seq %lld, vocab %lld (padded %lld), norm %s",
-      (long long)m.num_layers, (long long)m.hidden_size, (long long)m.num_heads,
-      (long long)m.qkv_tokens, (long long)m.proj_tokens, (long long)m.ffn_tokens,
-      (long long)m.seq_len, (long long)m.vocab_size, (long long)m.padded_vocab(), m.norm.c_str()));
+  log.info(
+      format("model: %lld layers, hidden %lld, %lld heads, tokens qkv %lld proj %lld ffn %lld, "
+             "seq %lld, vocab %lld (padded %lld), norm %s",
+             (long long)m.num_layers, (long long)m.hidden_size, (long long)m.num_heads,
+             (long long)m.qkv_tokens, (long long)m.proj_tokens, (long long)m.ffn_tokens,
+             (long long)m.seq_len, (long long)m.vocab_size, (long long)m.padded_vocab(),
+             choice_name(m.norm)));
   log.info(format("parameters: %s (%s in parameter tokens); training FLOPs per token: %.4g",
                   with_commas(parameter_count(m)).c_str(),
                   with_commas(token_parameter_count(m)).c_str(), training_flops_per_token(m)));
@@ -37,8 +38,9 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
                  s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
                  (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
                  training_flops_per_token(grown), count_of(s.steps, "step").c_str(),
-                 s.schedule.peak, s.schedule.minimum, growth_name(s.growth),
-                 s.carry_optimizer ? "carry" : "reset", layout_text(s.parallel).c_str()));
+                 s.schedule.peak, s.schedule.minimum, choice_name(s.growth),
+                 choice_name(s.carry_optimizer ? OptimizerRule::kCarry : OptimizerRule::kReset),
+                 layout_text(s.parallel).c_str()));
     }
   }
   const int64_t accumulation = accumulation_steps(config, context.dp_size());
@@ -49,9 +51,11 @@ void log_banner(const Config& config, const ModelConfig& m, const ParallelContex
 
 void log_memory_plan(const Config& config, const ParallelContext& context, const Logger& log) {
   const MemoryBudget budget = rank_memory_budget(context.device(), context.ranks_on_host());
-  const bool checkpointing = config.train.activation_checkpointing == "layer";
+  const bool checkpointing =
+      config.train.activation_checkpointing == ActivationCheckpointing::kLayer;
   Config other = config;
-  other.train.activation_checkpointing = checkpointing ? "none" : "layer";
+  other.train.activation_checkpointing =
+      checkpointing ? ActivationCheckpointing::kNone : ActivationCheckpointing::kLayer;
   int too_big = 0;
   const std::vector<Stage> stages = plan_stages(config);
   const int64_t world = context.world_size();

@@ -9,13 +9,13 @@
 
 namespace tf {
 
-torch::Device choose_device(const std::string& setting, const DeviceFacts& facts,
+torch::Device choose_device(DeviceSetting setting, const DeviceFacts& facts,
                             const std::string& source) {
-  const std::string key = source + ": 'train.device' is '" + setting + "'";
-  if (setting == "cpu" || (setting == "auto" && (!facts.cuda_build || facts.gpus == 0))) {
+  const std::string key = source + ": 'train.device' is '" + choice_name(setting) + "'";
+  if (setting == DeviceSetting::kCpu ||
+      (setting == DeviceSetting::kAuto && (!facts.cuda_build || facts.gpus == 0))) {
     return torch::kCPU;
   }
-  TF_CHECK(setting == "cuda" || setting == "auto", "unknown device ", setting);
   if (!facts.cuda_build) {
     throw Error(key +
                 ", but this build has no CUDA (LibTorch without CUDA); rebuild against a "
@@ -39,7 +39,7 @@ torch::Device choose_device(const std::string& setting, const DeviceFacts& facts
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(facts.local_rank)};
 }
 
-torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
+torch::Device take_device(DeviceSetting setting, const DeviceFacts& facts,
                           const std::string& source) {
   const torch::Device device = choose_device(setting, facts, source);
   make_current(device);

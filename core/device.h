@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "core/config_choices.h"
+
 namespace tf {
 
 // What the device choice depends on, gathered by the caller (choose_device is pure).
@@ -18,14 +20,14 @@ struct DeviceFacts {
   int64_t ranks_on_host = 1;
 };
 
-// The device for `setting` (train.device: auto | cpu | cuda): cuda:<local_rank> for CUDA, or
+// The device for `setting` (train.device): cuda:<local_rank> for CUDA, or
 // cuda:0 when the scheduler made one GPU visible to each rank. Throws tf::Error, naming `source`,
 // for `cuda` without a CUDA build or a GPU, and for more ranks on the host than GPUs.
-torch::Device choose_device(const std::string& setting, const DeviceFacts& facts,
+torch::Device choose_device(DeviceSetting setting, const DeviceFacts& facts,
                             const std::string& source);
 
 // choose_device, then makes the device current (make_current): what a process calls once.
-torch::Device take_device(const std::string& setting, const DeviceFacts& facts,
+torch::Device take_device(DeviceSetting setting, const DeviceFacts& facts,
                           const std::string& source);
 
 // Whether this build has CUDA (core/cuda/ is compiled in), the CUDA runtime version it was built

@@ -6,25 +6,6 @@
 
 namespace tf {
 
-GrowthPolicy parse_growth(const std::string& name) {
-  if (name == "zero") return GrowthPolicy::kZero;
-  if (name == "normal") return GrowthPolicy::kNormal;
-  if (name == "preserve") return GrowthPolicy::kPreserve;
-  throw Error("unknown growth policy '" + name + "' (zero, normal, preserve)");
-}
-
-const char* growth_name(GrowthPolicy policy) {
-  switch (policy) {
-    case GrowthPolicy::kZero:
-      return "zero";
-    case GrowthPolicy::kNormal:
-      return "normal";
-    case GrowthPolicy::kPreserve:
-      return "preserve";
-  }
-  return "?";
-}
-
 std::string to_text(const TokenCounts& c) {
   return "qkv " + std::to_string(c.qkv) + ", proj " + std::to_string(c.proj) + ", ffn " +
          std::to_string(c.ffn);
@@ -50,10 +31,9 @@ PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& 
     throw Error("cannot grow to fewer tokens (" + to_text(target) + ") than the model has (" +
                 to_text(now) + ")");
   }
-  if (policy == GrowthPolicy::kPreserve && m.norm == "softmax") {
-    throw Error(
-        "growth 'preserve' keeps the function only for l2_norm_gelu and gelu_l2_norm: "
-        "with softmax, zero-key tokens still take probability mass");
+  const std::string conflict = growth_norm_conflict(policy, m.norm);
+  if (!conflict.empty()) {
+    throw Error(std::string("growth '") + choice_name(policy) + "' " + conflict);
   }
   const double value_std = 2.0 / (m.num_layers * std::sqrt(static_cast<double>(m.hidden_size)));
   const int64_t targets[] = {target.qkv, target.qkv, target.qkv, target.proj, target.ffn};
@@ -77,8 +57,8 @@ PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& 
       const auto values =
           seeded_normal(seed, value_stream, {grown.added, layer.d_out()}, value_std);
       grown.rows =
-          layer.grown_rows(policy == GrowthPolicy::kNormal ? keys : torch::zeros_like(keys),
-                           values, model.tp_size(), model.tp_rank());
+          layer.grown_rows(policy == GrowthPolicy::kNormal ? keys : torch::zeros_like(keys), values,
+                           model.tp_size(), model.tp_rank());
     }
     layers_.push_back(std::move(grown));
   }

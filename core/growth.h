@@ -1,4 +1,4 @@
-// Progressive scaling (SPEC.md section 4): grow every Pattention from n to n + m tokens by
+// Progressive scaling (docs/model.md, Growth): grow every Pattention from n to n + m tokens by
 // appending rows to K and V. Old tokens keep their values; new ones follow a policy.
 #pragma once
 
@@ -11,25 +11,13 @@
 
 namespace tf {
 
-enum class GrowthPolicy {
-  kZero,      // K_new = 0, V_new ~ init; τ follows the new n (changes old activations)
-  kNormal,    // K_new, V_new ~ the authors' init; τ follows the new n
-  kPreserve,  // K_new = 0, V_new ~ init, τ frozen: the grown model computes the same function
-};
-
-// Parses the config spelling (zero | normal | preserve).
-GrowthPolicy parse_growth(const std::string& name);
-const char* growth_name(GrowthPolicy policy);
-
 struct TokenCounts {
   int64_t qkv = 0, proj = 0, ffn = 0;
   bool operator==(const TokenCounts& o) const {
     return qkv == o.qkv && proj == o.proj && ffn == o.ffn;
   }
   // No count above `o`'s (what growth to `o` needs).
-  bool within(const TokenCounts& o) const {
-    return qkv <= o.qkv && proj <= o.proj && ffn <= o.ffn;
-  }
+  bool within(const TokenCounts& o) const { return qkv <= o.qkv && proj <= o.proj && ffn <= o.ffn; }
 };
 
 // "qkv 16, proj 16, ffn 64", for messages.

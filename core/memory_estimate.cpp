@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/device.h"
+#include "core/layout.h"
 #include "core/lm_loss.h"
 #include "core/log.h"
 #include "core/pattention.h"
@@ -77,11 +78,10 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   // bytes per token it holds). A block keeps about a dozen hidden-size vectors; attention is
   // ATen's fused scaled-dot-product kernel (flash attention on the CPU and on CUDA), which keeps
   // one fp32 log-sum-exp per head and never a [seq x seq] score matrix.
-  const double compute = train.precision == "bf16" ? 2 : kFloat;
+  const double compute = train.precision == Precision::kBf16 ? 2 : kFloat;
   const double seq = static_cast<double>(m.seq_len);
   const double heads = static_cast<double>(m.num_heads);
-  const double per_token =
-      parse_norm(m.norm) == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
+  const double per_token = m.norm == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
   const double per_layer = per_token * token_rows + compute * 12 * d + kFloat * heads;
   // The head and loss hold one chunk of fp32 logits at a time (core/lm_loss.h): per row only the
   // final hidden states and their gradient.
@@ -95,12 +95,13 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
   const double rows = static_cast<double>(train.micro_batch) * seq;
   // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
   // block's saved activations at a time, while it is recomputed.
-  const double blocks = train.activation_checkpointing == "layer" ? layers * compute * d + per_layer
-                                                                  : layers * per_layer;
+  const double blocks = train.activation_checkpointing == ActivationCheckpointing::kLayer
+                            ? layers * compute * d + per_layer
+                            : layers * per_layer;
   // One chunk's fp32 logits and their gradient, and the compute-dtype copy of the embedding.
   const double chunk_rows = std::min(rows, std::floor(kLossChunkBytes / (kFloat * vocab)));
   const double loss_chunk = 2 * kFloat * chunk_rows * vocab + compute * vocab * d;
-  // A pipeline stage keeps the saved activations of every micro batch in flight.
+  // A pipeline rank keeps the saved activations of every micro batch in flight.
   const double in_flight = static_cast<double>(std::max<int64_t>(layout.in_flight, 1));
   e.activations = rows * (in_flight * blocks + head + transient) + loss_chunk;
   return e;
@@ -108,12 +109,12 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
 
 MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
                                       const ParallelConfig& p, int64_t world_size) {
-  const int64_t dp =
-      p.dp > 0 ? p.dp : std::max<int64_t>(world_size / std::max<int64_t>(p.tp * p.pp, 1), 1);
+  const int64_t dp = planned_dp(p, world_size);
   const std::vector<int64_t> split = layer_split(config, p);
   const TrainConfig& train = config.train;
   const int64_t accumulation = std::max<int64_t>(train.global_batch / (train.micro_batch * dp), 1);
-  const int64_t in_flight = p.pp_schedule == "gpipe" ? accumulation : std::min(p.pp, accumulation);
+  // The first pipeline rank holds the most micro batches.
+  const int64_t in_flight = micro_batches_in_flight(p.pp_schedule, p.pp, 0, accumulation);
   return estimate_rank_memory(
       with_token_counts(config.model, tokens), train,
       {p.tp, dp, p.zero1, *std::max_element(split.begin(), split.end()), in_flight});

@@ -17,11 +17,12 @@ namespace tf {
 
 // How the model is spread over the ranks.
 struct RankLayout {
-  int64_t tp = 1;         // token-parallel ranks: each holds 1/tp of every Pattention's tokens
-  int64_t dp = 1;         // data-parallel ranks
-  bool zero1 = false;     // AdamW moments (and an fp32 master copy) sharded over dp
-  int64_t layers = 0;     // layers this rank's pipeline stage holds; 0: every layer
-  int64_t in_flight = 1;  // micro batches whose activations the stage keeps at once (1F1B: pp)
+  int64_t tp = 1;      // token-parallel ranks: each holds 1/tp of every Pattention's tokens
+  int64_t dp = 1;      // data-parallel ranks
+  bool zero1 = false;  // AdamW moments (and an fp32 master copy) sharded over dp
+  int64_t layers = 0;  // layers this pipeline rank holds; 0: every layer
+  int64_t in_flight =
+      1;  // micro batches whose activations the pipeline rank keeps at once (1F1B: pp)
 };
 
 struct MemoryEstimate {
@@ -42,8 +43,8 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& model, const TrainConfig&
                                     const RankLayout& layout);
 
 // The costliest rank of `config`'s model grown to `tokens` at layout `parallel` on `world_size`
-// ranks: the pipeline stage with the most layers (core/stages.h's layer_split), with the first
-// stage's micro batches in flight (1F1B: pp; GPipe: all).
+// ranks: the pipeline rank with the most layers (core/stages.h's layer_split), with the first
+// pipeline rank's micro batches in flight (1F1B: pp; GPipe: all).
 MemoryEstimate estimate_layout_memory(const Config& config, const TokenCounts& tokens,
                                       const ParallelConfig& parallel, int64_t world_size);
 

@@ -62,7 +62,7 @@ torch::Tensor seeded_normal(uint64_t seed, uint64_t stream, torch::IntArrayRef s
 
 BlockImpl::BlockImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
     : num_heads_(c.num_heads) {
-  const PattentionNorm norm = parse_norm(c.norm);
+  const PattentionNorm norm = c.norm;
   const int64_t d = c.hidden_size;
   auto make = [&](const char* name, int64_t tokens) {
     return register_module(name, Pattention(d, d, token_shard(tokens, tp_size, tp_rank), norm));
@@ -115,7 +115,7 @@ TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t 
     : TokenFormerImpl(c, tp_size, tp_rank, whole_model(c)) {}
 
 TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank,
-                                 const StageLayers& layers)
+                                 const PipelineLayers& layers)
     : config_(c),
       layers_(layers),
       tp_size_(tp_size),
@@ -136,7 +136,7 @@ TokenFormerImpl::TokenFormerImpl(const ModelConfig& c, int64_t tp_size, int64_t 
 }
 
 torch::Tensor TokenFormerImpl::embed(const torch::Tensor& tokens) const {
-  TF_CHECK(layers_.embeds, "embed on a stage without the embedding input");
+  TF_CHECK(layers_.embeds, "embed on a pipeline rank without the embedding input");
   return torch::embedding(embedding, tokens).to(compute_dtype_);
 }
 
@@ -161,14 +161,14 @@ torch::Tensor final_norm(const torch::Tensor& h, const torch::Tensor& weight,
 
 torch::Tensor TokenFormerImpl::head_loss(const torch::Tensor& h,
                                          const torch::Tensor& targets) const {
-  TF_CHECK(layers_.heads, "head_loss on a stage without the head");
+  TF_CHECK(layers_.heads, "head_loss on a pipeline rank without the head");
   const torch::Tensor normed = final_norm(h, final_norm_weight, final_norm_bias);
   return chunked_cross_entropy(normed.reshape({-1, normed.size(-1)}), embedding,
                                targets.reshape({-1}));
 }
 
 torch::Tensor TokenFormerImpl::hidden(const torch::Tensor& tokens, const TokenParallelOps& ops) {
-  TF_CHECK(whole(), "hidden() on a pipeline stage");
+  TF_CHECK(whole(), "hidden() on a pipeline rank");
   return final_norm(run_blocks(embed(tokens), ops), final_norm_weight, final_norm_bias);
 }
 
@@ -179,7 +179,7 @@ torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenP
 }
 
 torch::Tensor TokenFormerImpl::loss(const torch::Tensor& samples, const TokenParallelOps& ops) {
-  TF_CHECK(whole(), "loss() on a pipeline stage");
+  TF_CHECK(whole(), "loss() on a pipeline rank");
   const int64_t seq = samples.size(1) - 1;
   return head_loss(run_blocks(embed(samples.narrow(1, 0, seq)), ops), samples.narrow(1, 1, seq));
 }
@@ -188,7 +188,7 @@ void TokenFormerImpl::init_parameters(uint64_t seed) {
   torch::NoGradGuard no_grad;
   const double value_std = 2.0 / (config_.num_layers * std::sqrt(double(config_.hidden_size)));
   // Streams by global position: the embedding's is 0, Pattention k's are 2k + 1 and 2k + 2, so
-  // that every pipeline stage draws its layers as the whole model does.
+  // that every pipeline rank draws its layers as the whole model does.
   if (embedding.defined()) embedding.copy_(seeded_normal(seed, 0, embedding.sizes(), kInitStd));
   uint64_t stream = 1 + 2 * static_cast<uint64_t>(first_pattention());
   for (const auto& layer : pattentions()) {

@@ -1,7 +1,8 @@
-// The TokenFormer language model (SPEC.md section 2): pre-norm decoder blocks whose Q, K, V,
-// output projection and FFN are Pattentions, partial rotary, causal attention, tied embedding.
-// A model built with a token-parallel group holds that rank's shard of every Pattention; one built
-// for a pipeline stage holds that stage's layers (core/pipeline.h), under their global indices.
+// The TokenFormer language model (docs/model.md, The language model): pre-norm decoder blocks whose
+// Q, K, V, output projection and FFN are Pattentions, partial rotary, causal attention, tied
+// embedding. A model built with a token-parallel group holds that rank's shard of every Pattention;
+// one built for a pipeline rank holds that pipeline rank's layers (core/pipeline.h), under their
+// global indices.
 #pragma once
 
 #include <torch/torch.h>
@@ -37,11 +38,11 @@ TORCH_MODULE(Block);
 class TokenFormerImpl : public torch::nn::Module {
  public:
   // Parameters are zero until init_parameters; tp_* select this rank's token shards, `layers`
-  // the pipeline stage's layers (default: the whole model). The embedding exists on the stages
-  // that embed or head; the final norm on the one that heads.
+  // the pipeline rank's layers (default: the whole model). The embedding exists on the pipeline
+  // ranks that embed or head; the final norm on the one that heads.
   TokenFormerImpl(const ModelConfig& config, int64_t tp_size = 1, int64_t tp_rank = 0);
   TokenFormerImpl(const ModelConfig& config, int64_t tp_size, int64_t tp_rank,
-                  const StageLayers& layers);
+                  const PipelineLayers& layers);
 
   // Whole model only. tokens [batch, seq] int64 -> logits [batch, seq, padded_vocab] (fp32, or
   // fp64 for fp64 checks).
@@ -52,25 +53,26 @@ class TokenFormerImpl : public torch::nn::Module {
   // (fp32), through the chunked head and loss (core/lm_loss.h).
   torch::Tensor loss(const torch::Tensor& samples, const TokenParallelOps& ops);
 
-  // The pieces a pipeline stage runs. The embedding stage: tokens [batch, seq] -> hidden states
+  // The pieces a pipeline rank runs. The first pipeline rank: tokens [batch, seq] -> hidden states
   // [batch, seq, hidden] in the compute dtype.
   torch::Tensor embed(const torch::Tensor& tokens) const;
-  // This stage's blocks (recomputed in backward with activation checkpointing).
+  // This pipeline rank's blocks (recomputed in backward with activation checkpointing).
   torch::Tensor run_blocks(torch::Tensor h, const TokenParallelOps& ops);
-  // The head stage: final norm, tied head and mean cross entropy against targets [batch, seq].
+  // The last pipeline rank: final norm, tied head and mean cross entropy against targets [batch,
+  // seq].
   torch::Tensor head_loss(const torch::Tensor& h, const torch::Tensor& targets) const;
-  const StageLayers& stage_layers() const { return layers_; }
-  // Global index of the stage's first Pattention (5 per layer, in pattentions() order).
+  const PipelineLayers& pipeline_layers() const { return layers_; }
+  // Global index of the pipeline rank's first Pattention (5 per layer, in pattentions() order).
   int64_t first_pattention() const { return 5 * layers_.first; }
 
-  // The authors' initialisation (SPEC.md section 1). Every tensor is drawn whole from a generator
-  // seeded by (seed, tensor index) and then sliced, so every layout gets the same model.
+  // The authors' initialisation (docs/model.md, Initialisation). Every tensor is drawn whole from a
+  // generator seeded by (seed, tensor index) and then sliced, so every layout gets the same model.
   void init_parameters(uint64_t seed);
 
-  // This stage's Pattentions, in order.
+  // This pipeline rank's Pattentions, in order.
   std::vector<Pattention> pattentions() const;
   // Parameters with weight decay (the embedding and the parameter tokens) and without (the final
-  // LayerNorm), of those this stage holds.
+  // LayerNorm), of those this pipeline rank holds.
   std::vector<torch::Tensor> decay_parameters() const;
   std::vector<torch::Tensor> no_decay_parameters() const;
 
@@ -89,16 +91,17 @@ class TokenFormerImpl : public torch::nn::Module {
   int64_t tp_size() const { return tp_size_; }
   int64_t tp_rank() const { return tp_rank_; }
 
-  torch::Tensor
-      embedding;  // [padded_vocab, hidden]; undefined on a stage that neither embeds nor heads
-  torch::Tensor final_norm_weight, final_norm_bias;  // undefined but on the head stage
-  std::vector<Block> blocks;  // this stage's: blocks[i] is layer stage_layers().first + i
+  torch::Tensor embedding;  // [padded_vocab, hidden]; undefined on a pipeline rank that neither
+                            // embeds nor heads
+  torch::Tensor final_norm_weight, final_norm_bias;  // undefined but on the last pipeline rank
+  std::vector<Block>
+      blocks;  // this pipeline rank's: blocks[i] is layer pipeline_layers().first + i
 
  private:
   bool whole() const { return layers_.embeds && layers_.heads; }
 
   ModelConfig config_;
-  StageLayers layers_;
+  PipelineLayers layers_;
   int64_t tp_size_, tp_rank_;
   Rotary rotary_;
   torch::ScalarType compute_dtype_ = torch::kFloat32;

@@ -50,13 +50,6 @@ torch::Tensor take_rows(const torch::Tensor& full, const TokenShard& shard) {
   return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
 
-PattentionNorm parse_norm(const std::string& name) {
-  if (name == "l2_norm_gelu") return PattentionNorm::kL2NormGelu;
-  if (name == "gelu_l2_norm") return PattentionNorm::kGeluL2Norm;
-  if (name == "softmax") return PattentionNorm::kSoftmax;
-  throw Error("unknown Pattention norm '" + name + "'");
-}
-
 PattentionImpl::PattentionImpl(int64_t d_in, int64_t d_out, TokenShard shard, PattentionNorm norm)
     : shard_(shard), norm_(norm) {
   key_tokens = register_parameter("key_tokens", torch::zeros({shard.count(), d_in}));
@@ -110,19 +103,20 @@ torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParalle
   return ops.sum_outputs(mix(activate(a, stat, maxima)));
 }
 
-std::pair<torch::Tensor, torch::Tensor> PattentionImpl::grown_rows(
-    const torch::Tensor& new_keys, const torch::Tensor& new_values, int64_t parts,
-    int64_t rank) const {
+std::pair<torch::Tensor, torch::Tensor> PattentionImpl::grown_rows(const torch::Tensor& new_keys,
+                                                                   const torch::Tensor& new_values,
+                                                                   int64_t parts,
+                                                                   int64_t rank) const {
   TF_CHECK_EQ(new_keys.size(0), new_values.size(0));
   const TokenShard share = token_shard(new_keys.size(0), parts, rank);
   torch::NoGradGuard no_grad;
-  return {torch::cat({key_tokens.detach(), take_rows(new_keys, share).to(key_tokens.options())}),
-          torch::cat(
-              {value_tokens.detach(), take_rows(new_values, share).to(value_tokens.options())})};
+  return {
+      torch::cat({key_tokens.detach(), take_rows(new_keys, share).to(key_tokens.options())}),
+      torch::cat({value_tokens.detach(), take_rows(new_values, share).to(value_tokens.options())})};
 }
 
-void PattentionImpl::adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows,
-                                int64_t added, int64_t parts, int64_t rank) {
+void PattentionImpl::adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows, int64_t added,
+                                int64_t parts, int64_t rank) {
   shard_.grow(added, parts, rank);
   TF_CHECK_EQ(rows.first.size(0), shard_.count());
   TF_CHECK_EQ(rows.second.size(0), shard_.count());

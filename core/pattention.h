@@ -1,4 +1,4 @@
-// Pattention: attention of the input over learnable parameter tokens (SPEC.md section 1).
+// Pattention: attention of the input over learnable parameter tokens (docs/model.md, Pattention).
 //   A = X Kᵀ,  S = Θ(A),  O = S V
 // The layer holds this rank's shard of the rows of K [n, d_in] and V [n, d_out]; the statistics
 // that Θ normalises by are reduced over the token-parallel group, so the result is the full
@@ -10,17 +10,11 @@
 #include <string>
 #include <utility>
 
+#include "core/config_choices.h"
+#include "core/pattention_row_types.h"
 #include "core/token_parallel.h"
 
 namespace tf {
-
-enum class PattentionNorm { kL2NormGelu, kGeluL2Norm, kSoftmax };
-
-// Parses the config spelling (l2_norm_gelu | gelu_l2_norm | softmax).
-PattentionNorm parse_norm(const std::string& name);
-
-// Added under the square root of the row norm: an all-zero score row stays finite.
-constexpr double kNormEps = 1e-6;
 
 class PattentionImpl : public torch::nn::Module {
  public:
@@ -59,10 +53,10 @@ class PattentionImpl : public torch::nn::Module {
   // allocates and leaves the layer as it is. adopt_rows makes them the layer's (no allocation).
   // Parameters keep their identity with new shapes, so callers must rebuild optimizers.
   std::pair<torch::Tensor, torch::Tensor> grown_rows(const torch::Tensor& new_keys,
-                                                     const torch::Tensor& new_values,
-                                                     int64_t parts, int64_t rank) const;
-  void adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows, int64_t added,
-                  int64_t parts, int64_t rank);
+                                                     const torch::Tensor& new_values, int64_t parts,
+                                                     int64_t rank) const;
+  void adopt_rows(const std::pair<torch::Tensor, torch::Tensor>& rows, int64_t added, int64_t parts,
+                  int64_t rank);
 
   torch::Tensor key_tokens;    // [n_local, d_in]
   torch::Tensor value_tokens;  // [n_local, d_out]

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/cuda/pattention_rows_cuda.h"
-#include "core/pattention.h"
 #include "core/precision.h"
 
 namespace tf {

@@ -1,17 +1,20 @@
-// The row-wise part of an l2_norm_gelu Pattention (SPEC.md section 1) between its two matmuls,
-// as one autograd function that keeps little:
+// The row-wise part of an l2_norm_gelu Pattention (docs/model.md, Pattention) between its two
+// matmuls, as one autograd function that keeps little:
 //   S = gelu(y),  y = A c,  c = τ / sqrt(total + ε),  total = Σ_j A_j² over the whole layer
 // `total` [..., 1] (fp32) is the group-reduced statistic: the caller computes the local sums and
-// reduces them (ops.sum_stats), so under token parallelism the collectives stay where SPEC.md
-// section 5 puts them. Saved for the backward pass: A in its own dtype (bf16 on GPUs) and
-// `total`; y and gelu′(y) are recomputed, and no fp32 [rows × tokens] tensor is kept.
-// Backward, with g = ∂L/∂S ⊙ gelu′(y):
+// reduces them (ops.sum_stats), so under token parallelism the collectives stay where
+// docs/model.md, Parameter-token parallelism, puts them. Saved for the backward pass: A in its own
+// dtype (bf16 on GPUs) and `total`; y and gelu′(y) are recomputed, and no fp32 [rows × tokens]
+// tensor is kept. Backward, with g = ∂L/∂S ⊙ gelu′(y):
 //   ∂L/∂A = c g   (direct part; the caller's local_stat adds 2A ∂L/∂total after sum_stats)
 //   ∂L/∂total = −½ c / (total + ε) Σ_j g_j A_j
-// which together give SPEC's ∂L/∂A = (τ/r)(g − u (uᵀg)) with r = sqrt(total + ε), u = A / r.
+// which together give the closed form ∂L/∂A = (τ/r)(g − u (uᵀg)) with r = sqrt(total + ε), u = A /
+// r.
 #pragma once
 
 #include <torch/torch.h>
+
+#include "core/pattention_row_types.h"
 
 namespace tf {
 
@@ -27,10 +30,6 @@ torch::Tensor l2_norm_gelu_rows(const torch::Tensor& scores, const torch::Tensor
 // CPU and any dtype: LibTorch ops in at least fp32. CUDA fp32/bf16 (with core/cuda/): kernels.
 torch::Tensor l2_norm_gelu_rows_forward(const torch::Tensor& scores, const torch::Tensor& total,
                                         double tau);
-struct RowGradients {
-  torch::Tensor scores;  // ∂L/∂A, direct part, in A's dtype
-  torch::Tensor total;   // ∂L/∂total [..., 1], fp32 (or fp64 for fp64 A)
-};
 RowGradients l2_norm_gelu_rows_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
                                         const torch::Tensor& total, double tau);
 

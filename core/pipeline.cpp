@@ -24,20 +24,20 @@ double head_cost(const ModelConfig& m) {
   return forward_flops(m, 0) + 10 * static_cast<double>(m.hidden_size);
 }
 
-std::vector<int64_t> balanced_split(const ModelConfig& m, int64_t stages) {
+std::vector<int64_t> balanced_split(const ModelConfig& m, int64_t ranks) {
   const int64_t layers = m.num_layers;
   const double layer = layer_cost(m), first = embedding_cost(m), last = head_cost(m);
-  // best[s][l]: the smallest costliest stage when stages 0..s hold layers 0..l-1.
+  // best[s][l]: the smallest costliest pipeline rank when ranks 0..s hold layers 0..l-1.
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<std::vector<double>> best(stages, std::vector<double>(layers + 1, inf));
-  std::vector<std::vector<int64_t>> cut(stages, std::vector<int64_t>(layers + 1, 0));
+  std::vector<std::vector<double>> best(ranks, std::vector<double>(layers + 1, inf));
+  std::vector<std::vector<int64_t>> cut(ranks, std::vector<int64_t>(layers + 1, 0));
   const auto cost = [&](int64_t s, int64_t count) {
-    return layer * static_cast<double>(count) + (s == 0 ? first : 0) + (s == stages - 1 ? last : 0);
+    return layer * static_cast<double>(count) + (s == 0 ? first : 0) + (s == ranks - 1 ? last : 0);
   };
   for (int64_t l = 1; l <= layers; ++l) best[0][l] = cost(0, l);
-  for (int64_t s = 1; s < stages; ++s) {
+  for (int64_t s = 1; s < ranks; ++s) {
     for (int64_t l = s + 1; l <= layers; ++l) {
-      for (int64_t k = s; k < l; ++k) {  // stages 0..s-1 hold k layers, stage s the rest
+      for (int64_t k = s; k < l; ++k) {  // ranks 0..s-1 hold k layers, rank s the rest
         const double worst = std::max(best[s - 1][k], cost(s, l - k));
         if (worst < best[s][l]) {
           best[s][l] = worst;
@@ -46,9 +46,9 @@ std::vector<int64_t> balanced_split(const ModelConfig& m, int64_t stages) {
       }
     }
   }
-  std::vector<int64_t> split(stages, 0);
+  std::vector<int64_t> split(ranks, 0);
   int64_t end = layers;
-  for (int64_t s = stages - 1; s > 0; --s) {
+  for (int64_t s = ranks - 1; s > 0; --s) {
     split[s] = end - cut[s][end];
     end = cut[s][end];
   }
@@ -63,54 +63,39 @@ std::string layer_range(int64_t first, int64_t count) {
 
 }  // namespace
 
-StageLayers whole_model(const ModelConfig& model) { return {0, model.num_layers, true, true}; }
+PipelineLayers whole_model(const ModelConfig& model) { return {0, model.num_layers, true, true}; }
 
 std::vector<int64_t> split_layers(const ModelConfig& model, const ParallelConfig& parallel,
                                   const std::string& source) {
-  const int64_t stages = parallel.pp;
-  if (stages > model.num_layers) {
-    throw Error(source + ": 'parallel.pp' (" + std::to_string(stages) + ") must not exceed " +
-                "model.num_layers (" + std::to_string(model.num_layers) +
-                "): every pipeline stage holds at least one layer");
-  }
-  const std::vector<int64_t>& by_hand = parallel.pp_layers;
-  if (by_hand.empty()) return balanced_split(model, stages);
-  const int64_t sum = std::accumulate(by_hand.begin(), by_hand.end(), int64_t{0});
-  const bool positive =
-      std::all_of(by_hand.begin(), by_hand.end(), [](int64_t n) { return n > 0; });
-  if (static_cast<int64_t>(by_hand.size()) != stages || sum != model.num_layers || !positive) {
-    throw Error(source + ": 'parallel.pp_layers' lists " + std::to_string(by_hand.size()) +
-                " stage(s) holding " + std::to_string(sum) + " layers; it needs parallel.pp (" +
-                std::to_string(stages) + ") positive counts that add up to model.num_layers (" +
-                std::to_string(model.num_layers) + ")");
-  }
-  return by_hand;
+  check_layer_split(model, parallel, source);
+  return parallel.pp_layers.empty() ? balanced_split(model, parallel.pp) : parallel.pp_layers;
 }
 
-StageLayers stage_layers(const std::vector<int64_t>& split, int64_t stage) {
-  TF_CHECK(stage >= 0 && stage < static_cast<int64_t>(split.size()), "stage ", stage);
-  StageLayers s;
-  s.first = std::accumulate(split.begin(), split.begin() + stage, int64_t{0});
-  s.count = split[stage];
-  s.embeds = stage == 0;
-  s.heads = stage + 1 == static_cast<int64_t>(split.size());
+PipelineLayers pipeline_layers(const std::vector<int64_t>& split, int64_t pp_rank) {
+  TF_CHECK(pp_rank >= 0 && pp_rank < static_cast<int64_t>(split.size()), "pp rank ", pp_rank);
+  PipelineLayers s;
+  s.first = std::accumulate(split.begin(), split.begin() + pp_rank, int64_t{0});
+  s.count = split[pp_rank];
+  s.embeds = pp_rank == 0;
+  s.heads = pp_rank + 1 == static_cast<int64_t>(split.size());
   return s;
 }
 
 std::string split_text(const std::vector<int64_t>& split) {
   std::string text;
   for (size_t s = 0; s < split.size(); ++s) {
-    const StageLayers layers = stage_layers(split, static_cast<int64_t>(s));
-    text += (s == 0 ? "stage " : " | stage ") + std::to_string(s) + ": " +
+    const PipelineLayers layers = pipeline_layers(split, static_cast<int64_t>(s));
+    text += (s == 0 ? "pp rank " : " | pp rank ") + std::to_string(s) + ": " +
             layer_range(layers.first, layers.count) + (layers.embeds ? " + embedding" : "") +
             (layers.heads ? " + head" : "");
   }
   return text;
 }
 
-std::vector<PipelineStep> one_f_one_b(int64_t stages, int64_t stage, int64_t micro_batches) {
-  TF_CHECK(stage >= 0 && stage < stages && micro_batches >= 1, "stage ", stage, " of ", stages);
-  const int64_t warmup = std::min(stages - stage - 1, micro_batches);
+std::vector<PipelineStep> one_f_one_b(int64_t pp_size, int64_t pp_rank, int64_t micro_batches) {
+  TF_CHECK(pp_rank >= 0 && pp_rank < pp_size && micro_batches >= 1, "pp rank ", pp_rank, " of ",
+           pp_size);
+  const int64_t warmup = std::min(pp_size - pp_rank - 1, micro_batches);
   std::vector<PipelineStep> steps;
   for (int64_t i = 0; i < warmup; ++i) steps.push_back({Pass::kForward, i});
   for (int64_t i = 0; i + warmup < micro_batches; ++i) {
@@ -128,6 +113,18 @@ std::vector<PipelineStep> gpipe(int64_t micro_batches) {
   for (int64_t i = 0; i < micro_batches; ++i) steps.push_back({Pass::kForward, i});
   for (int64_t i = 0; i < micro_batches; ++i) steps.push_back({Pass::kBackward, i});
   return steps;
+}
+
+std::vector<PipelineStep> schedule_order(PipelineSchedule schedule, int64_t pp_size,
+                                         int64_t pp_rank, int64_t micro_batches) {
+  return schedule == PipelineSchedule::kGPipe ? gpipe(micro_batches)
+                                              : one_f_one_b(pp_size, pp_rank, micro_batches);
+}
+
+int64_t micro_batches_in_flight(PipelineSchedule schedule, int64_t pp_size, int64_t pp_rank,
+                                int64_t micro_batches) {
+  return schedule == PipelineSchedule::kGPipe ? micro_batches
+                                              : std::min(pp_size - pp_rank, micro_batches);
 }
 
 }  // namespace tf

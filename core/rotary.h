@@ -1,5 +1,6 @@
-// Rotary position embedding in the GPT-NeoX "rotate half" convention (SPEC.md section 2), applied
-// to the first `rotary_dims` dimensions of every head; cos/sin are indexed by sequence position.
+// Rotary position embedding in the GPT-NeoX "rotate half" convention (docs/model.md, Rotary
+// embedding), applied to the first `rotary_dims` dimensions of every head; cos/sin are indexed by
+// sequence position.
 #pragma once
 
 #include <torch/torch.h>

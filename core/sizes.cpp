@@ -17,4 +17,10 @@ double forward_flops_per_token(const ModelConfig& m) {
 
 double training_flops_per_token(const ModelConfig& m) { return 3.0 * forward_flops_per_token(m); }
 
+double model_flops_utilisation(double flops_per_second, double peak_flops_per_rank,
+                               int64_t world_size) {
+  const double peak = peak_flops_per_rank * static_cast<double>(world_size);
+  return peak > 0 ? flops_per_second / peak : 0;
+}
+
 }  // namespace tf

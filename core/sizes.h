@@ -1,4 +1,4 @@
-// Parameter counts and FLOPs of a model config (SPEC.md section 3).
+// Parameter counts and FLOPs of a model config (docs/model.md, Sizes; FLOPs and MFU).
 #pragma once
 
 #include <cstdint>
@@ -18,5 +18,11 @@ int64_t token_parameter_count(const ModelConfig& model);
 double forward_flops_per_token(const ModelConfig& model);
 // Forward + backward: 3 × forward.
 double training_flops_per_token(const ModelConfig& model);
+
+// Model FLOP utilisation: training FLOPs per second of the whole job over the peak of its
+// `world_size` ranks, each `peak_flops_per_rank` (metrics.peak_flops); 0 when the peak is unknown
+// (0). The log line and the tokenformer_mfu_ratio metric both ask this.
+double model_flops_utilisation(double flops_per_second, double peak_flops_per_rank,
+                               int64_t world_size);
 
 }  // namespace tf

@@ -1,6 +1,7 @@
 #include "core/stages.h"
 
 #include "core/error.h"
+#include "core/layout.h"
 
 namespace tf {
 
@@ -23,8 +24,8 @@ std::vector<Stage> plan_stages(const Config& config) {
     stage.tokens = {s.qkv_tokens, s.proj_tokens, s.ffn_tokens};
     stage.steps = s.steps;
     stage.schedule = LrSchedule{s.lr, s.min_lr, s.warmup_steps, s.steps};
-    stage.growth = parse_growth(s.growth);
-    stage.carry_optimizer = s.optimizer == "carry";
+    stage.growth = s.growth;
+    stage.carry_optimizer = s.optimizer == OptimizerRule::kCarry;
     stage.parallel = s.parallel;
     stages.push_back(stage);
   }
@@ -80,12 +81,8 @@ std::vector<ChainJob> plan_jobs(const Config& config, int64_t ranks) {
     }
     ChainJob job{i, i, p, 0};
     if (job.parallel.dp == 0 && ranks > 0) {
-      if (ranks % (p.tp * p.pp) != 0) {
-        throw Error(config.source + ": " + std::to_string(ranks) + " ranks: stage '" +
-                    stages[i].name + "' runs at " + layout_text(p) +
-                    ", which needs a multiple of " + std::to_string(p.tp * p.pp) + " ranks");
-      }
-      job.parallel.dp = ranks / (p.tp * p.pp);
+      job.parallel.dp =
+          resolve_layout(p, ranks, config.source + ": stage '" + stages[i].name + "'").dp;
     }
     job.ranks = job.parallel.tp * job.parallel.pp * job.parallel.dp;
     split = layer_split(config, p);

@@ -1,6 +1,6 @@
-// The stage plan of a run (SPEC.md section 4): each stage fixes the token counts, its length, its
-// own learning-rate schedule (restarted at the stage start), how its new tokens are initialised and
-// what happens to the optimizer state. A config without `stages:` is one stage.
+// The stage plan of a run (docs/progressive-scaling.md): each stage fixes the token counts, its
+// length, its own learning-rate schedule (restarted at the stage start), how its new tokens are
+// initialised and what happens to the optimizer state. A config without `stages:` is one stage.
 #pragma once
 
 #include <string>
@@ -29,7 +29,7 @@ std::vector<Stage> plan_stages(const Config& config);
 // Steps of all stages together (the run's length when no stage starts early).
 int64_t total_steps(const std::vector<Stage>& stages);
 
-// The layers per pipeline stage a run of `config` uses at layout `parallel`: parallel.pp_layers
+// The layers per pipeline rank a run of `config` uses at layout `parallel`: parallel.pp_layers
 // when given, else the split balanced (core/pipeline.h) at the token counts of the first stage
 // that runs at this layout, so that growth in place keeps it and a new layout gets its own (the
 // model section's counts when no stage does). Throws tf::Error as split_layers.

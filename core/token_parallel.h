@@ -1,7 +1,8 @@
 // The collectives a Pattention needs when its parameter tokens are split across a token-parallel
-// group (SPEC.md section 5). core/ only sees this interface; the single-process implementation is
-// the identity, and parallel/ supplies one built on a communicator. Each method is an autograd
-// operation whose backward is the one SPEC.md prescribes.
+// group (docs/model.md, Parameter-token parallelism). core/ only sees this interface; the
+// single-process implementation is the identity, and parallel/ supplies one built on a
+// communicator. Each method is an autograd operation whose backward is the one docs/model.md,
+// Backward collectives, gives.
 #pragma once
 
 #include <torch/torch.h>

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/error.h"
+#include "core/exit_status.h"
 
 namespace tf {
 
@@ -68,10 +69,10 @@ int run_tool(const char* program, const std::function<int()>& body) {
     return body();
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());
-    return 2;
+    return kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: internal error: %s\n", program, e.what());
-    return 1;
+    return kExitInternal;
   }
 }
 

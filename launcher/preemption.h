@@ -1,14 +1,11 @@
 // Checkpoint on signal (docs/operations.md, Preemption): SIGUSR1 (what `sbatch --signal=B:USR1@T`
 // and `scancel --signal=USR1` send) and SIGTERM (what a scheduler sends before it kills) set a
 // flag; the trainer polls it at step boundaries, all ranks agree, write a checkpoint and the
-// launch exits with kExitPreempted. Further signals while that happens only set the flag again.
+// launch exits with kExitPreempted (core/exit_status.h). Further signals while that happens only
+// set the flag again.
 #pragma once
 
 namespace tf {
-
-// Exit status of a launch that stopped for a signal after writing its checkpoint: requeue it and
-// it resumes from that checkpoint.
-constexpr int kExitPreempted = 5;
 
 // Installs the handlers for SIGUSR1 and SIGTERM (once per process).
 void install_preemption_handlers();

@@ -13,6 +13,8 @@
 #include "core/config.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/exit_status.h"
+#include "core/layout.h"
 #include "core/log.h"
 #include "core/trainer/trainer.h"
 #include "launcher/cli.h"
@@ -32,12 +34,6 @@
 #include "parallel/world_sync.h"
 
 namespace {
-
-// Exit status when the next stage needs another parallel layout: the job chain relaunches with the
-// next stage's world size and resumes from the checkpoint (docs/progressive-scaling.md).
-constexpr int kExitRelaunch = 3;
-// Exit status when the watchdog ended a job whose phase outlasted its time-out.
-constexpr int kExitTimeout = 6;
 
 // Failure detection of this process (launcher/watchdog.h); set up once the config is read.
 struct Faults {
@@ -65,7 +61,7 @@ void start_watchdog(const tf::Config& config, tf::parallel::Communicator& world,
   faults.watchdog =
       std::make_unique<tf::Watchdog>(config.fault, faults.clock, *faults.reporter, [&runtime] {
         tf::parallel::abort_device_communicators();
-        runtime.abort(kExitTimeout);
+        runtime.abort(tf::kExitTimeout);
       });
 }
 
@@ -85,12 +81,7 @@ tf::control::ControlActions control_actions(const tf::Config& config) {
 tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const tf::Logger& log) {
   const tf::Stage stage = tf::launch_stage(config);
   const tf::ParallelConfig& p = stage.parallel;
-  const int64_t unit = p.tp * p.pp * std::max<int64_t>(p.dp, 1);
-  if (p.dp > 0 ? world_size != unit : world_size % unit != 0) {
-    throw tf::Error(config.source + ": stage '" + stage.name + "' runs at " + tf::layout_text(p) +
-                    ", which does not fit the " + tf::count_of(world_size, "rank") +
-                    " of this job: launch it with " + tf::ranks_text(p));
-  }
+  tf::resolve_layout(p, world_size, config.source + ": stage '" + stage.name + "'");
   if (!config.stages.empty()) {
     log.info(tf::format("stage '%s' runs at %s", stage.name.c_str(), tf::layout_text(p).c_str()));
   }
@@ -184,7 +175,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
   switch (end) {
     case tf::Trainer::RunEnd::kLayoutChange:
-      return kExitRelaunch;
+      return tf::kExitRelaunch;
     case tf::Trainer::RunEnd::kPreempted:
       return tf::kExitPreempted;
     case tf::Trainer::RunEnd::kFinished:
@@ -209,6 +200,6 @@ int main(int argc, char** argv) {
         runtime, "tf-launch", [&] { return run(argc, argv, runtime, faults); }, record);
   } catch (const std::exception& e) {  // MPI itself failed to start
     std::fprintf(stderr, "tf-launch: error: %s\n", e.what());
-    return 1;
+    return tf::kExitInternal;
   }
 }

@@ -1,16 +1,15 @@
 #include "parallel/mesh.h"
 
 #include "core/error.h"
+#include "core/layout.h"
 
 namespace tf::parallel {
 
 Mesh::Mesh(int64_t world, int64_t tp, int64_t pp) : world_(world), dp_(0), pp_(pp), tp_(tp) {
-  if (tp < 1 || pp < 1) throw Error("parallel.tp and parallel.pp must be at least 1");
-  if (world % (tp * pp) != 0) {
-    throw Error("world size " + std::to_string(world) + " is not divisible by parallel.tp x " +
-                "parallel.pp = " + std::to_string(tp) + " x " + std::to_string(pp));
-  }
-  dp_ = world / (tp * pp);
+  ParallelConfig layout;
+  layout.tp = tp;
+  layout.pp = pp;
+  dp_ = resolve_layout(layout, world, "the mesh").dp;
 }
 
 MeshCoords Mesh::coords(int64_t rank) const {

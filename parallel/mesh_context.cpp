@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/layout.h"
 #include "core/log.h"
 #include "core/pipeline.h"
 #include "core/stages.h"
@@ -15,12 +16,8 @@ namespace {
 
 Mesh checked_mesh(const Communicator& world, const Config& config) {
   const ParallelConfig& p = config.parallel;
+  resolve_layout(p, world.size(), config.source);
   Mesh mesh(world.size(), p.tp, p.pp);
-  if (p.dp > 0 && mesh.dp() != p.dp) {
-    throw Error(config.source + ": 'parallel.dp' = " + std::to_string(p.dp) + " needs " +
-                std::to_string(p.dp * p.tp * p.pp) + " ranks (dp x tp x pp); the job has " +
-                std::to_string(world.size()));
-  }
   const ModelConfig& m = config.model;
   const std::pair<const char*, int64_t> tokens[] = {{"model.qkv_tokens", m.qkv_tokens},
                                                     {"model.proj_tokens", m.proj_tokens},
@@ -77,7 +74,7 @@ void MeshContext::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
                          const TrainConfig& train) {
   buckets_.reset();
   zero1_optimizer_.reset();
-  const bool tied = mesh_.pp() > 1 && model->stage_layers().holds_embedding();
+  const bool tied = mesh_.pp() > 1 && model->pipeline_layers().holds_embedding();
   tied_embedding_ = tied ? model->embedding : torch::Tensor();
   if (zero1_) {
     zero1_optimizer_ = std::make_unique<Zero1Optimizer>(*dp_, *tp_, *pp_, model, optimizer, train);
@@ -160,7 +157,7 @@ void MeshContext::exchange_with_stage(int64_t stage, const torch::Tensor& send,
 std::string MeshContext::describe() const {
   std::string text = mesh_.describe() + (zero1_ ? ", ZeRO-1" : "") + " (tp innermost: ranks 0.." +
                      std::to_string(mesh_.tp() - 1) + " form the first token-parallel group)";
-  if (mesh_.pp() > 1) text += "; pipeline " + split_text(split_);
+  if (mesh_.pp() > 1) text += "; " + split_text(split_);
   return text;
 }
 

@@ -29,11 +29,11 @@ int run_rank(const MpiRuntime& runtime, const char* program, const std::function
   } catch (const RunDiverged& e) {
     return failed("diverged", e, kExitDiverged);
   } catch (const Error& e) {
-    return failed("error", e, 2);
+    return failed("error", e, kExitError);
   } catch (const CommError& e) {
     return failed("communication failure", e, kExitCommunication);
   } catch (const std::exception& e) {
-    return failed("internal error", e, 1);
+    return failed("internal error", e, kExitInternal);
   }
 }
 

@@ -7,18 +7,17 @@
 #include <functional>
 #include <string>
 
+#include "core/exit_status.h"
 #include "parallel/communicator.h"
 
 #include "parallel/mpi_runtime.h"
 
 namespace tf::parallel {
 
-// Exit codes: body's result; 2 for tf::Error (a user mistake), kExitCommunication for CommError (a
-// peer died, a collective failed or timed out), kExitDiverged for tf::RunDiverged, 1 for anything
-// else (docs/errors.md). `on_failure` (may be empty) is told the kind and message before the
-// abort, e.g. to record them (launcher/fault_report.h).
-constexpr int kExitCommunication = 4;
-constexpr int kExitDiverged = 7;
+// Exit statuses (core/exit_status.h): body's result; kExitError for tf::Error (a user mistake),
+// kExitCommunication for CommError (a peer died, a collective failed or timed out), kExitDiverged
+// for tf::RunDiverged, kExitInternal for anything else. `on_failure` (may be empty) is told the
+// kind and message before the abort, e.g. to record them (launcher/fault_report.h).
 using FailureHook = std::function<void(const char* kind, const std::string& message)>;
 int run_rank(const MpiRuntime& runtime, const char* program, const std::function<int()>& body,
              const FailureHook& on_failure = {});

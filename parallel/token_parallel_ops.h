@@ -1,5 +1,6 @@
-// TokenParallelOps over a token-parallel group's communicator (SPEC.md section 5). Each op is a
-// torch::autograd::Function, so autograd produces the prescribed backward collectives:
+// TokenParallelOps over a token-parallel group's communicator (docs/model.md, Parameter-token
+// parallelism). Each op is a torch::autograd::Function, so autograd produces the prescribed
+// backward collectives:
 //   enter        identity forward, all-reduce(sum) backward   (X feeds shard-local code)
 //   sum_stats    all-reduce(sum) forward and backward          (statistic feeds shard-local code)
 //   max_stats    all-reduce(max) forward, no gradient          (softmax shift only)

@@ -27,7 +27,7 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, Communicator&
   }
   const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
   // The last stage's copy of the tied embedding is the first stage's: its norm counts there.
-  const bool tied_copy = !model->stage_layers().embeds;
+  const bool tied_copy = !model->pipeline_layers().embeds;
   std::vector<torch::Tensor> decay_flags, shard_flags, counted_flags, values, avg, avg_sq;
   for (const auto& p : params_) {
     const auto flags = torch::TensorOptions().dtype(torch::kBool).device(p.device());

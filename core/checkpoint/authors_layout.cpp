@@ -14,18 +14,12 @@ namespace tf {
 namespace {
 
 std::string config_json(const ModelConfig& m) {
-  const nlohmann::json json = {{"architecture", "TokenFormer"},
-                               {"hidden_size", m.hidden_size},
-                               {"num_layers", m.num_layers},
-                               {"num_heads", m.num_heads},
-                               {"qkv_tokens", m.qkv_tokens},
-                               {"proj_tokens", m.proj_tokens},
-                               {"ffn_tokens", m.ffn_tokens},
-                               {"seq_len", m.seq_len},
-                               {"vocab_size", m.vocab_size},
-                               {"padded_vocab", m.padded_vocab()},
-                               {"norm", m.norm},
-                               {"rotary_pct", m.rotary_pct}};
+  const nlohmann::json json = {{"architecture", "TokenFormer"}, {"hidden_size", m.hidden_size},
+                               {"num_layers", m.num_layers},    {"num_heads", m.num_heads},
+                               {"qkv_tokens", m.qkv_tokens},    {"proj_tokens", m.proj_tokens},
+                               {"ffn_tokens", m.ffn_tokens},    {"seq_len", m.seq_len},
+                               {"vocab_size", m.vocab_size},    {"padded_vocab", m.padded_vocab()},
+                               {"norm", choice_name(m.norm)},   {"rotary_pct", m.rotary_pct}};
   return json.dump(2) + "\n";
 }
 

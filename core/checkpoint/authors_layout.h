@@ -1,9 +1,10 @@
-// The key layout of the authors' released TokenFormer checkpoints (SPEC.md section 2), stored as
+// The key layout of the authors' released TokenFormer checkpoints (docs/checkpoints.md), stored as
 // one safetensors file plus a config.json with the model's sizes, for export and import.
 //   embedding                         <-> sequential.0.word_embeddings.weight
-//   blocks.<i>.<q|k|v|proj>.<k|v>_tokens <-> sequential.<i+2>.attention.<...>.<key|value>_param_tokens
-//   blocks.<i>.mlp.<k|v>_tokens       <-> sequential.<i+2>.mlp.<key|value>_param_tokens
-//   final_norm.<weight|bias>          <-> sequential.<L+3>.norm.<weight|bias>
+//   blocks.<i>.<q|k|v|proj>.<k|v>_tokens <->
+//   sequential.<i+2>.attention.<...>.<key|value>_param_tokens blocks.<i>.mlp.<k|v>_tokens       <->
+//   sequential.<i+2>.mlp.<key|value>_param_tokens final_norm.<weight|bias>          <->
+//   sequential.<L+3>.norm.<weight|bias>
 #pragma once
 
 #include <string>

@@ -1,7 +1,8 @@
 // model.init_from: the weights a run starts from, either a safetensors file in the authors' layout
 // (authors_layout.h) or a step directory of one of our checkpoints (parameters only: the run
 // starts at step 0 with a fresh optimizer). The stored model may have fewer parameter tokens than
-// the run's first stage; the trainer then loads it at its own size and grows it (SPEC.md §4).
+// the run's first stage; the trainer then loads it at its own size and grows it (docs/model.md,
+// Growth).
 #pragma once
 
 #include <optional>
@@ -29,7 +30,7 @@ class InitialWeights {
 
  private:
   std::string path_;
-  std::optional<SafetensorsContent> authors_;  // a file in the authors' layout
+  std::optional<SafetensorsContent> authors_;   // a file in the authors' layout
   std::optional<CheckpointReader> checkpoint_;  // a checkpoint step directory
   TokenCounts tokens_;
 };

@@ -22,7 +22,7 @@ std::vector<ModelTensor> model_tensors(const TokenFormer& model) {
   static const char* const kLayerNames[] = {"query", "key", "value", "proj", "mlp"};
   std::vector<ModelTensor> all;
   if (model->embedding.defined()) all.push_back(replicated("embedding", model->embedding));
-  const int64_t first = model->stage_layers().first;
+  const int64_t first = model->pipeline_layers().first;
   for (size_t i = 0; i < model->blocks.size(); ++i) {
     const auto layers = model->blocks[i]->pattentions();
     const std::string block = "blocks." + std::to_string(first + static_cast<int64_t>(i)) + ".";
@@ -32,7 +32,7 @@ std::vector<ModelTensor> model_tensors(const TokenFormer& model) {
       all.push_back({prefix + "value_tokens", layers[j]->value_tokens, layers[j]->shard(), true});
     }
   }
-  if (model->stage_layers().heads) {
+  if (model->pipeline_layers().heads) {
     all.push_back(replicated("final_norm.weight", model->final_norm_weight));
     all.push_back(replicated("final_norm.bias", model->final_norm_bias));
   }

@@ -23,7 +23,7 @@ struct ModelTensor {
   std::vector<int64_t> global_shape() const;
 };
 
-// Those the model (a pipeline stage: its layers, under their global indices) holds, in a fixed
+// Those the model (a pipeline rank: its layers, under their global indices) holds, in a fixed
 // order: embedding, blocks in order (query, key, value, proj, mlp), final norm.
 std::vector<ModelTensor> model_tensors(const TokenFormer& model);
 

@@ -5,7 +5,6 @@
 
 #include "core/cuda/row_kernels.h"
 #include "core/error.h"
-#include "core/pattention.h"
 
 namespace tf {
 namespace {

@@ -3,7 +3,9 @@
 // totals, not contiguous) and in a build without CUDA; the caller then takes the LibTorch path.
 #pragma once
 
-#include "core/pattention_rows.h"
+#include <torch/torch.h>
+
+#include "core/pattention_row_types.h"
 
 namespace tf {
 

@@ -45,7 +45,7 @@ CheckpointState Trainer::checkpoint_state() {
   }
   for (const ModelTensor& t : model_tensors(model_)) {
     if (!t.sharded && context_.token_ops().rank() != 0) continue;
-    if (t.param.is_same(model_->embedding) && !model_->stage_layers().embeds) continue;
+    if (t.param.is_same(model_->embedding) && !model_->pipeline_layers().embeds) continue;
     const auto shape = t.global_shape();
     const auto moments = get_adamw_state(*optimizer_, t.param);
     // One entry per row range: after growth under token parallelism a shard holds several.

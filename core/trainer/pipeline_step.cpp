@@ -7,7 +7,7 @@
 namespace tf {
 
 torch::Tensor Trainer::stage_forward(const torch::Tensor& input, const torch::Tensor& samples) {
-  const StageLayers& layers = model_->stage_layers();
+  const PipelineLayers& layers = model_->pipeline_layers();
   const int64_t seq = config_.model.seq_len;
   const torch::Tensor h = layers.embeds ? model_->embed(samples.narrow(1, 0, seq)) : input;
   const torch::Tensor out = model_->run_blocks(h, context_.token_ops());
@@ -21,11 +21,10 @@ torch::Tensor Trainer::stage_activation() const {
 }
 
 torch::Tensor Trainer::forward_backward(const SampleSource& samples) {
-  const StageLayers& layers = model_->stage_layers();
+  const PipelineLayers& layers = model_->pipeline_layers();
   const int64_t stage = context_.pp_rank(), m = accumulation_;
-  const std::vector<PipelineStep> order = config_.parallel.pp_schedule == "gpipe"
-                                              ? gpipe(m)
-                                              : one_f_one_b(context_.pp_size(), stage, m);
+  const std::vector<PipelineStep> order =
+      schedule_order(config_.parallel.pp_schedule, context_.pp_size(), stage, m);
   // Per micro batch: the stage's input (received activations, whose gradient goes back), its
   // output (the loss on the last stage) until its backward, and what a combined exchange fetched
   // ahead: the next input, or the gradient of an output.
@@ -83,7 +82,7 @@ torch::Tensor Trainer::forward_backward(const SampleSource& samples) {
 }
 
 torch::Tensor Trainer::forward_only(const SampleSource& samples, int64_t count) {
-  const StageLayers& layers = model_->stage_layers();
+  const PipelineLayers& layers = model_->pipeline_layers();
   const int64_t stage = context_.pp_rank();
   torch::Tensor total = fp64_zero(context_.device());
   for (int64_t i = 0; i < count; ++i) {

@@ -23,11 +23,10 @@ bool Trainer::runs_here(const Stage& stage) const {
 }
 
 RankLayout Trainer::rank_layout() const {
-  const int64_t in_flight = config_.parallel.pp_schedule == "gpipe"
-                                ? accumulation_
-                                : std::min(context_.pp_size() - context_.pp_rank(), accumulation_);
+  const int64_t in_flight = micro_batches_in_flight(
+      config_.parallel.pp_schedule, context_.pp_size(), context_.pp_rank(), accumulation_);
   return {context_.token_ops().size(), context_.dp_size(), context_.owns_optimizer_state(),
-          model_->stage_layers().count, in_flight};
+          model_->pipeline_layers().count, in_flight};
 }
 
 ModelState Trainer::model_state() const {
@@ -122,12 +121,14 @@ std::string Trainer::scale_up(const std::optional<TokenCounts>& requested,
   const GrowthPolicy growth =
       choice.growth.value_or(starts_next ? next->growth : GrowthPolicy::kPreserve);
   const bool carry = choice.carry_optimizer.value_or(starts_next && next->carry_optimizer);
-  const std::string how = std::string(" (growth ") + growth_name(growth) + ", optimizer " +
-                          (carry ? "carry" : "reset") + ")";
-  if (growth == GrowthPolicy::kPreserve && config_.model.norm == "softmax") {
-    throw ScaleUpRefused(Reason::kInvalid,
-                         "growth 'preserve' keeps the function only for l2_norm_gelu and "
-                         "gelu_l2_norm, and model.norm is softmax: ask for growth normal or zero");
+  const std::string how = std::string(" (growth ") + choice_name(growth) + ", optimizer " +
+                          choice_name(carry ? OptimizerRule::kCarry : OptimizerRule::kReset) + ")";
+  const std::string conflict = growth_norm_conflict(growth, config_.model.norm);
+  if (!conflict.empty()) {
+    throw ScaleUpRefused(Reason::kInvalid, std::string("growth '") + choice_name(growth) + "' " +
+                                               conflict + ": ask for growth " +
+                                               choice_name(GrowthPolicy::kNormal) + " or " +
+                                               choice_name(GrowthPolicy::kZero));
   }
   if (starts_next) {
     if (!runs_here(*next)) {

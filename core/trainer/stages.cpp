@@ -49,10 +49,10 @@ void Trainer::start_from(const InitialWeights& weights) {
   model_ = make_model(stored);
   model_->init_parameters(config_.train.seed);
   weights.load_into(model_);
-  const GrowthPolicy policy = parse_growth(config_.model.init_growth);
+  const GrowthPolicy policy = config_.model.init_growth;
   grow_model(*model_, first.tokens, policy, config_.train.seed, ++growths_);
   log_.info(format("%s: loaded at %s tokens and grown to %s (growth %s)", weights.path().c_str(),
-                   to_text(stored).c_str(), to_text(first.tokens).c_str(), growth_name(policy)));
+                   to_text(stored).c_str(), to_text(first.tokens).c_str(), choice_name(policy)));
 }
 
 void Trainer::grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
@@ -84,8 +84,8 @@ void Trainer::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_op
     }
   } catch (const std::exception& e) {
     failure = e.what();
-    log_.every_rank(format("growth to %s tokens failed here: %s", to_text(tokens).c_str(),
-                           failure.c_str()));
+    log_.every_rank(
+        format("growth to %s tokens failed here: %s", to_text(tokens).c_str(), failure.c_str()));
   }
   // Every rank learns which ranks failed, so that all keep the old model together.
   const torch::Tensor failed = context_.gather_over_world(
@@ -134,7 +134,7 @@ bool Trainer::start_next_stage() {
   announce_model();
   log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s)",
                    next.name.c_str(), (long long)step_, (long long)next.steps, next.schedule.peak,
-                   growth_name(next.growth)));
+                   choice_name(next.growth)));
   log_validation(" | after growth");
   return true;
 }

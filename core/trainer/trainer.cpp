@@ -9,6 +9,8 @@
 #include "core/checkpoint/initial_weights.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/exit_status.h"
+#include "core/layout.h"
 #include "core/sizes.h"
 #include "core/torch_ops.h"
 
@@ -49,13 +51,15 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
     start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
   }
   model_->to(context_.device());
-  const bool fused_rows = parse_norm(config_.model.norm) == PattentionNorm::kL2NormGelu;
+  const bool fused_rows = config_.model.norm == PattentionNorm::kL2NormGelu;
   if (context_.device().is_cuda() && !fused_rows) {
-    log_.info("note: model.norm " + config_.model.norm +
-              " runs on LibTorch ops; the fused row kernels cover l2_norm_gelu only");
+    log_.info(std::string("note: model.norm ") + choice_name(config_.model.norm) +
+              " runs on LibTorch ops; the fused row kernels cover " +
+              choice_name(PattentionNorm::kL2NormGelu) + " only");
   }
-  if (t.precision == "bf16") model_->set_compute_dtype(torch::kBFloat16);
-  model_->set_activation_checkpointing(t.activation_checkpointing == "layer");
+  if (t.precision == Precision::kBf16) model_->set_compute_dtype(torch::kBFloat16);
+  model_->set_activation_checkpointing(t.activation_checkpointing ==
+                                       ActivationCheckpointing::kLayer);
   data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed, &log_);
   build_optimizer();
   context_.attach(model_, *optimizer_, t);
@@ -64,7 +68,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
 TokenFormer Trainer::make_model(const TokenCounts& tokens) const {
   const TokenParallelOps& ops = context_.token_ops();
   return TokenFormer(with_token_counts(config_.model, tokens), ops.size(), ops.rank(),
-                     stage_layers(split_, context_.pp_rank()));
+                     pipeline_layers(split_, context_.pp_rank()));
 }
 
 void Trainer::build_optimizer() {
@@ -87,7 +91,7 @@ double Trainer::clip_gradients() {
   // Token shards are disjoint across the token-parallel group; everything else is replicated there.
   // Pipeline stages hold disjoint layers; the tied embedding counts once, on the first stage.
   std::vector<torch::Tensor> sharded, replicated;
-  if (model_->stage_layers().embeds) replicated.push_back(model_->embedding);
+  if (model_->pipeline_layers().embeds) replicated.push_back(model_->embedding);
   for (const auto& layer : model_->pattentions()) {
     sharded.push_back(layer->key_tokens);
     sharded.push_back(layer->value_tokens);
@@ -209,9 +213,10 @@ void Trainer::log_step(const StepStats& s) {
       "%.2f GFLOP/s",
       (long long)s.step, (long long)total_steps(stages_), s.loss, s.grad_norm, s.lr, s.seconds,
       s.tokens / s.seconds, flops / 1e9);
-  // metrics.peak_flops is per rank; the step's FLOPs are the whole world's.
-  const double peak = config_.metrics.peak_flops * static_cast<double>(context_.world_size());
-  if (peak > 0) line += format(" | MFU %.1f%%", 100 * flops / peak);
+  if (config_.metrics.peak_flops > 0) {
+    line += format(" | MFU %.1f%%", 100 * model_flops_utilisation(flops, config_.metrics.peak_flops,
+                                                                  context_.world_size()));
+  }
   if (s.device_memory) {
     line += format(" | GPU memory peak %.2f GiB allocated, %.2f GiB reserved",
                    s.device_memory->peak_allocated / double(1 << 30),
@@ -261,10 +266,11 @@ Trainer::RunEnd Trainer::run() {
         const ParallelConfig& next = stages_[stage_ + 1].parallel;
         log_.info(format(
             "stage '%s' needs layout %s: relaunch the same command with %s to "
-            "continue %s (exit status 3)",
+            "continue %s (exit status %d)",
             stages_[stage_ + 1].name.c_str(), layout_text(next).c_str(), ranks_text(next).c_str(),
             c.dir.empty() ? "(without checkpoint.dir it starts over)"
-                          : ("from the checkpoint of step " + std::to_string(step_)).c_str()));
+                          : ("from the checkpoint of step " + std::to_string(step_)).c_str(),
+            int{kExitRelaunch}));
         if (!c.dir.empty() && saved_step_ != step_) save_checkpoint();
         return RunEnd::kLayoutChange;
       }

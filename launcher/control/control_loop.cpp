@@ -99,8 +99,11 @@ Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& traine
     tokens = TokenCounts{t.qkv_tokens(), t.proj_tokens(), t.ffn_tokens()};
   }
   Trainer::GrowthChoice choice;  // validated: empty or a known name
-  if (!request.growth().empty()) choice.growth = parse_growth(request.growth());
-  if (!request.optimizer().empty()) choice.carry_optimizer = request.optimizer() == "carry";
+  if (!request.growth().empty()) choice.growth = parse_choice<GrowthPolicy>(request.growth());
+  if (!request.optimizer().empty()) {
+    choice.carry_optimizer =
+        parse_choice<OptimizerRule>(request.optimizer()) == OptimizerRule::kCarry;
+  }
   try {
     const std::string message = trainer.scale_up(tokens, choice);
     set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,

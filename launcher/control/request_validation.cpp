@@ -4,19 +4,22 @@
 #include <utility>
 
 #include "core/checked_size.h"
+#include "core/config_choices.h"
 
 namespace tf::control {
 
 grpc::Status validate(const v1::ScaleUpRequest& request) {
   const std::string& growth = request.growth();
-  if (!growth.empty() && growth != "zero" && growth != "normal" && growth != "preserve") {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            "growth must be zero, normal or preserve (or empty), not '" + growth + "'"};
+  if (!growth.empty() && !parse_choice<GrowthPolicy>(growth)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "growth must be one of " +
+                                                    choice_list<GrowthPolicy>() +
+                                                    " (or empty), not '" + growth + "'"};
   }
   const std::string& optimizer = request.optimizer();
-  if (!optimizer.empty() && optimizer != "reset" && optimizer != "carry") {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            "optimizer must be reset or carry (or empty), not '" + optimizer + "'"};
+  if (!optimizer.empty() && !parse_choice<OptimizerRule>(optimizer)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "optimizer must be one of " +
+                                                    choice_list<OptimizerRule>() +
+                                                    " (or empty), not '" + optimizer + "'"};
   }
   if (!request.has_tokens()) return grpc::Status::OK;
   const v1::TokenCounts& t = request.tokens();

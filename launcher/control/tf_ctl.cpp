@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/exit_status.h"
 #include "launcher/cli.h"
 #include "launcher/control/ctl_output.h"
 #include "launcher/control/status_code_name.h"
@@ -103,7 +104,7 @@ class Client {
     } else {
       std::fprintf(stderr, "tf-ctl: %s: %s\n", code.c_str(), message.c_str());
     }
-    return 1;
+    return tf::kExitCallFailed;
   }
 
   template <typename Request>
@@ -220,9 +221,9 @@ int main(int argc, char** argv) {
     return client.run(line);
   } catch (const tf::Error& e) {
     std::fprintf(stderr, "tf-ctl: %s\n%s", e.what(), kUsage);
-    return 2;
+    return tf::kExitError;
   } catch (const std::exception& e) {  // std::stoll/stod on a malformed number
     std::fprintf(stderr, "tf-ctl: bad number: %s\n%s", e.what(), kUsage);
-    return 2;
+    return tf::kExitError;
   }
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/sizes.h"
 #include "core/version.h"
 
 namespace tf::control {
@@ -30,7 +31,8 @@ double unix_seconds() {
 
 TrainingMetrics::TrainingMetrics(const Config& config, const ParallelContext& context)
     : registry_(std::make_shared<Registry>()),
-      peak_flops_(config.metrics.peak_flops * static_cast<double>(context.world_size())),
+      peak_flops_(config.metrics.peak_flops),
+      world_size_(context.world_size()),
       step_(gauge(*registry_, "tokenformer_step", "Optimizer steps taken")),
       tokens_(counter(*registry_, "tokenformer_tokens_total", "Tokens trained on")),
       loss_(BuildGauge()
@@ -136,7 +138,10 @@ void TrainingMetrics::on_step(const StepStats& s) {
   if (s.seconds <= 0) return;
   const double tokens_per_second = static_cast<double>(s.tokens) / s.seconds;
   tokens_per_second_.Set(tokens_per_second);
-  if (mfu_) mfu_->Set(tokens_per_second * flops_per_token_ / peak_flops_);
+  if (mfu_) {
+    mfu_->Set(
+        model_flops_utilisation(tokens_per_second * flops_per_token_, peak_flops_, world_size_));
+  }
 }
 
 void TrainingMetrics::on_rank_figures(const std::vector<RankFigures>& ranks) {

@@ -48,7 +48,8 @@ class TrainingMetrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   double flops_per_token_ = 0;  // of the model that trains now
-  double peak_flops_;  // of the whole world; 0: unknown
+  double peak_flops_;           // per rank (metrics.peak_flops); 0: unknown
+  int64_t world_size_;          // ranks whose peaks add up
   prometheus::Gauge& step_;
   prometheus::Counter& tokens_;
   prometheus::Family<prometheus::Gauge>& loss_;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paper's claim in miniature (SPEC.md section 4): a chain that grows a small TokenFormer to a
+# The paper's claim in miniature (docs/model.md, Growth): a chain growing a small TokenFormer to a
 # target size in four stages, each doubling every token count, against the target size trained
 # from scratch on the same data for as many steps as the whole chain. Every run is repeated for
 # SEEDS seeds. Writes each run's metrics file (train.metrics_file) under OUT, then prints the

@@ -84,11 +84,11 @@ void check_training(Communicator& mpi_world) {
   tf::LocalContext local;
   tf::parallel::LocalCommunicator alone;
   tf::Config reference_config = parity_config(1, false);
-  reference_config.train.device = "cpu";
+  reference_config.train.device = tf::DeviceSetting::kCpu;
   const auto reference = train_steps(reference_config, local, alone, kSteps);
   for (const bool zero1 : {false, true}) {
     tf::Config config = parity_config(1, zero1);
-    config.train.device = "cuda";
+    config.train.device = tf::DeviceSetting::kCuda;
     tf::parallel::MeshOptions options;
     options.bucket_bytes = 16 << 10;  // several buckets
     options.buckets_for_one_replica = true;
@@ -101,12 +101,13 @@ void check_training(Communicator& mpi_world) {
     const bool ok = gap <= kLossRtol && context.device().is_cuda() &&
                     context.tp_group().backend() == "nccl" &&
                     (zero1 || context.gradient_bytes_reduced() > 0);
-    std::printf("%s rank %d training on %s through %s%s: %lld steps, max relative loss gap "
-                "%.2e, %lld gradient bytes through the buckets\n",
-                ok ? "PASS" : "FAIL", static_cast<int>(mpi_world.rank()),
-                context.device().str().c_str(), context.tp_group().backend().c_str(),
-                zero1 ? " (ZeRO-1)" : "", static_cast<long long>(kSteps), gap,
-                static_cast<long long>(context.gradient_bytes_reduced()));
+    std::printf(
+        "%s rank %d training on %s through %s%s: %lld steps, max relative loss gap "
+        "%.2e, %lld gradient bytes through the buckets\n",
+        ok ? "PASS" : "FAIL", static_cast<int>(mpi_world.rank()), context.device().str().c_str(),
+        context.tp_group().backend().c_str(), zero1 ? " (ZeRO-1)" : "",
+        static_cast<long long>(kSteps), gap,
+        static_cast<long long>(context.gradient_bytes_reduced()));
     if (!ok) ++failures;
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tests/gpu/run.sh [--build-only] OUT_DIR [BUILD_DIR]
-# The checks and the benchmark of the GPU machine (DESIGN.md, GPU build; docs/performance.md), in
-# at most 9 minutes. Each check proves one thing:
+# The checks and the benchmark of the GPU machine (docs/getting-started.md, Training on GPUs;
+# docs/performance.md, GPU), in at most 9 minutes. Each check proves one thing:
 #   build       the CUDA path configures and builds against the local PyTorch's LibTorch with the
 #               control plane off, and CMake finds NCCL
 #   nccl        tf_nccl_check: every NCCL collective against closed-form values, and training

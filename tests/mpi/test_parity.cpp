@@ -43,11 +43,11 @@ void expect_parity(const std::string& norm, const std::vector<Layout>& layouts) 
   Communicator& comm = world();
   for (const Layout& layout : layouts) {
     Config config = parity_config(layout.tp, layout.zero1, norm);
-    if (layout.recompute) config.train.activation_checkpointing = "layer";
-    const std::string what = "tp " + std::to_string(layout.tp) + " dp " +
-                             std::to_string(comm.size() / layout.tp) +
-                             (layout.zero1 ? " zero1" : "") +
-                             (layout.recompute ? " recompute" : "") + " " + norm;
+    if (layout.recompute)
+      config.train.activation_checkpointing = tf::ActivationCheckpointing::kLayer;
+    const std::string what =
+        "tp " + std::to_string(layout.tp) + " dp " + std::to_string(comm.size() / layout.tp) +
+        (layout.zero1 ? " zero1" : "") + (layout.recompute ? " recompute" : "") + " " + norm;
     SCOPED_TRACE(what);
     LocalContext local;
     LocalCommunicator alone;

@@ -52,8 +52,8 @@ Config pipeline_config(const PipelineLayout& l) {
   c.model.num_layers = 4;
   c.train.micro_batch = 1;
   c.parallel.pp = l.pp;
-  c.parallel.pp_schedule = l.schedule;
-  if (l.recompute) c.train.activation_checkpointing = "layer";
+  c.parallel.pp_schedule = *tf::parse_choice<tf::PipelineSchedule>(l.schedule);
+  if (l.recompute) c.train.activation_checkpointing = tf::ActivationCheckpointing::kLayer;
   return c;
 }
 

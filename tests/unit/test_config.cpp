@@ -23,7 +23,7 @@ TEST(Config, DefaultsAndValues) {
   EXPECT_EQ(c.model.num_heads, 4);
   EXPECT_EQ(c.model.num_layers, 12);
   EXPECT_EQ(c.train.steps, 7);
-  EXPECT_EQ(c.model.norm, "l2_norm_gelu");
+  EXPECT_EQ(c.model.norm, PattentionNorm::kL2NormGelu);
 }
 
 TEST(Config, UnknownKeyNamesLineAndSuggests) {
@@ -56,7 +56,7 @@ TEST(Config, OverridesApplyAndAreNamedInErrors) {
   const Config c = parse_config("train: {steps: 7}\n", "test.yaml",
                                 {"train.steps=20", "model.norm=softmax", "parallel.tp=2"});
   EXPECT_EQ(c.train.steps, 20);
-  EXPECT_EQ(c.model.norm, "softmax");
+  EXPECT_EQ(c.model.norm, PattentionNorm::kSoftmax);
   EXPECT_EQ(c.parallel.tp, 2);
   EXPECT_EQ(error_of("", {"train.stepz=3"}),
             "test.yaml: --set train.stepz=3: 'train.stepz': unknown key; did you mean "
@@ -81,7 +81,7 @@ TEST(Config, OverridesReachListItems) {
   ASSERT_EQ(c.stages.size(), 2u);
   EXPECT_EQ(c.stages[0].name, "first");
   EXPECT_EQ(c.stages[0].steps, 3);
-  EXPECT_EQ(c.stages[1].growth, "normal");
+  EXPECT_EQ(c.stages[1].growth, GrowthPolicy::kNormal);
   EXPECT_EQ(c.stages[1].qkv_tokens, 32);
   EXPECT_EQ(c.stages[1].parallel.tp, 2);
   // The item replaced as a whole: the earlier override of one of its keys is gone with it.
@@ -210,10 +210,10 @@ stages:
   EXPECT_EQ(m.ffn_tokens, 170);
   EXPECT_EQ(m.seq_len, 128);
   EXPECT_EQ(m.vocab_size, 300);
-  EXPECT_EQ(m.norm, "softmax");
+  EXPECT_EQ(m.norm, PattentionNorm::kSoftmax);
   EXPECT_EQ(m.rotary_pct, 0.5);
   EXPECT_EQ(m.init_from, "/w/model.safetensors");
-  EXPECT_EQ(m.init_growth, "zero");
+  EXPECT_EQ(m.init_growth, GrowthPolicy::kZero);
   const TrainConfig& t = a.train;
   EXPECT_EQ(t.steps, 77);
   EXPECT_EQ(t.global_batch, 12);
@@ -227,14 +227,14 @@ stages:
   EXPECT_EQ(t.beta2, 0.99);
   EXPECT_EQ(t.eps, 1.0e-6);
   EXPECT_EQ(t.seed, 99u);
-  EXPECT_EQ(t.precision, "bf16");
+  EXPECT_EQ(t.precision, Precision::kBf16);
   EXPECT_EQ(t.log_interval, 3);
   EXPECT_EQ(t.metrics_file, "/m/run.jsonl");
   EXPECT_EQ(t.eval_interval, 11);
   EXPECT_EQ(t.eval_batches, 2);
   EXPECT_EQ(t.threads, 2);
-  EXPECT_EQ(t.device, "cpu");
-  EXPECT_EQ(t.activation_checkpointing, "layer");
+  EXPECT_EQ(t.device, DeviceSetting::kCpu);
+  EXPECT_EQ(t.activation_checkpointing, ActivationCheckpointing::kLayer);
   EXPECT_TRUE(t.ignore_memory_check);
   const DataConfig& d = a.data;
   ASSERT_EQ(d.train.size(), 2u);
@@ -277,8 +277,8 @@ stages:
   EXPECT_EQ(s2.lr, 0.001);
   EXPECT_EQ(s2.min_lr, 0.0002);
   EXPECT_EQ(s2.warmup_steps, 2);
-  EXPECT_EQ(s2.growth, "normal");
-  EXPECT_EQ(s2.optimizer, "carry");
+  EXPECT_EQ(s2.growth, GrowthPolicy::kNormal);
+  EXPECT_EQ(s2.optimizer, OptimizerRule::kCarry);
   EXPECT_EQ(s2.parallel.tp, 4);
   EXPECT_EQ(s2.parallel.dp, 1);
   EXPECT_FALSE(s2.parallel.zero1);

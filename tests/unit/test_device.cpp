@@ -18,7 +18,7 @@ DeviceFacts facts(bool cuda_build, int64_t gpus, int64_t local_rank = 0, int64_t
   return f;
 }
 
-std::string refusal(const std::string& setting, const DeviceFacts& f) {
+std::string refusal(DeviceSetting setting, const DeviceFacts& f) {
   try {
     choose_device(setting, f, "run.yaml");
   } catch (const Error& e) {
@@ -28,31 +28,37 @@ std::string refusal(const std::string& setting, const DeviceFacts& f) {
 }
 
 TEST(Device, CpuAndAutoWithoutCudaStayOnTheCpu) {
-  EXPECT_EQ(choose_device("cpu", facts(true, 8), "run.yaml"), torch::Device(torch::kCPU));
-  EXPECT_EQ(choose_device("auto", facts(false, 0), "run.yaml"), torch::Device(torch::kCPU));
-  EXPECT_EQ(choose_device("auto", facts(true, 0), "run.yaml"), torch::Device(torch::kCPU));
+  EXPECT_EQ(choose_device(DeviceSetting::kCpu, facts(true, 8), "run.yaml"),
+            torch::Device(torch::kCPU));
+  EXPECT_EQ(choose_device(DeviceSetting::kAuto, facts(false, 0), "run.yaml"),
+            torch::Device(torch::kCPU));
+  EXPECT_EQ(choose_device(DeviceSetting::kAuto, facts(true, 0), "run.yaml"),
+            torch::Device(torch::kCPU));
 }
 
 TEST(Device, OneGpuPerRankByLocalRank) {
-  EXPECT_EQ(choose_device("cuda", facts(true, 8, 3, 8), "run.yaml"), torch::Device("cuda:3"));
-  EXPECT_EQ(choose_device("auto", facts(true, 4, 1, 2), "run.yaml"), torch::Device("cuda:1"));
+  EXPECT_EQ(choose_device(DeviceSetting::kCuda, facts(true, 8, 3, 8), "run.yaml"),
+            torch::Device("cuda:3"));
+  EXPECT_EQ(choose_device(DeviceSetting::kAuto, facts(true, 4, 1, 2), "run.yaml"),
+            torch::Device("cuda:1"));
 }
 
 TEST(Device, ASchedulerBoundGpuIsEachRanksDeviceZero) {
   ASSERT_EQ(setenv("CUDA_VISIBLE_DEVICES", "2", 1), 0);
-  EXPECT_EQ(choose_device("cuda", facts(true, 1, 2, 4), "run.yaml"), torch::Device("cuda:0"));
+  EXPECT_EQ(choose_device(DeviceSetting::kCuda, facts(true, 1, 2, 4), "run.yaml"),
+            torch::Device("cuda:0"));
   unsetenv("CUDA_VISIBLE_DEVICES");
 }
 
 TEST(Device, CudaWithoutABuildOrAGpuOrWithTooFewGpusIsRefused) {
-  const std::string no_build = refusal("cuda", facts(false, 0));
+  const std::string no_build = refusal(DeviceSetting::kCuda, facts(false, 0));
   EXPECT_NE(no_build.find("run.yaml: 'train.device' is 'cuda', but this build has no CUDA"),
             std::string::npos)
       << no_build;
-  const std::string no_gpu = refusal("cuda", facts(true, 0));
+  const std::string no_gpu = refusal(DeviceSetting::kCuda, facts(true, 0));
   EXPECT_NE(no_gpu.find("shows no CUDA device"), std::string::npos) << no_gpu;
   unsetenv("CUDA_VISIBLE_DEVICES");
-  const std::string too_many = refusal("auto", facts(true, 2, 0, 4));
+  const std::string too_many = refusal(DeviceSetting::kAuto, facts(true, 2, 0, 4));
   EXPECT_NE(too_many.find("this host runs 4 ranks of the job but shows 2 GPU(s)"),
             std::string::npos)
       << too_many;
@@ -74,8 +80,8 @@ TEST(Device, ThisBuildKnowsWhetherItHasCuda) {
   if (here.gpus == 0) {
     // A machine without a GPU or driver: auto is the CPU, cuda a refusal about the machine (a
     // CUDA build never says it has no CUDA).
-    EXPECT_EQ(choose_device("auto", here, "run.yaml"), torch::Device(torch::kCPU));
-    const std::string refused = refusal("cuda", here);
+    EXPECT_EQ(choose_device(DeviceSetting::kAuto, here, "run.yaml"), torch::Device(torch::kCPU));
+    const std::string refused = refusal(DeviceSetting::kCuda, here);
     EXPECT_NE(refused.find(here.cuda_build ? "this machine shows no CUDA device"
                                            : "this build has no CUDA"),
               std::string::npos)

@@ -24,7 +24,7 @@ ModelConfig small_model() {
 const TokenCounts kGrown{13, 11, 29};
 
 TEST(Growth, PreserveKeepsTheFunction) {
-  for (const char* norm : {"l2_norm_gelu", "gelu_l2_norm"}) {
+  for (const PattentionNorm norm : {PattentionNorm::kL2NormGelu, PattentionNorm::kGeluL2Norm}) {
     ModelConfig m = small_model();
     m.norm = norm;
     TokenFormer model(m);
@@ -35,10 +35,10 @@ TEST(Growth, PreserveKeepsTheFunction) {
     grow_model(*model, kGrown, GrowthPolicy::kPreserve, 4, 1);
     EXPECT_EQ(model->pattentions()[0]->key_tokens.size(0), 13);
     EXPECT_EQ(model->pattentions()[4]->value_tokens.size(0), 29);
-    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << norm;
+    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << choice_name(norm);
     // A second preserving growth keeps the first τ.
     grow_model(*model, {20, 20, 40}, GrowthPolicy::kPreserve, 4, 2);
-    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << norm;
+    EXPECT_NEAR(model->loss(samples, ops).item<double>(), before, 1e-6) << choice_name(norm);
     EXPECT_DOUBLE_EQ(model->pattentions()[4]->scale(), std::sqrt(16.0));
   }
 }
@@ -54,7 +54,8 @@ TEST(Growth, ZeroAndNormalPolicies) {
   // Growth 1 draws from streams 2^33 + 2 x layer (keys) and + 1 (values); layer 4 is the FFN of
   // the first block. Keys N(0, 0.02), values N(0, 2 / (L sqrt(d))).
   const uint64_t keys = (uint64_t{1} + 1) << 32 | 8;
-  EXPECT_TRUE(torch::equal(n->key_tokens.narrow(0, 16, 13), seeded_normal(4, keys, {13, 16}, 0.02)));
+  EXPECT_TRUE(
+      torch::equal(n->key_tokens.narrow(0, 16, 13), seeded_normal(4, keys, {13, 16}, 0.02)));
   EXPECT_TRUE(torch::equal(n->value_tokens.narrow(0, 16, 13),
                            seeded_normal(4, keys + 1, {13, 16}, 2.0 / (2 * std::sqrt(16.0)))));
   // Old rows are untouched, τ follows the new count, and new values are drawn alike.
@@ -63,7 +64,7 @@ TEST(Growth, ZeroAndNormalPolicies) {
   EXPECT_DOUBLE_EQ(z->scale(), std::sqrt(29.0));
   EXPECT_THROW(grow_model(*zero, {1, 1, 1}, GrowthPolicy::kZero, 4, 2), Error);
   ModelConfig soft = small_model();
-  soft.norm = "softmax";
+  soft.norm = PattentionNorm::kSoftmax;
   TokenFormer softmax(soft);
   EXPECT_THROW(grow_model(*softmax, kGrown, GrowthPolicy::kPreserve, 4, 1), Error);
 }
@@ -96,9 +97,12 @@ Config staged_config(const std::string& second_optimizer, const std::string& thi
       "stages:\n"
       "  - {name: s1, qkv_tokens: 8, proj_tokens: 8, ffn_tokens: 16, steps: 3, lr: 0.01}\n"
       "  - {name: s2, qkv_tokens: 12, proj_tokens: 12, ffn_tokens: 24, steps: 2, lr: 0.005,\n"
-      "     growth: preserve, optimizer: " + second_optimizer + "}\n"
-      "  - {name: s3, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 32, steps: 2, lr: 0.002,\n"
-      "     growth: normal, parallel: " + third_layout + "}\n",
+      "     growth: preserve, optimizer: " +
+          second_optimizer +
+          "}\n"
+          "  - {name: s3, qkv_tokens: 16, proj_tokens: 16, ffn_tokens: 32, steps: 2, lr: 0.002,\n"
+          "     growth: normal, parallel: " +
+          third_layout + "}\n",
       "inline.yaml", checkpoint_dir.empty() ? std::vector<std::string>{} : sets);
 }
 

@@ -1,5 +1,5 @@
 // The row-wise part of l2_norm_gelu (core/pattention_rows.h) against autograd through the plain
-// formula, and against SPEC.md's closed form of the gradient, in fp64; bf16 against fp32.
+// formula, and against the closed form of docs/model.md, Pattention, in fp64; bf16 against fp32.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -40,7 +40,7 @@ TEST(PattentionRows, GradientsMatchAutogradAndSpecsClosedForm) {
   const auto [a2, ours] = grad_of([](const torch::Tensor& x) { return lean(x, kTau); });
   ASSERT_TRUE(torch::equal(a, a2));
   EXPECT_TRUE(torch::allclose(ours, reference, 1e-12, 1e-12));
-  // SPEC.md section 1: dL/dA = (τ/r)(g − u (uᵀg)), g = dL/dS ⊙ gelu′(y), u = A / r, y = τ u.
+  // docs/model.md, Pattention: dL/dA = (τ/r)(g − u (uᵀg)), g = dL/dS ⊙ gelu′(y), u = A/r, y = τu.
   const auto r = torch::sqrt(a.square().sum(-1, true) + kNormEps);
   const auto u = a / r, y = kTau * u;
   const auto gelu_grad = 0.5 * (1 + torch::erf(y / std::sqrt(2.0))) +

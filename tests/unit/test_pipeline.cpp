@@ -89,10 +89,10 @@ TEST(PipelineSplit, ConfigKeysAndTheirErrors) {
       "model: {num_layers: 4}\nparallel: {pp: 2, pp_layers: [1, 3], pp_schedule: gpipe}\n";
   const Config c = parse_config(yaml, "p.yaml");
   EXPECT_EQ(c.parallel.pp_layers, (std::vector<int64_t>{1, 3}));
-  EXPECT_EQ(c.parallel.pp_schedule, "gpipe");
+  EXPECT_EQ(c.parallel.pp_schedule, PipelineSchedule::kGPipe);
   const Config again = parse_config(to_yaml(c), "again.yaml");
   EXPECT_EQ(again.parallel.pp_layers, c.parallel.pp_layers);
-  EXPECT_EQ(again.parallel.pp_schedule, "gpipe");
+  EXPECT_EQ(again.parallel.pp_schedule, PipelineSchedule::kGPipe);
   const auto error_of = [](const std::string& text) {
     try {
       parse_config(text, "p.yaml");
@@ -178,13 +178,13 @@ TEST(ChainJobs, AWorldSizeThatALayoutCannotUseIsRefused) {
   EXPECT_EQ(plan_jobs(c, 8)[1].parallel.dp, 2);
   // 6 ranks suit stage a (tp 1) but not stage b (tp x pp = 4): refused, rather than dp 1.
   EXPECT_EQ(testing::error_of([&] { plan_jobs(c, 6); }),
-            "chain.yaml: 6 ranks: stage 'b' runs at tp 2 x pp 2, which needs a multiple of 4 "
-            "ranks");
+            "chain.yaml: stage 'b' runs at tp 2 x pp 2, which does not fit the 6 ranks of this "
+            "job: launch it with a multiple of 4 ranks");
 }
 
 TEST(PipelineSplit, TextNamesEachStage) {
-  EXPECT_EQ(split_text({3, 1}), "stage 0: layers 0-2 + embedding | stage 1: layer 3 + head");
-  EXPECT_EQ(split_text({2}), "stage 0: layers 0-1 + embedding + head");
+  EXPECT_EQ(split_text({3, 1}), "pp rank 0: layers 0-2 + embedding | pp rank 1: layer 3 + head");
+  EXPECT_EQ(split_text({2}), "pp rank 0: layers 0-1 + embedding + head");
 }
 
 // Each micro batch goes forward once and then backward once; returns the most micro batches
@@ -256,7 +256,7 @@ TEST(PipelineStages, ChainedStagesAreTheWholeModel) {
   whole->init_parameters(11);
   std::vector<TokenFormer> stages;
   for (int64_t s = 0; s < 3; ++s) {
-    stages.emplace_back(m, 1, 0, stage_layers(split, s));
+    stages.emplace_back(m, 1, 0, pipeline_layers(split, s));
     stages.back()->init_parameters(11);
   }
   // Initial parameters: drawn by global position.
@@ -266,7 +266,7 @@ TEST(PipelineStages, ChainedStagesAreTheWholeModel) {
     for (const auto& [name, value] : by_name(stage)) {
       ASSERT_TRUE(expected.count(name)) << name;
       EXPECT_TRUE(torch::equal(value, expected.at(name))) << name;
-      held += name == "embedding" && !stage->stage_layers().embeds ? 0 : 1;
+      held += name == "embedding" && !stage->pipeline_layers().embeds ? 0 : 1;
     }
   }
   EXPECT_EQ(held, expected.size());
@@ -305,7 +305,7 @@ TEST(PipelineStages, GrowAndNameByGlobalLayer) {
   const std::vector<int64_t> split{3, 1};
   TokenFormer whole(m);
   whole->init_parameters(3);
-  TokenFormer last(m, 1, 0, stage_layers(split, 1));
+  TokenFormer last(m, 1, 0, pipeline_layers(split, 1));
   last->init_parameters(3);
   const TokenCounts grown{9, 7, 20};
   grow_model(*whole, grown, GrowthPolicy::kNormal, 3, 1);

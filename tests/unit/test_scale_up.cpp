@@ -141,7 +141,7 @@ TEST(ScaleUp, TheRequestChoosesTheGrowthAndTheOptimizerRule) {
 
 TEST(ScaleUp, PreserveIsRefusedForASoftmaxModel) {
   Config config = two_stages();
-  config.model.norm = "softmax";
+  config.model.norm = PattentionNorm::kSoftmax;
   LocalContext context;
   Trainer trainer(config, context, Logger(1));
   try {
@@ -161,8 +161,8 @@ TEST(ScaleUp, RefusalsChangeNothing) {
   LocalContext context;
   TwinRuns runs(context);
   Trainer& trainer = runs.trainer;
-  EXPECT_EQ(refusal(trainer, TokenCounts{4, 8, 16}), Reason::kInvalid);   // shrinks
-  EXPECT_EQ(refusal(trainer, TokenCounts{8, 8, 16}), Reason::kInvalid);   // grows nowhere
+  EXPECT_EQ(refusal(trainer, TokenCounts{4, 8, 16}), Reason::kInvalid);  // shrinks
+  EXPECT_EQ(refusal(trainer, TokenCounts{8, 8, 16}), Reason::kInvalid);  // grows nowhere
   EXPECT_EQ(refusal(trainer, TokenCounts{0, 8, 16}), Reason::kInvalid);
   EXPECT_EQ(refusal(trainer, TokenCounts{1000000000000, 8, 16}), Reason::kOutOfMemory);
   try {
