@@ -85,7 +85,7 @@ class Communicator {
   // Receives into `tensor`, whose size must match what the peer sends.
   virtual void recv(torch::Tensor& tensor, const PeerOptions& options) = 0;
   // Sends `out` to the peer and receives `in` from it at once: two ranks sending to each other
-  // (pipeline stages in the steady state of 1F1B) would deadlock with blocking send then recv.
+  // (pipeline ranks in the steady state of 1F1B) would deadlock with blocking send then recv.
   virtual void send_recv(const torch::Tensor& out, torch::Tensor& in,
                          const PeerOptions& options) = 0;
   virtual void barrier() = 0;
