@@ -8,7 +8,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/parallel_context.h"
+#include "core/local_context.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
 #include "launcher/evaluate_stream.h"

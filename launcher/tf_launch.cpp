@@ -158,19 +158,19 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
         "checked; no model allocated; exiting");
     return 0;
   }
-  tf::Trainer trainer(config, context, log);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
-  trainer.set_checkpoint_sync(checkpoint_sync);
-  trainer.set_preemption_flag(tf::preemption_signalled);
-  trainer.set_phase_clock(faults.clock);
-  tf::Trainer::RunEnd end;
+  tf::TrainerCollaborators with;
+  with.preemption_flag = tf::preemption_signalled;
+  with.clock = &faults.clock;
+  with.checkpoint_sync = &checkpoint_sync;
 #ifdef TF_WITH_CONTROL
   tf::control::ControlPlane control(config, context, log, control_actions(config));
-  trainer.set_observer(&control.observer());
-  end = trainer.run();
+  with.observer = &control.observer();
+#endif
+  tf::Trainer trainer(config, context, log, with);
+  const tf::Trainer::RunEnd end = trainer.run();
+#ifdef TF_WITH_CONTROL
   control.finish(trainer.step(), ending_text(end));
-#else
-  end = trainer.run();
 #endif
   faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
   switch (end) {

@@ -2,7 +2,7 @@
 // token-parallel, data-parallel and pipeline sub-communicators, token-parallel ops over the tp
 // group, gradient synchronisation over the dp group (bucketed all-reduce during backward, or
 // ZeRO-1 with parallel.zero1), and activations, their gradients and the tied embedding's gradient
-// between pipeline stages. On a CUDA device the sub-groups are NCCL communicators bootstrapped over
+// between pipeline ranks. On a CUDA device the sub-groups are NCCL communicators bootstrapped over
 // the world communicator; on the CPU they are split from it. The world communicator (MPI, CPU
 // tensors) carries the job-wide agreement. It must outlive the context; main thread only.
 #pragma once
@@ -12,11 +12,11 @@
 #include "core/config.h"
 #include "core/device.h"
 #include "core/parallel_context.h"
+#include "parallel/bucketed_sync.h"
 #include "parallel/communicator.h"
-#include "parallel/gradient_buckets.h"
 #include "parallel/mesh.h"
+#include "parallel/tied_embedding.h"
 #include "parallel/token_parallel_ops.h"
-#include "parallel/zero1_optimizer.h"
 
 namespace tf::parallel {
 
@@ -37,66 +37,58 @@ class MeshContext : public ParallelContext {
   // had (core/device.h).
   MeshContext(Communicator& world, const Config& config, const MeshOptions& options = {});
 
+  // Topology
   int64_t world_rank() const override { return world_.rank(); }
   int64_t world_size() const override { return world_.size(); }
-  std::string broadcast_from_primary(const std::string& bytes) override;
-  torch::Tensor gather_over_world(const torch::Tensor& values) override;
   int64_t dp_rank() const override { return dp_->rank(); }
   int64_t dp_size() const override { return dp_->size(); }
   int64_t pp_rank() const override { return pp_->rank(); }
   int64_t pp_size() const override { return pp_->size(); }
-  void exchange_with_stage(int64_t stage, const torch::Tensor& send,
-                           const torch::Tensor& recv) override;
-  void check_tied_embedding() override;
   int64_t ranks_on_host() const override { return host_.ranks_on_host; }
   torch::Device device() const override { return device_; }
   const TokenParallelOps& token_ops() const override { return ops_; }
+  std::string describe() const override;
 
-  void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
-              const TrainConfig& train) override;
-  void export_optimizer_state(torch::optim::AdamW& optimizer) override;
-  bool owns_optimizer_state() const override { return zero1_; }
-  void set_last_micro_batch(bool last) override;
-  std::optional<double> sharded_step(double lr) override;
-  void average_gradients(const std::vector<torch::Tensor>& params) override;
+  // Gradient sync: parallel/bucketed_sync.h, or parallel/zero1_sync.h with parallel.zero1.
+  GradientSync& gradient_sync() override { return *sync_; }
+
+  // Pipeline links
+  std::string context_name() const override { return "MeshContext"; }
+  void exchange_with_pp_rank(int64_t pp_rank, const torch::Tensor& send,
+                             const torch::Tensor& recv) override;
+  void check_tied_embedding() override { tied_.check(); }
+
+  // Job-wide agreement
+  std::string broadcast_from_primary(const std::string& bytes) override;
+  torch::Tensor gather_over_world(const torch::Tensor& values) override;
   void sum_over_dp(torch::Tensor& values) override { dp_->all_reduce(values); }
   void sum_over_tp(torch::Tensor& values) override { tp_->all_reduce(values); }
   void sum_over_pp(torch::Tensor& values) override { pp_->all_reduce(values); }
-  std::string describe() const override;
 
-  const Mesh& mesh() const { return mesh_; }
   Communicator& tp_group() { return *tp_; }
-  Communicator& dp_group() { return *dp_; }
   Communicator& pp_group() { return *pp_; }
   // Gradient bytes this rank handed to the dp all-reduce so far (0 under ZeRO-1 or at dp 1).
-  int64_t gradient_bytes_reduced() const { return buckets_ ? buckets_->bytes_reduced() : 0; }
+  int64_t gradient_bytes_reduced() const { return bucketed_ ? bucketed_->bytes_reduced() : 0; }
 
  private:
   // What the sub-groups are split from: the device communicator, or the world on the CPU.
   Communicator& group_parent() { return device_world_ ? *device_world_ : world_; }
-  // The stage at the other end of the tied embedding (the last for the first, else the first).
-  int64_t tied_peer() const;
-  // Adds the other end's embedding gradient to this end's (pipelines only; after backward).
-  void sum_tied_gradient();
 
-  // Point-to-point tags on the pipeline group: activations and their gradients, and the tied
-  // embedding's gradient and check.
+  // Point-to-point tag on the pipeline group for activations and their gradients (the tied
+  // embedding uses its own, parallel/tied_embedding.h).
   static constexpr int kActivationTag = 0;
-  static constexpr int kTiedTag = 1;
 
   Communicator& world_;
   Mesh mesh_;
-  bool zero1_;
-  MeshOptions options_;
   DeviceFacts host_;
   torch::Device device_;
   std::unique_ptr<Communicator> device_world_;  // NCCL on a CUDA device; null on the CPU
   std::unique_ptr<Communicator> tp_, dp_, pp_;
-  std::vector<int64_t> split_;    // layers per pipeline stage
-  torch::Tensor tied_embedding_;  // this stage's embedding when pp > 1 (first or last stage)
+  std::vector<int64_t> split_;  // layers per pipeline rank
   CommTokenParallelOps ops_;
-  std::unique_ptr<GradientBuckets> buckets_;
-  std::unique_ptr<Zero1Optimizer> zero1_optimizer_;
+  TiedEmbedding tied_;
+  std::unique_ptr<GradientSync> sync_;
+  BucketedSync* bucketed_ = nullptr;  // sync_ under plain data parallel, else null
 };
 
 }  // namespace tf::parallel

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/checkpoint/adamw_state.h"
+#include "core/grad_norm.h"
 
 namespace tf::parallel {
 namespace {
@@ -26,7 +27,7 @@ Zero1Optimizer::Zero1Optimizer(Communicator& dp, Communicator& tp, Communicator&
     tokens.push_back(layer->value_tokens);
   }
   const std::vector<torch::Tensor> no_decay = model->no_decay_parameters();
-  // The last stage's copy of the tied embedding is the first stage's: its norm counts there.
+  // The last pipeline rank's copy of the tied embedding is the first one's: its norm counts there.
   const bool tied_copy = !model->pipeline_layers().embeds;
   std::vector<torch::Tensor> decay_flags, shard_flags, counted_flags, values, avg, avg_sq;
   for (const auto& p : params_) {
@@ -94,18 +95,16 @@ double Zero1Optimizer::step(double lr) {
   grad.mul_(1.0 / dp_.size());
 
   // Token shards are disjoint over tp (sum there too); everything else is replicated over tp.
-  // Stages hold disjoint layers (sum over pp), but for the tied embedding's second copy.
+  // Pipeline ranks hold disjoint layers (sum over pp), but for the tied embedding's second copy.
   const torch::Tensor sq = grad.to(torch::kFloat64).square();
   torch::Tensor parts = torch::stack(
       {sq.masked_select(sharded_).sum(), sq.masked_select(~sharded_ & counted_).sum()});
   dp_.all_reduce(parts);
-  torch::Tensor token_part = parts.narrow(0, 0, 1).clone();
-  tp_.all_reduce(token_part);
-  torch::Tensor stage_part = token_part + parts.narrow(0, 1, 1);
-  pp_.all_reduce(stage_part);
-  const double norm = stage_part.sqrt().item<double>();
+  const NormGroups groups{[this](torch::Tensor& t) { tp_.all_reduce(t); },
+                          [this](torch::Tensor& t) { pp_.all_reduce(t); }};
+  const double norm = clip_to_global_norm({parts.narrow(0, 0, 1).clone(), parts.narrow(0, 1, 1)},
+                                          groups, train_.grad_clip, {grad});
   if (!std::isfinite(norm)) return norm;  // the step is skipped: nothing changes
-  if (train_.grad_clip > 0 && norm > train_.grad_clip) grad.mul_(train_.grad_clip / (norm + 1e-6));
 
   // torch::optim::AdamW's arithmetic, element-wise, so a shard updates exactly like the whole.
   ++steps_;

@@ -3,8 +3,8 @@
 // dp contiguous ranges; this rank owns one. A step reduce-scatters the gradients (mean over the
 // group), computes the global gradient norm from the shards, clips, updates its range with the
 // same element-wise arithmetic as torch::optim::AdamW, and all-gathers the parameters. Under
-// pipelining each stage's data-parallel group shards that stage's parameters; the norm is summed
-// over the pipeline.
+// pipelining each pipeline rank's data-parallel group shards that rank's parameters; the norm is
+// summed over the pipeline (core/grad_norm.h computes it and clips, as for plain data parallel).
 // Weight decay follows the trainer: embedding and parameter tokens decay, the final norm does not.
 // The torch AdamW the trainer builds holds the per-parameter state at the boundaries: this rank's
 // range of it is taken at construction (zeros where it has none) and written back, gathered, by
@@ -54,7 +54,7 @@ class Zero1Optimizer {
   torch::Tensor master_, exp_avg_, exp_avg_sq_;
   torch::Tensor decays_;   // bool: this element has weight decay
   torch::Tensor sharded_;  // bool: this element belongs to a token shard (disjoint over tp)
-  torch::Tensor counted_;  // bool: in the norm (false for the last stage's tied embedding copy)
+  torch::Tensor counted_;  // bool: in the norm (false for the last pipeline rank's tied copy)
   int64_t steps_ = 0;
 };
 

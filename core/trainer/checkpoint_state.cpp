@@ -1,5 +1,5 @@
-// Trainer's checkpoint methods: the mapping between a running trainer
-// and the tensors and scalars of a checkpoint.
+// Trainer's checkpoint methods: the mapping between a running trainer and the tensors and scalars
+// of a checkpoint. When to save is core/trainer/checkpoint_policy.h's.
 #include <chrono>
 
 #include "core/checkpoint/adamw_state.h"
@@ -15,15 +15,17 @@ std::string Trainer::tau_name(size_t local_pattention) const {
 }
 
 CheckpointState Trainer::checkpoint_state() {
-  context_.export_optimizer_state(*optimizer_);  // collective: before any rank returns early
-  context_.check_tied_embedding();               // collective: the two copies must agree
+  GradientSync& sync = context_.gradient_sync();
+  // Collective: before any rank returns early.
+  if (sync.owns_optimizer_state()) sync.export_optimizer_state(*optimizer_);
+  context_.check_tied_embedding();  // collective: the two copies must agree
   CheckpointState state;
   RunState& run = state.run;
   run.step = step_;
   run.stage = stage().name;
-  run.stage_index = static_cast<int64_t>(stage_);
-  run.stage_start = stage_start_;
-  run.growths = growths_;
+  run.stage_index = static_cast<int64_t>(stage_index());
+  run.stage_start = scaling_.stage_start();
+  run.growths = scaling_.growths();
   run.flops_spent = flops_spent_;
   const int64_t tp = context_.token_ops().size();
   run.layout = {context_.world_size(), context_.dp_size(), tp,
@@ -34,7 +36,7 @@ CheckpointState Trainer::checkpoint_state() {
   run.data_seed = config_.data.synthetic.seed;
   run.schedule = stage().schedule;
   // Data-parallel replicas hold copies; only the first writes. Replicated tensors come from the
-  // first rank of the token-parallel group, the tied embedding from the first pipeline stage.
+  // first rank of the token-parallel group, the tied embedding from the first pipeline rank.
   if (context_.dp_rank() != 0) return state;
   // τ frozen by `preserve` growth, per Pattention in model order (absent: the default sqrt(n)).
   const auto layers = model_->pattentions();
@@ -74,10 +76,10 @@ CheckpointState Trainer::checkpoint_state() {
 
 void Trainer::restore(const CheckpointReader& checkpoint) {
   const RunState& run = checkpoint.manifest().run;
-  if (run.stage_index >= static_cast<int64_t>(stages_.size())) {
+  if (run.stage_index >= static_cast<int64_t>(stages().size())) {
     throw Error(checkpoint.directory() + ": stage " + std::to_string(run.stage_index) + " ('" +
                 run.stage + "') is not in this config's " +
-                count_of(static_cast<int64_t>(stages_.size()), "stage"));
+                count_of(static_cast<int64_t>(stages().size()), "stage"));
   }
   // A checkpoint taken after growth holds more tokens than a fresh model: grow to its counts
   // first (the values are overwritten below), then rebuild the optimizer for the new shapes.
@@ -104,14 +106,12 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
     const std::string name = tau_name(i);
     if (checkpoint.has(name)) layers[i]->set_tau(checkpoint.tensor(name).item<double>());
   }
-  context_.attach(model_, *optimizer_, config_.train);  // ZeRO-1 takes the restored state
+  attach_gradient_sync();  // ZeRO-1 takes the restored state
   step_ = run.step;
-  stage_ = static_cast<size_t>(run.stage_index);
-  stage_start_ = run.stage_start;
-  growths_ = run.growths;
+  scaling_.restore(static_cast<size_t>(run.stage_index), run.stage_start, run.growths);
   flops_spent_ = run.flops_spent;
   samples_consumed_ = run.samples_consumed;
-  saved_step_ = run.step;
+  checkpoints_.on_disk(run.step);
   if (run.train_seed != config_.train.seed) {
     log_.info(
         format("warning: %s was trained with train.seed %llu, this run uses %llu; the data "
@@ -123,7 +123,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   const LrSchedule& now_schedule = stage().schedule;
   if (was.peak != now_schedule.peak || was.minimum != now_schedule.minimum ||
       was.warmup != now_schedule.warmup || was.total != now_schedule.total) {
-    const int64_t at = step_ - stage_start_;
+    const int64_t at = step_ - scaling_.stage_start();
     log_.info(format(
         "warning: %s was trained with the schedule peak %.3e, minimum %.3e, warm-up %lld, %lld "
         "steps in stage '%s'; this config's is peak %.3e, minimum %.3e, warm-up %lld, %lld steps "
@@ -134,28 +134,30 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
         (long long)now_schedule.warmup, (long long)now_schedule.total, now_schedule.at(at),
         was.at(at)));
   }
-  announce_model();
+  scaling_.announce_model();
 }
 
 std::string Trainer::save_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
   TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
-  PhaseClock::Scope phase(*clock_, Phase::kCheckpoint, step_);
+  PhaseClock::Scope phase(clock_, Phase::kCheckpoint, step_);
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::string dir;
   try {
-    dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, *checkpoint_sync_);
+    dir = tf::save_checkpoint(c.dir, checkpoint_state(), c.keep, checkpoint_sync_);
   } catch (...) {
-    if (observer_) observer_->on_checkpoint(step_, "", seconds());
+    if (with_.observer) with_.observer->on_checkpoint(step_, "", seconds());
     throw;
   }
-  if (context_.owns_optimizer_state()) optimizer_->state().clear();  // the exported copy
-  if (observer_) observer_->on_checkpoint(step_, dir, seconds());
-  saved_step_ = step_;
-  if (skipped_in_a_row_ == 0) good_checkpoint_ = dir;
+  if (context_.gradient_sync().owns_optimizer_state()) {
+    optimizer_->state().clear();  // the exported copy
+  }
+  if (with_.observer) with_.observer->on_checkpoint(step_, dir, seconds());
+  checkpoints_.on_disk(step_);
+  if (skipped_in_a_row_ == 0) checkpoints_.set_good(dir);
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
   return dir;
 }
@@ -167,7 +169,7 @@ bool Trainer::resume_from_latest() {
       find_latest_checkpoint(root, [&](const std::string& w) { log_.info("warning: " + w); });
   if (latest.empty()) return false;
   restore(CheckpointReader(latest));
-  good_checkpoint_ = latest;
+  checkpoints_.set_good(latest);
   log_.info(format("resumed from %s: step %lld, %s consumed", latest.c_str(), (long long)step_,
                    count_of(samples_consumed_, "sample").c_str()));
   return true;

@@ -1,8 +1,8 @@
 // Everything tf-launch runs for control and metrics, built from the config: on world rank 0 the
 // gRPC server and the metrics exposer (each with its own threads), on every rank the ControlLoop
-// to install with Trainer::set_observer(). Created in main after the Trainer, destroyed after
-// run() returned; the destructor refuses pending requests before it stops the servers, so it
-// never waits on a handler that waits on training.
+// to hand the Trainer as its observer (TrainerCollaborators). Created in main before the Trainer,
+// destroyed after run() returned; the destructor refuses pending requests before it stops the
+// servers, so it never waits on a handler that waits on training.
 #pragma once
 
 #include <memory>

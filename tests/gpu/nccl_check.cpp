@@ -10,7 +10,7 @@
 
 #include <cmath>
 
-#include "core/parallel_context.h"
+#include "core/local_context.h"
 #include "parallel/communicator_factory.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"

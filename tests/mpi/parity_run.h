@@ -39,6 +39,13 @@ bool grow_after_first_stage(Trainer& trainer);
 
 // A logger that prints no info lines (as on a rank other than 0).
 const Logger& quiet();
+
+// Collaborators that agree on checkpoint saves through `sync`.
+inline TrainerCollaborators saving_through(CheckpointSync& sync) {
+  TrainerCollaborators with;
+  with.checkpoint_sync = &sync;
+  return with;
+}
 // `steps` optimizer steps, their losses appended to `losses` when given.
 void train(Trainer& trainer, int64_t steps, std::vector<double>* losses = nullptr);
 

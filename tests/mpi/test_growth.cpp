@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "core/checkpoint/adamw_state.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
@@ -102,8 +103,7 @@ TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
     const Config config = chain_config(2, "normal", dir.path());
     MeshContext context(*writers, config);
     WorldCheckpointSync sync(*writers);
-    Trainer trainer(config, context, quiet());
-    trainer.set_checkpoint_sync(sync);
+    Trainer trainer(config, context, quiet(), saving_through(sync));
     EXPECT_TRUE(grow_after_first_stage(trainer));  // no early return: the other ranks wait below
     train(trainer, 2);
     trainer.save_checkpoint();
@@ -162,8 +162,7 @@ TEST(Growth, Zero1StateSurvivesACheckpoint) {
     const Config config = chain_config(1, "normal", dir.path(), /*zero1=*/true);
     MeshContext context(world(), config);
     WorldCheckpointSync sync(world());
-    Trainer trainer(config, context, quiet());
-    trainer.set_checkpoint_sync(sync);
+    Trainer trainer(config, context, quiet(), saving_through(sync));
     run_to_save(trainer);
     trainer.save_checkpoint();
   }

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/local_context.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
 #include "tests/mpi/mpi_env.h"

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "core/checkpoint/directory.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 #include "parallel/local_communicator.h"
 #include "parallel/mesh_context.h"
@@ -137,8 +138,7 @@ TEST(Pipeline, CheckpointsLoadAcrossLayouts) {
     const Config config = chain_config(1, "normal", staged_dir.path(), false, 2);
     MeshContext context(*writers, config);
     WorldCheckpointSync sync(*writers);
-    Trainer trainer(config, context, quiet());
-    trainer.set_checkpoint_sync(sync);
+    Trainer trainer(config, context, quiet(), saving_through(sync));
     EXPECT_TRUE(grow_after_first_stage(trainer));
     train(trainer, 1);
     trainer.save_checkpoint();
@@ -217,8 +217,7 @@ TEST(Pipeline, SaveRefusesTiedEmbeddingCopiesThatDiffer) {
   const Config config = chain_config(1, "normal", dir.path(), false, 2);
   MeshContext context(world(), config);
   WorldCheckpointSync sync(world());
-  Trainer trainer(config, context, quiet());
-  trainer.set_checkpoint_sync(sync);
+  Trainer trainer(config, context, quiet(), saving_through(sync));
   train(trainer, 1);
   if (context.pp_rank() == 1 && context.dp_rank() == 0) {
     torch::NoGradGuard no_grad;

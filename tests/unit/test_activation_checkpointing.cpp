@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/config.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

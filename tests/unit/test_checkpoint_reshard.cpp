@@ -10,6 +10,7 @@
 #include "core/checkpoint/directory.h"
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/model_tensors.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

@@ -5,6 +5,7 @@
 #include "checkpoint_tiny_config.h"
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/model_tensors.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

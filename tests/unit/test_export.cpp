@@ -12,6 +12,7 @@
 #include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/safetensors.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 #include "launcher/evaluate_stream.h"
 

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/growth.h"
 #include "core/torch_ops.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 #include "tests/unit/small_model.h"
 #include "tests/unit/temp_dir.h"

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/memory_estimate.h"
 #include "core/sizes.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

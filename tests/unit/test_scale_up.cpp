@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/local_context.h"
 #include "core/sizes.h"
 #include "core/trainer/trainer.h"
 
@@ -37,6 +38,12 @@ class Announcements : public StepObserver {
   std::vector<ModelState> seen;
 };
 
+TrainerCollaborators observed_by(StepObserver& observer) {
+  TrainerCollaborators with;
+  with.observer = &observer;
+  return with;
+}
+
 Reason refusal(Trainer& trainer, const std::optional<TokenCounts>& tokens) {
   try {
     trainer.scale_up(tokens);
@@ -57,24 +64,23 @@ std::vector<double> losses(Trainer& trainer, int steps) {
 // announces.
 struct TwinRuns {
   explicit TwinRuns(ParallelContext& context)
-      : trainer(config, context, Logger(1)), untouched(config, local, Logger(1)) {
-    trainer.set_observer(&observer);
+      : trainer(config, context, Logger(1), observed_by(observer)),
+        untouched(config, local, Logger(1)) {
     losses(trainer, 2);
     losses(untouched, 2);
   }
   Config config = two_stages();
   LocalContext local;
+  Announcements observer;
   Trainer trainer;
   Trainer untouched;
-  Announcements observer;
 };
 
 TEST(ScaleUp, WithoutCountsStartsTheNextStage) {
   const Config config = two_stages();
   LocalContext context;
-  Trainer trainer(config, context, Logger(1));
   Announcements observer;
-  trainer.set_observer(&observer);
+  Trainer trainer(config, context, Logger(1), observed_by(observer));
   ASSERT_EQ(observer.seen.size(), 1u);
   EXPECT_EQ(observer.seen[0].stage, "s1");
   EXPECT_EQ(observer.seen[0].total_steps, 30);
@@ -106,9 +112,8 @@ TEST(ScaleUp, TheNextStagesCountsStartItToo) {
 TEST(ScaleUp, OtherCountsGrowInPlaceKeepingTheFunction) {
   const Config config = two_stages();
   LocalContext context;
-  Trainer trainer(config, context, Logger(1));
   Announcements observer;
-  trainer.set_observer(&observer);
+  Trainer trainer(config, context, Logger(1), observed_by(observer));
   losses(trainer, 2);
   const double before = trainer.evaluate();
   EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}),
@@ -188,7 +193,7 @@ TEST(ScaleUp, ANextStageInAnotherLayoutIsRefused) {
 }
 
 // Another rank whose growth allocation fails: its flag arrives through gather_over_world.
-class FailingPeerContext : public ParallelContext {
+class FailingPeerContext : public LocalContext {
  public:
   int64_t world_size() const override { return 2; }
   torch::Tensor gather_over_world(const torch::Tensor& values) override {

@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/schedule.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 
 namespace tf {

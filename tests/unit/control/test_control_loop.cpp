@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/local_context.h"
 #include "core/trainer/trainer.h"
 #include "launcher/control/command_queue.h"
 #include "launcher/control/control_loop.h"
@@ -47,15 +48,20 @@ v1::Command scale_up(int64_t qkv, int64_t proj, int64_t ffn) {
   return command;
 }
 
+TrainerCollaborators observed_by(StepObserver& observer) {
+  TrainerCollaborators with;
+  with.observer = &observer;
+  return with;
+}
+
 // A run of the tiny trainer on its own thread, as on world rank 0.
 class TrainingThread {
  public:
   explicit TrainingThread(const Config& config, ControlActions actions = {})
       : config_(config),
-        trainer_(config_, context_, log_),
         board_(v1::Status{}),
-        loop_(config_, context_, log_, std::move(actions), &queue_, &board_, nullptr) {
-    trainer_.set_observer(&loop_);
+        loop_(config_, context_, log_, std::move(actions), &queue_, &board_, nullptr),
+        trainer_(config_, context_, log_, observed_by(loop_)) {
     thread_ = std::thread([this] {
       trainer_.run();
       loop_.finish(trainer_.step(), "finished");
@@ -77,10 +83,10 @@ class TrainingThread {
   Config config_;
   LocalContext context_;
   Logger log_{1};  // quiet: rank 1 prints only every_rank() lines
-  Trainer trainer_;
   CommandQueue queue_;
   StatusBoard board_;
   ControlLoop loop_;
+  Trainer trainer_;  // after loop_, which it is told of at construction
   std::thread thread_;
 };
 
@@ -146,10 +152,9 @@ TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
     if (saves == 2) throw Error("disk full");
     return "ckpt/step_" + std::to_string(trainer.step());
   };
-  TrainingThread run(
-      tiny_config("stages:\n  - {name: small, steps: 1000}\n"
-                  "  - {name: big, qkv_tokens: 48, ffn_tokens: 96, steps: 500}\n"),
-      std::move(actions));
+  TrainingThread run(tiny_config("stages:\n  - {name: small, steps: 1000}\n"
+                                 "  - {name: big, qkv_tokens: 48, ffn_tokens: 96, steps: 500}\n"),
+                     std::move(actions));
   const Outcome paused = run.submit(kPause);
   v1::Status before = run.status();
   EXPECT_EQ(before.stage(), "small");
@@ -181,7 +186,7 @@ TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
 }
 
 // What ranks other than 0 do: no queue, apply whatever the primary broadcasts.
-class BroadcastingContext : public ParallelContext {
+class BroadcastingContext : public LocalContext {
  public:
   std::string broadcast_from_primary(const std::string& bytes) override {
     EXPECT_TRUE(bytes.empty()) << "a rank without a queue offered a command";
@@ -195,9 +200,8 @@ TEST(ControlLoop, RanksWithoutQueueApplyTheBroadcastCommand) {
   const Config config = tiny_config();
   BroadcastingContext context;
   const Logger log(1);
-  Trainer trainer(config, context, log);
   ControlLoop loop(config, context, log, {}, nullptr, nullptr, nullptr);
-  trainer.set_observer(&loop);
+  Trainer trainer(config, context, log, observed_by(loop));
   trainer.run();
   EXPECT_EQ(context.calls, 3);
   EXPECT_EQ(trainer.step(), 2);  // boundaries before steps 1, 2 and 3; stopped at the third
