@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "core/device.h"
-#include "core/error.h"
 #include "core/torch_ops.h"
 
 namespace tf {
@@ -24,17 +23,9 @@ torch::Tensor sum_of_squares(const std::vector<torch::Tensor>& params, torch::De
 DataParallelSync::DataParallelSync(torch::Device device, NormGroups groups)
     : device_(device), groups_(std::move(groups)) {}
 
-void DataParallelSync::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
-                              const TrainConfig& train) {
-  model_ = &model;
-  optimizer_ = &optimizer;
-  grad_clip_ = train.grad_clip;
-}
-
-GradSquares DataParallelSync::local_squares() const {
+GradSquares DataParallelSync::local_squares(const TokenFormer& model) const {
   // Token shards are disjoint across the token-parallel group; everything else is replicated
   // there. Pipeline ranks hold disjoint layers; the tied embedding counts once, on the first.
-  const TokenFormer& model = *model_;
   std::vector<torch::Tensor> sharded, replicated;
   if (model->pipeline_layers().embeds) replicated.push_back(model->embedding);
   for (const auto& layer : model->pattentions()) {
@@ -45,21 +36,21 @@ GradSquares DataParallelSync::local_squares() const {
   return {sum_of_squares(sharded, device_), sum_of_squares(replicated, device_)};
 }
 
-SyncedStep DataParallelSync::step(double lr) {
-  TF_CHECK(model_ != nullptr && optimizer_ != nullptr, name() + ": step before attach");
+SyncedStep DataParallelSync::step(const StepRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   average_gradients();
   SyncedStep result;
   result.comm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<torch::Tensor> grads;
-  for (const auto& p : (*model_)->parameters()) grads.push_back(p.grad());
-  result.grad_norm = clip_to_global_norm(local_squares(), groups_, grad_clip_, grads);
+  for (const auto& p : request.model->parameters()) grads.push_back(p.grad());
+  result.grad_norm =
+      clip_to_global_norm(local_squares(request.model), groups_, request.train.grad_clip, grads);
   if (std::isfinite(result.grad_norm)) {
-    for (auto& group : optimizer_->param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    for (auto& group : request.optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(request.lr);
     }
-    torch_ops::adamw_step(*optimizer_);
+    torch_ops::adamw_step(request.optimizer);
   }
   return result;
 }

@@ -2,7 +2,8 @@
 // takes the same AdamW step from gradients averaged over the data-parallel group. This class owns
 // the step (average, global norm and clipping through core/grad_norm.h, the update); what averaging
 // means is left to average_gradients(): the identity in one process, bucketed all-reduces over
-// the data-parallel group in parallel/bucketed_sync.h. Training thread only.
+// the data-parallel group in parallel/bucketed_sync.h. It keeps nothing between steps (the
+// request names the model and optimizer). Training thread only.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,10 +19,9 @@ class DataParallelSync : public GradientSync {
   DataParallelSync(torch::Device device, NormGroups groups);
 
   std::string name() const override { return "data parallel"; }
-  void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
-              const TrainConfig& train) override;
+  void attach(TokenFormer&, torch::optim::AdamW&, const TrainConfig&) override {}
   void set_last_micro_batch(bool) override {}
-  SyncedStep step(double lr) override;
+  SyncedStep step(const StepRequest& request) override;
   bool owns_optimizer_state() const override { return false; }
 
  protected:
@@ -30,14 +30,11 @@ class DataParallelSync : public GradientSync {
   virtual void average_gradients() {}
 
  private:
-  // This rank's squared gradients, token shards apart from the rest it counts.
-  GradSquares local_squares() const;
+  // The squared gradients of `model`, token shards apart from the rest this rank counts.
+  GradSquares local_squares(const TokenFormer& model) const;
 
   torch::Device device_;
   NormGroups groups_;
-  TokenFormer* model_ = nullptr;
-  torch::optim::AdamW* optimizer_ = nullptr;
-  double grad_clip_ = 0;
 };
 
 }  // namespace tf

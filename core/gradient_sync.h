@@ -2,9 +2,10 @@
 // step. It owns the reduction over the data-parallel group, the global gradient norm, clipping
 // (core/grad_norm.h) and the update; the implementations are plain data parallel
 // (core/data_parallel_sync.h, the single process included) and ZeRO-1 (parallel/zero1_sync.h).
-// Training thread only. The model and optimizer passed to attach() must outlive the next attach()
-// or the strategy. A method a strategy does not implement throws tf::Error naming the strategy and
-// the operation.
+// Training thread only. What a strategy keeps from attach() (hooks, ZeRO-1's state) refers to the
+// model and optimizer passed there, which must outlive the next attach() or the strategy; the
+// single process keeps nothing, so trainers may share its context. A method a strategy does not
+// implement throws tf::Error naming the strategy and the operation.
 #pragma once
 
 #include <torch/torch.h>
@@ -15,6 +16,15 @@
 #include "core/model.h"
 
 namespace tf {
+
+// What one optimizer step works on. Plain data parallel steps `model` with `optimizer`; ZeRO-1
+// steps the model and state it was attached to (the same ones, as the trainer attaches them).
+struct StepRequest {
+  TokenFormer& model;
+  torch::optim::AdamW& optimizer;
+  const TrainConfig& train;
+  double lr;
+};
 
 struct SyncedStep {
   double grad_norm = 0;     // before clipping; not finite: nothing was updated
@@ -39,8 +49,8 @@ class GradientSync {
   // After the last backward of an optimizer step: averages the gradients over the data-parallel
   // group (under pipelining the tied embedding's two gradients are summed over the first and the
   // last pipeline rank), computes the global norm, clips to train.grad_clip and, when the norm is
-  // finite, updates the parameters with AdamW at `lr`. Collective over the job.
-  virtual SyncedStep step(double lr) = 0;
+  // finite, updates the parameters with AdamW at the request's lr. Collective over the job.
+  virtual SyncedStep step(const StepRequest& request) = 0;
   // True when the strategy keeps the optimizer state itself (ZeRO-1): the trainer's optimizer then
   // holds a state only after export_optimizer_state, a copy it drops after use. Local.
   virtual bool owns_optimizer_state() const = 0;

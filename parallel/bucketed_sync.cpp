@@ -12,10 +12,8 @@ BucketedSync::BucketedSync(Communicator& dp, Communicator& tp, Communicator& pp,
       tied_(tied),
       options_(options) {}
 
-void BucketedSync::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
-                          const TrainConfig& train) {
+void BucketedSync::attach(TokenFormer& model, torch::optim::AdamW&, const TrainConfig&) {
   buckets_.reset();
-  DataParallelSync::attach(model, optimizer, train);
   tied_.attach(model);
   if (dp_.size() > 1 || options_.for_one_replica) {  // else nothing to average
     buckets_ = std::make_unique<GradientBuckets>(dp_, model->parameters(), options_.bucket_bytes);

@@ -13,12 +13,12 @@ void Zero1Sync::attach(TokenFormer& model, torch::optim::AdamW& optimizer,
   optimizer_ = std::make_unique<Zero1Optimizer>(dp_, tp_, pp_, model, optimizer, train);
 }
 
-SyncedStep Zero1Sync::step(double lr) {
+SyncedStep Zero1Sync::step(const StepRequest& request) {
   TF_CHECK(optimizer_ != nullptr, name() + ": step before attach");
   const auto start = std::chrono::steady_clock::now();
   tied_.sum_gradients();
   SyncedStep result;
-  result.grad_norm = optimizer_->step(lr);
+  result.grad_norm = optimizer_->step(request.lr);
   result.comm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

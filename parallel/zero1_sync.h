@@ -23,7 +23,7 @@ class Zero1Sync : public GradientSync {
   void attach(TokenFormer& model, torch::optim::AdamW& optimizer,
               const TrainConfig& train) override;
   void set_last_micro_batch(bool) override {}  // gradients are reduced in step()
-  SyncedStep step(double lr) override;
+  SyncedStep step(const StepRequest& request) override;
   bool owns_optimizer_state() const override { return true; }
   void export_optimizer_state(torch::optim::AdamW& optimizer) override;
 

@@ -123,7 +123,8 @@ StepStats Trainer::train_step() {
   StepStats stats;
   stats.data_seconds = data_seconds;
   stats.lr = stage().schedule.at(step_ - scaling_.stage_start());
-  const SyncedStep synced = context_.gradient_sync().step(stats.lr);
+  const SyncedStep synced =
+      context_.gradient_sync().step({model_, *optimizer_, config_.train, stats.lr});
   stats.grad_norm = synced.grad_norm;
   stats.comm_seconds = synced.comm_seconds;
   // The norm is the same on every rank, so every rank skips alike.
