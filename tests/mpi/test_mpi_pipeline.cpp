@@ -1,8 +1,8 @@
 // Pipeline parallelism: pp = 2, pp = 2 x tp = 2, pp = 2 x dp = 2 (ZeRO-1 on and off) and pp = 4
 // match the single-process run of the same config and seed, step by step and parameter by
 // parameter, with 4 to 8 micro batches per step; `normal` growth at pp = 2 equals single-process
-// growth (`preserve` at pp = 2: test_growth.cpp); checkpoints written at pp = 2 load at pp = 1 and
-// at pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a
+// growth (`preserve` at pp = 2: test_mpi_growth.cpp); checkpoints written at pp = 2 load at pp = 1
+// and at pp = 2 x tp = 2 (or x dp), and one written at pp = 1 loads at pp = 2, bit-identically; a
 // non-finite gradient on one stage skips the step on every rank; a save whose tied embedding
 // copies differ is refused on every rank. Every rank computes the single-process reference
 // itself.
@@ -100,7 +100,7 @@ TEST(Pipeline, MatchesTheSingleProcessRun) {
 TEST(Pipeline, GrowthAtTwoStagesEqualsSingleProcessGrowth) {
   if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks for 2 stages";
   // Parameters, validation and the next losses as in one process (`preserve` at pp 2:
-  // test_growth.cpp).
+  // test_mpi_growth.cpp).
   LocalContext local;
   LocalCommunicator alone;
   Trainer reference(chain_config(1, "normal"), local, quiet());
