@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "checkpoint_test_util.h"
 #include "core/error.h"
 #include "core/grad_norm.h"
 #include "core/local_context.h"
@@ -12,22 +13,10 @@
 namespace tf {
 namespace {
 
-// The message of what `f` throws as tf::Error; fails the test when it throws nothing.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tf::Error thrown";
-  return "";
-}
-
 TEST(LocalContext, ExchangeWithAnotherPipelineRankNamesContextAndOperation) {
   LocalContext context;
-  const std::string message =
-      error_of([&] { context.exchange_with_pp_rank(1, torch::zeros({2}), torch::Tensor()); });
+  const std::string message = testing::error_of(
+      [&] { context.exchange_with_pp_rank(1, torch::zeros({2}), torch::Tensor()); });
   EXPECT_NE(message.find("LocalContext"), std::string::npos) << message;
   EXPECT_NE(message.find("exchange_with_pp_rank(1)"), std::string::npos) << message;
 }
@@ -38,7 +27,7 @@ TEST(LocalContext, PlainDataParallelHasNoOptimizerStateToExport) {
   EXPECT_FALSE(sync.owns_optimizer_state());
   torch::optim::AdamW optimizer(
       std::vector<torch::Tensor>{torch::zeros({1}, torch::requires_grad())});
-  const std::string message = error_of([&] { sync.export_optimizer_state(optimizer); });
+  const std::string message = testing::error_of([&] { sync.export_optimizer_state(optimizer); });
   EXPECT_NE(message.find("data parallel"), std::string::npos) << message;
   EXPECT_NE(message.find("export_optimizer_state"), std::string::npos) << message;
 }
