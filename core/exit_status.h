@@ -14,6 +14,9 @@ enum ExitStatus : int {
   kExitPreempted = 5,      // a signal asked the run to stop: checkpoint written, relaunch resumes
   kExitTimeout = 6,        // the watchdog ended a phase that outlasted its time-out
   kExitDiverged = 7,       // fault.max_skipped_steps non-finite steps in a row
+  // A second Ctrl-C soon after the first: ended at once without a checkpoint (the shell's status
+  // for a death by SIGINT).
+  kExitInterrupted = 130,
   // tf-ctl's own: the server answered the call with an error status (printed with its code).
   kExitCallFailed = 1,
 };

@@ -19,15 +19,35 @@ const char* phase_name(Phase phase) {
 }
 
 void PhaseClock::enter(Phase phase, int64_t step) {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  phase_ = phase;
-  step_ = step;
-  since_ = Clock::now();
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    phase_ = phase;
+    step_ = step;
+    since_ = Clock::now();
+    ++changes_;
+  }
+  changed_.notify_all();
 }
 
 PhaseClock::Reading PhaseClock::read() const {
   const std::lock_guard<std::mutex> lock(mutex_);
   return {phase_, step_, std::chrono::duration<double>(Clock::now() - since_).count()};
+}
+
+PhaseClock::Reading PhaseClock::wait_for_change(uint64_t& seen,
+                                                std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return changes_ != seen; });
+  seen = changes_;
+  return {phase_, step_, std::chrono::duration<double>(Clock::now() - since_).count()};
+}
+
+void PhaseClock::wake() const {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++changes_;
+  }
+  changed_.notify_all();
 }
 
 PhaseClock::Scope::Scope(PhaseClock& clock, Phase phase, int64_t step)

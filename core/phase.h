@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 
@@ -29,8 +30,14 @@ class PhaseClock {
     double seconds = 0;  // in this phase so far
   };
 
+  // Entering wakes a reader waiting in wait_for_change (a notify: the step does not notice it).
   void enter(Phase phase, int64_t step);
   Reading read() const;
+  // Waits until a phase is entered or wake() is called after the change count `seen`, or until
+  // `timeout`; updates `seen` and returns the reading.
+  Reading wait_for_change(uint64_t& seen, std::chrono::milliseconds timeout) const;
+  // Wakes the waiting reader without a change of phase.
+  void wake() const;
 
   // Enters `phase` for its lifetime, then goes back to the phase it found (its clock restarted).
   class Scope {
@@ -47,6 +54,8 @@ class PhaseClock {
 
  private:
   mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  mutable uint64_t changes_ = 0;
   Phase phase_ = Phase::kStartup;
   int64_t step_ = 0;
   Clock::time_point since_ = Clock::now();

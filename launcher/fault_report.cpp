@@ -108,7 +108,14 @@ std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
   if (state != "running") return std::nullopt;
   const double age = now - number_of(s, "time");
   const bool stale = age > 3 * number_of(s, "interval") + 2;
-  if (!stale && alive_here(s, my_host)) return std::nullopt;
+  if (!alive_here(s, my_host)) {
+    return std::make_pair(
+        1, format("died %s without an error: its process is gone (killed by a signal such as "
+                  "SIGKILL or the OOM killer, or crashed; the kernel log or the scheduler says "
+                  "which)",
+                  where(s).c_str()));
+  }
+  if (!stale) return std::nullopt;
   return std::make_pair(
       1, format("went silent without an error (last status %.0f s ago: %s): the process was "
                 "killed, stopped or is stuck outside the training thread",
@@ -139,12 +146,21 @@ std::string fault_dir(const Config& config) {
   return config.checkpoint.dir.empty() ? "" : config.checkpoint.dir + "/ranks";
 }
 
-FaultReporter::FaultReporter(std::string dir, RankIdentity identity, double interval_seconds)
+std::string fault_dir_origin(const Config& config) {
+  if (!config.fault.dir.empty()) return "fault.dir " + config.fault.dir;
+  return "checkpoint.dir " + config.checkpoint.dir + " (its ranks/ subdirectory)";
+}
+
+FaultReporter::FaultReporter(std::string dir, RankIdentity identity, double interval_seconds,
+                             const std::string& origin)
     : dir_(std::move(dir)), identity_(std::move(identity)), interval_(interval_seconds) {
   if (dir_.empty()) return;
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  if (ec) throw Error("fault.dir " + dir_ + ": cannot create it: " + ec.message());
+  if (ec) {
+    throw Error((origin.empty() ? dir_ : origin) + ": cannot create the rank status directory " +
+                dir_ + ": " + ec.message());
+  }
   fs::remove(rank_file(dir_, "error", identity_.rank), ec);
 }
 
@@ -209,6 +225,25 @@ bool every_rank_accounted(const std::string& dir) {
     if (!ended && !judge(v, now, host)) return false;
   }
   return true;
+}
+
+bool peer_died_here(const std::string& dir, int rank) {
+  if (dir.empty()) return false;
+  const LaunchFiles files = read_launch(dir);
+  const std::string host = host_name();
+  bool died = false;
+  int lowest_alive = -1;
+  for (const RankView& v : files.views) {
+    if (!v.status || text_of(*v.status, "host") != host) continue;
+    const std::string state = text_of(*v.status, "state");
+    if (state != "running" && state != "signalled") continue;  // ended by itself
+    if (alive_here(*v.status, host)) {
+      if (lowest_alive < 0) lowest_alive = v.rank;
+    } else if (!v.error) {
+      died = true;
+    }
+  }
+  return died && lowest_alive == rank;
 }
 
 std::string summarize_failure(const std::string& dir) {

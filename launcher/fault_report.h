@@ -23,16 +23,21 @@ struct RankIdentity {
 
 // fault.dir, or <checkpoint.dir>/ranks; empty when neither is set.
 std::string fault_dir(const Config& config);
+// The key that fault_dir came from, with its value, for messages.
+std::string fault_dir_origin(const Config& config);
 
 class FaultReporter {
  public:
   // Writes nothing when `dir` is empty. Removes this rank's error file of an earlier launch.
-  FaultReporter(std::string dir, RankIdentity identity, double interval_seconds);
+  // Throws tf::Error, naming `origin` (fault_dir_origin), when `dir` cannot be created.
+  FaultReporter(std::string dir, RankIdentity identity, double interval_seconds,
+                const std::string& origin = "");
 
   const RankIdentity& identity() const { return identity_; }
   const std::string& dir() const { return dir_; }
   double interval() const { return interval_; }
-  // rank-<r>.json: `state` is "running", "finished", "failed", "timed out" or "signalled".
+  // rank-<r>.json: `state` is "running", "signalled" (while it runs), or how it ended: "finished",
+  // "preempted", "stopped for a relaunch", "failed" or "timed out".
   void write_status(const PhaseClock::Reading& now, const std::string& state,
                     int signal_number = 0) const;
   // error-<r>.json; `kind` is "error", "internal error", "communication failure", "diverged" or
@@ -51,6 +56,10 @@ class FaultReporter {
 // stale (or whose process is gone, on this host) without an error file are taken as stopped or
 // killed. Written to summary.txt as well. Throws tf::Error when `dir` has no status file.
 std::string summarize_failure(const std::string& dir);
+// Whether a rank of the newest launch under `dir` died on this host without a word (its process is
+// gone, its status says it was running, it wrote no error) and `rank` is the lowest rank of that
+// launch still alive on this host: the one to print the summary when the launcher ends the job.
+bool peer_died_here(const std::string& dir, int rank);
 // Whether every rank of the newest launch under `dir` has reported how it ended, or gone silent.
 bool every_rank_accounted(const std::string& dir);
 // The summary.txt of the newest launch under `dir`, empty when it has none yet.

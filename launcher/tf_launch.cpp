@@ -22,6 +22,7 @@
 #include "launcher/fault_report.h"
 #include "launcher/preemption.h"
 #include "launcher/preflight.h"
+#include "launcher/terminal.h"
 #include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
@@ -56,8 +57,9 @@ void start_watchdog(const tf::Config& config, tf::parallel::Communicator& world,
                     const tf::parallel::MpiRuntime& runtime, bool write_files, Faults& faults) {
   const tf::RankIdentity me{runtime.world_rank(), runtime.world_size(), tf::host_name(), getpid(),
                             launch_id(world)};
-  faults.reporter = std::make_unique<tf::FaultReporter>(write_files ? tf::fault_dir(config) : "",
-                                                        me, tf::Watchdog::interval(config.fault));
+  faults.reporter = std::make_unique<tf::FaultReporter>(
+      write_files ? tf::fault_dir(config) : "", me, tf::Watchdog::interval(config.fault),
+      tf::fault_dir_origin(config));
   faults.watchdog =
       std::make_unique<tf::Watchdog>(config.fault, faults.clock, *faults.reporter, [&runtime] {
         tf::parallel::abort_device_communicators();
@@ -158,6 +160,8 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
         "checked; no model allocated; exiting");
     return 0;
   }
+  // Ctrl-C reaches a rank instead of an interactive mpirun (launcher/terminal.h).
+  const tf::TerminalInterrupts interrupts(runtime.world_size() > 1 && context.local_rank() == 0);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
   tf::TrainerCollaborators with;
   with.preemption_flag = tf::preemption_signalled;
@@ -175,8 +179,10 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
   switch (end) {
     case tf::Trainer::RunEnd::kLayoutChange:
+      faults.watchdog->stop("stopped for a relaunch");
       return tf::kExitRelaunch;
     case tf::Trainer::RunEnd::kPreempted:
+      faults.watchdog->stop("preempted");
       return tf::kExitPreempted;
     case tf::Trainer::RunEnd::kFinished:
       break;

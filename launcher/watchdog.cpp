@@ -30,12 +30,8 @@ Watchdog::Watchdog(const FaultConfig& fault, const PhaseClock& clock, const Faul
 }
 
 void Watchdog::stop(const std::string& state) {
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  if (stopping_.exchange(true)) return;
+  clock_.wake();
   thread_.join();
   reporter_.write_status(clock_.read(), state);
 }
@@ -62,25 +58,36 @@ void Watchdog::loop() {
   const auto every = std::chrono::duration<double>(interval(fault_));
   auto next_status = Clock::now() + every;
   int reported_signal = 0;
-  Phase active = Phase::kStartup;  // the last phase seen other than the idle step boundary
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!wake_.wait_for(lock, kPoll, [this] { return stopping_; })) {
-    const PhaseClock::Reading now = clock_.read();
-    const int signal_number = preemption_signal();
-    if (signal_number != reported_signal) {  // a launcher killing the job signals before it kills
-      reported_signal = signal_number;
-      reporter_.write_status(now, "signalled", signal_number);
+  int64_t signals = signals_seen();
+  bool witnessed = false;
+  uint64_t changes = 0;
+  PhaseClock::Reading written = clock_.read();
+  while (!stopping_) {
+    // Woken by every phase the trainer enters: the status file follows the step.
+    const PhaseClock::Reading now = clock_.wait_for_change(changes, kPoll);
+    if (stopping_) break;
+    bool write = Clock::now() >= next_status || now.phase != written.phase ||
+                 now.step != written.step;
+    if (signals_seen() != signals) {
+      signals = signals_seen();
+      // A launcher ending the job signals before it kills: SIGCONT, then SIGTERM (mpirun).
+      if (preemption_signal() != reported_signal) {
+        reported_signal = preemption_signal();
+        write = true;
+      }
+      if (!witnessed && peer_died_here(reporter_.dir(), reporter_.identity().rank)) {
+        witnessed = true;  // mpirun is ending the job because a peer died: say where, now
+        print_summary_now(reporter_);
+      }
     }
     const Limit allowed = limit(now.phase);
     if (allowed.seconds > 0 && now.seconds > allowed.seconds) time_out(now, allowed);
-    // Also at once when the phase changes, but not for the idle step boundary (where a pause may
-    // hold) that comes between any two steps: start-up, boundary, step is a change to step.
-    const bool moved = now.phase != Phase::kIdle && now.phase != active;
-    if ((Clock::now() >= next_status || moved) && reported_signal == 0) {
-      reporter_.write_status(now, "running");
+    if (write) {
+      reporter_.write_status(now, reported_signal != 0 ? "signalled" : "running",
+                             reported_signal);
+      written = now;
       next_status = Clock::now() + every;
     }
-    if (now.phase != Phase::kIdle) active = now.phase;
   }
 }
 
@@ -103,6 +110,17 @@ double summary_grace(const FaultReporter& reporter) { return 3 * reporter.interv
 
 namespace {
 
+// Once per launch: the first rank to print it leaves summary.txt, and the others stay quiet.
+void print_summary(const FaultReporter& reporter) {
+  if (!written_summary(reporter.dir()).empty()) return;
+  try {
+    std::fputs(summarize_failure(reporter.dir()).c_str(), stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tf-launch: no failure summary: %s\n", e.what());
+  }
+  std::fflush(stderr);
+}
+
 void print_failure_summary(const FaultReporter& reporter) {
   if (reporter.dir().empty()) return;
   // The other ranks write their errors at about the same time, and silent ones need the time to
@@ -112,15 +130,14 @@ void print_failure_summary(const FaultReporter& reporter) {
   while (!every_rank_accounted(reporter.dir()) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  try {
-    std::fputs(summarize_failure(reporter.dir()).c_str(), stderr);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tf-launch: no failure summary: %s\n", e.what());
-  }
-  std::fflush(stderr);
+  print_summary(reporter);
 }
 
 }  // namespace
+
+void print_summary_now(const FaultReporter& reporter) {
+  if (!reporter.dir().empty()) print_summary(reporter);
+}
 
 void report_failure(const FaultReporter& reporter) {
   if (reporter.identity().rank == 0) {

@@ -1,13 +1,16 @@
 // The watchdog of a rank (docs/troubleshooting.md): a thread that reads the trainer's phase
 // (core/phase.h) and, when the phase has lasted longer than its fault.*_timeout, records the
 // time-out, has rank 0 print the failure summary, and ends the job through `abort_job` (NCCL
-// abort, then MPI_Abort): a dead or stopped peer never leaves the others blocked for ever. Every
-// interval it rewrites the rank's status file, and at once when a preemption signal arrives.
+// abort, then MPI_Abort): a dead or stopped peer never leaves the others blocked for ever. It
+// rewrites the rank's status file at every phase and step the trainer enters (woken by the clock,
+// so the file says where a killed rank died), every interval, and at once when a signal arrives.
+// When mpirun ends the job because a rank died (it sends the others SIGCONT, SIGTERM 1 s later
+// and SIGKILL 1 s after that), the lowest surviving rank on the dead rank's host prints the
+// failure summary at once, before its own end.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "core/config.h"
@@ -44,9 +47,7 @@ class Watchdog {
   const PhaseClock& clock_;
   const FaultReporter& reporter_;
   std::function<void()> abort_job_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
@@ -55,5 +56,8 @@ class Watchdog {
 // the failure summary to stderr; the others a little longer, so that the abort never cuts it.
 double summary_grace(const FaultReporter& reporter);
 void report_failure(const FaultReporter& reporter);
+// The failure summary to stderr without waiting for the other ranks (nothing without a fault
+// directory).
+void print_summary_now(const FaultReporter& reporter);
 
 }  // namespace tf

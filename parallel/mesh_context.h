@@ -45,6 +45,8 @@ class MeshContext : public ParallelContext {
   int64_t pp_rank() const override { return pp_->rank(); }
   int64_t pp_size() const override { return pp_->size(); }
   int64_t ranks_on_host() const override { return host_.ranks_on_host; }
+  // This rank's index among the job's ranks on its host.
+  int64_t local_rank() const { return host_.local_rank; }
   torch::Device device() const override { return device_; }
   const TokenParallelOps& token_ops() const override { return ops_; }
   std::string describe() const override;

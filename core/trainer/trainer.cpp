@@ -190,9 +190,10 @@ Trainer::RunEnd Trainer::run() {
       if (!advance_stage()) return RunEnd::kLayoutChange;
     }
     if (preempted()) {
-      log_.info(
-          format("step %6lld | preempted by a signal: saving and stopping; relaunch to resume",
-                 (long long)step_));
+      log_.info(format("step %6lld | preempted by a signal: %s", (long long)step_,
+                       config_.checkpoint.dir.empty()
+                           ? "stopping; nothing is saved without checkpoint.dir"
+                           : "saving and stopping; relaunch to resume"));
       checkpoints_.save_unless_saved(step_);
       return RunEnd::kPreempted;
     }
@@ -208,6 +209,11 @@ Trainer::RunEnd Trainer::run() {
 void Trainer::begin_run() {
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
+  if (config_.checkpoint.dir.empty()) {
+    log_.info(
+        "checkpoint.dir is not set: this run saves no checkpoint, and what it trains is lost when "
+        "it ends, fails or is interrupted");
+  }
   first_step_ = step_ + 1;
   if (step_ > 0 && step_ >= total_steps(stages())) {
     log_.info(

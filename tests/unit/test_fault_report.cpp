@@ -1,6 +1,7 @@
 // The failure summary (launcher/fault_report.h) from status and error files written as the ranks
 // write them.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -80,6 +81,51 @@ TEST(FaultSummary, FilesOfAnEarlierLaunchAreIgnored) {
   const std::string summary = summarize_failure(dir.path());
   EXPECT_EQ(summary.find("old failure"), std::string::npos) << summary;
   EXPECT_NE(summary.find("first failure: rank 0 on "), std::string::npos) << summary;
+}
+
+// The id of a process that has ended (a child, reaped).
+int64_t dead_pid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+TEST(FaultSummary, ARankWhoseProcessIsGoneDiedAtItsStep) {
+  TempDir dir;
+  for (int r = 0; r < 3; ++r) rank_of(dir.path(), r).write_status(at(Phase::kStep, 47), "running");
+  edit_status(dir.path(), 1, "pid", dead_pid());  // fresh status, process gone: killed at once
+  EXPECT_TRUE(peer_died_here(dir.path(), 0)) << "rank 0 is the lowest rank alive here";
+  EXPECT_FALSE(peer_died_here(dir.path(), 2)) << "rank 0 prints it, not rank 2";
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_NE(summary.find("first failure: rank 1 on "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("died in phase step at step 47 without an error: its process is gone"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("rank 2"), std::string::npos) << "rank 2 is alive and fresh";
+}
+
+TEST(FaultSummary, NoDeathWhenEveryProcessLivesOrEndedByItself) {
+  TempDir dir;
+  for (int r = 0; r < 3; ++r) rank_of(dir.path(), r).write_status(at(Phase::kStep, 9), "running");
+  EXPECT_FALSE(peer_died_here(dir.path(), 0));
+  rank_of(dir.path(), 1).write_status(at(Phase::kIdle, 9), "preempted");
+  edit_status(dir.path(), 1, "pid", dead_pid());  // ended by itself: not a death
+  EXPECT_FALSE(peer_died_here(dir.path(), 0));
+  EXPECT_FALSE(peer_died_here("", 0));
+}
+
+TEST(FaultSummary, AnUncreatableDirectoryNamesTheKeyItCameFrom) {
+  try {
+    FaultReporter("/proc/nope/ranks", {0, 1, "h", 1, "1"}, 1.0,
+                  "checkpoint.dir /proc/nope (its ranks/ subdirectory)");
+    FAIL() << "created a directory under /proc";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint.dir /proc/nope (its ranks/ subdirectory): "
+                                         "cannot create the rank status directory"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
