@@ -51,7 +51,12 @@ int run_eval_command(int argc, char** argv) {
     import_authors_layout(line.value("init-from"), model);
   }
   model->to(take_device(config.train.device, process_device_facts(), config.source));
-  const auto data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
+  std::unique_ptr<IndexedDataset> data;
+  try {
+    data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);
+  } catch (const Error& e) {
+    throw Error(std::string("--data: ") + e.what());
+  }
   // A line every few seconds: a large evaluation set takes minutes.
   ProgressPace pace;
   const auto progress = [&](int64_t done, int64_t total) {

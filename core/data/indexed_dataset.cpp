@@ -1,5 +1,7 @@
 #include "core/data/indexed_dataset.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -10,15 +12,42 @@ namespace tf {
 
 using mmidx::load;
 
+namespace {
+
+bool readable(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+// A dataset is named by the prefix of its two files. A path given with one of the suffixes, whose
+// prefix exists, is answered with the prefix.
+const std::string& checked_prefix(const std::string& prefix) {
+  for (const char* suffix : {".bin", ".idx"}) {
+    const size_t n = std::strlen(suffix);
+    if (prefix.size() <= n || prefix.compare(prefix.size() - n, n, suffix) != 0) continue;
+    const std::string stem = prefix.substr(0, prefix.size() - n);
+    if (!readable(prefix + ".idx") && readable(stem + ".idx")) {
+      throw Error(prefix + ": a dataset is named by the prefix of its .bin and .idx files; did you "
+                           "mean '" + stem + "'?");
+    }
+  }
+  return prefix;
+}
+
+}  // namespace
+
 IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size,
                                const ScanProgress& progress)
-    : index_(prefix + ".idx"), bin_(prefix + ".bin") {
+    : index_(checked_prefix(prefix) + ".idx"), bin_(prefix + ".bin") {
   validate_index();
   validate_tokens(vocab_size, progress);
 }
 
 void IndexedDataset::fail(const MappedFile& file, const std::string& check) const {
   throw Error(file.path() + ": " + check);
+}
+
+void IndexedDataset::disagree(const std::string& index_says) const {
+  fail(index_, index_says + ", but " + bin_.path() + " has " + std::to_string(bin_.size()) +
+                   " bytes: the .bin is cut short or the .idx is corrupt; build both again "
+                   "(tf-data)");
 }
 
 void IndexedDataset::validate_index() {
@@ -73,13 +102,12 @@ void IndexedDataset::validate_index() {
     next_pointer += int64_t{length(i)} * dtype_bytes_;
     // Bounded by the .bin size on every step, so the sum of a corrupt index cannot overflow.
     if (next_pointer > bin_.size()) {
-      fail(bin_, "size is " + std::to_string(bin_.size()) + " bytes but sequence " +
-                     std::to_string(i) + " ends at byte " + std::to_string(next_pointer));
+      disagree("sequence " + std::to_string(i) + " (length " + std::to_string(length(i)) +
+               ") ends at byte " + std::to_string(next_pointer));
     }
   }
   if (next_pointer != bin_.size()) {
-    fail(bin_, "size is " + std::to_string(bin_.size()) + " bytes but the index ends at byte " +
-                   std::to_string(next_pointer) + " (last pointer + length)");
+    disagree("its last sequence ends at byte " + std::to_string(next_pointer));
   }
   tokens_ = next_pointer / dtype_bytes_;
 

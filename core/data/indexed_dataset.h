@@ -42,6 +42,8 @@ class IndexedDataset : public TokenStream {
   void validate_index();
   void validate_tokens(int64_t vocab_size, const ScanProgress& progress) const;
   [[noreturn]] void fail(const MappedFile& file, const std::string& check) const;
+  // The index and the token file do not agree on the token file's size.
+  [[noreturn]] void disagree(const std::string& index_says) const;
 
   MappedFile index_;
   MappedFile bin_;

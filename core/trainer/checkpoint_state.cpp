@@ -121,9 +121,11 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   }
   const LrSchedule& was = run.schedule;
   const LrSchedule& now_schedule = stage().schedule;
-  if (was.peak != now_schedule.peak || was.minimum != now_schedule.minimum ||
-      was.warmup != now_schedule.warmup || was.total != now_schedule.total) {
-    const int64_t at = step_ - scaling_.stage_start();
+  const int64_t at = step_ - scaling_.stage_start();
+  // Past the stage's end no step is taken, and the trainer says so (Trainer::begin_run).
+  if ((was.peak != now_schedule.peak || was.minimum != now_schedule.minimum ||
+       was.warmup != now_schedule.warmup || was.total != now_schedule.total) &&
+      at < now_schedule.total) {
     log_.info(format(
         "warning: %s was trained with the schedule peak %.3e, minimum %.3e, warm-up %lld, %lld "
         "steps in stage '%s'; this config's is peak %.3e, minimum %.3e, warm-up %lld, %lld steps "

@@ -217,9 +217,11 @@ void Trainer::begin_run() {
   first_step_ = step_ + 1;
   if (step_ > 0 && step_ >= total_steps(stages())) {
     log_.info(
-        format("step %6lld | nothing left to train: the checkpoint is the end of the last "
-               "stage ('%s'); raise its steps to train further",
-               (long long)step_, stages().back().name.c_str()));
+        format("step %6lld | nothing left to train: the checkpoint's step %lld is at or past the "
+               "end of the last stage ('%s', which ends at step %lld); raise its steps "
+               "(train.steps or the stage's) to train further",
+               (long long)step_, (long long)step_, stages().back().name.c_str(),
+               (long long)total_steps(stages())));
   }
   reporter_.open_metrics(step_);
 }

@@ -170,7 +170,32 @@ TEST_F(IndexedDatasetTest, IndexOfWrongSize) {
 TEST_F(IndexedDatasetTest, BinOfWrongSize) {
   write(documents_, 1000);
   write_file(".bin", read_file(".bin").substr(0, 20));
-  EXPECT_EQ(open_error(), prefix_ + ".bin: size is 20 bytes but sequence 3 ends at byte 22");
+  EXPECT_EQ(open_error(), prefix_ + ".idx: sequence 3 (length 5) ends at byte 22, but " + prefix_ +
+                              ".bin has 20 bytes: the .bin is cut short or the .idx is corrupt; "
+                              "build both again (tf-data)");
+}
+
+TEST_F(IndexedDatasetTest, ALengthPastTheEndBlamesBothFiles) {
+  write(documents_, 1000);
+  patch_index<int32_t>(34 + 4 * 2, 1 << 30);  // length of sequence 2 (should be 2)
+  EXPECT_EQ(open_error(), prefix_ + ".idx: sequence 2 (length 1073741824) ends at byte " +
+                              std::to_string(8 + (int64_t{1} << 31)) + ", but " + prefix_ +
+                              ".bin has 22 bytes: the .bin is cut short or the .idx is corrupt; "
+                              "build both again (tf-data)");
+}
+
+TEST_F(IndexedDatasetTest, APathWithASuffixIsAnsweredWithItsPrefix) {
+  write(documents_, 1000);
+  for (const char* suffix : {".bin", ".idx"}) {
+    try {
+      IndexedDataset dataset(prefix_ + suffix, 1000);
+      FAIL() << "opened " << prefix_ << suffix;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), prefix_ + suffix +
+                                           ": a dataset is named by the prefix of its .bin and "
+                                           ".idx files; did you mean '" + prefix_ + "'?");
+    }
+  }
 }
 
 TEST_F(IndexedDatasetTest, PointersMustFollowLengths) {
