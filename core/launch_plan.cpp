@@ -27,8 +27,8 @@ std::vector<StagePlan> plan_launches(const Config& config, int64_t ranks) {
       const std::string where = config.source + ": stage '" + plan.stage.name + "'";
       const std::string prefix =
           config.stages.empty() ? "model." : "stages[" + std::to_string(s) + "].";
-      check_token_shards(with_token_counts(config.model, plan.stage.tokens), job.parallel.tp,
-                         where, prefix);
+      check_token_shards(with_token_counts(config.model, plan.stage.tokens), job.parallel.tp, where,
+                         prefix);
       if (plan.known()) {
         try {
           plan.accumulation = accumulation_steps(config, job.parallel.dp);
@@ -37,7 +37,8 @@ std::vector<StagePlan> plan_launches(const Config& config, int64_t ranks) {
                       layout_text(job.parallel) + " (" + count_of(job.ranks, "rank") + ")");
         }
         plan.need = estimate_layout_memory(config, plan.stage.tokens, job.parallel, job.ranks);
-        plan.alternative = estimate_layout_memory(other, plan.stage.tokens, job.parallel, job.ranks);
+        plan.alternative =
+            estimate_layout_memory(other, plan.stage.tokens, job.parallel, job.ranks);
       }
       plans.push_back(plan);
     }

@@ -16,13 +16,13 @@ namespace tf {
 
 struct StagePlan {
   Stage stage;
-  size_t job = 0;               // index of its launch in plan_jobs' order
-  ParallelConfig parallel;      // the launch's layout, dp resolved (0 while the ranks are unknown)
-  int64_t ranks = 0;            // tp x pp x dp; 0: unknown (dp auto and no rank count)
-  std::vector<int64_t> split;   // layers per pipeline rank
-  int64_t accumulation = 0;     // micro batches per step and data-parallel rank; 0: unknown
-  MemoryEstimate need;          // on the costliest rank; zero while the ranks are unknown
-  MemoryEstimate alternative;   // the same with the other train.activation_checkpointing setting
+  size_t job = 0;              // index of its launch in plan_jobs' order
+  ParallelConfig parallel;     // the launch's layout, dp resolved (0 while the ranks are unknown)
+  int64_t ranks = 0;           // tp x pp x dp; 0: unknown (dp auto and no rank count)
+  std::vector<int64_t> split;  // layers per pipeline rank
+  int64_t accumulation = 0;    // micro batches per step and data-parallel rank; 0: unknown
+  MemoryEstimate need;         // on the costliest rank; zero while the ranks are unknown
+  MemoryEstimate alternative;  // the same with the other train.activation_checkpointing setting
 
   bool known() const { return ranks > 0; }
 };

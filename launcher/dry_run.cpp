@@ -26,14 +26,12 @@ int log_stage_plans(const Config& config, const std::vector<StagePlan>& plans,
                     const std::optional<MemoryBudget>& budget, const Logger& log) {
   const size_t launches = plans.empty() ? 0 : plans.back().job + 1;
   const char* other =
-      config.train.activation_checkpointing == ActivationCheckpointing::kLayer ? "without"
-                                                                               : "with";
+      config.train.activation_checkpointing == ActivationCheckpointing::kLayer ? "without" : "with";
   int too_big = 0;
   for (const StagePlan& plan : plans) {
     const ParallelConfig& p = plan.parallel;
     const std::string split = p.pp > 1 ? "; " + split_text(plan.split) : "";
-    const int64_t parameters =
-        parameter_count(with_token_counts(config.model, plan.stage.tokens));
+    const int64_t parameters = parameter_count(with_token_counts(config.model, plan.stage.tokens));
     log.info(format("stage '%s' (%s parameters): %s = %s, launch %zu of %zu%s",
                     plan.stage.name.c_str(), with_commas(parameters).c_str(),
                     layout_text(p).c_str(), count_of(plan.ranks, "rank").c_str(), plan.job + 1,
@@ -43,10 +41,10 @@ int log_stage_plans(const Config& config, const std::vector<StagePlan>& plans,
                     (long long)plan.accumulation, (long long)p.dp));
     const bool fits = !budget || plan.need.total() <= budget->bytes;
     too_big += fits ? 0 : 1;
+    const char* verdict = !budget ? "" : fits ? "; fits" : "; does not fit";
     log.info(format("  memory: about %s on the costliest rank; %s activation checkpointing %s%s",
-                    to_text(plan.need).c_str(), other,
-                    bytes_text(plan.alternative.total()).c_str(),
-                    !budget ? "" : fits ? "; fits" : "; does not fit"));
+                    to_text(plan.need).c_str(), other, bytes_text(plan.alternative.total()).c_str(),
+                    verdict));
   }
   return too_big;
 }
@@ -139,8 +137,9 @@ int dry_run_for_ranks(const Config& config, const DryRunOptions& options, const 
     log_budget("compared with the " + bytes_text(budget->bytes) + " " + budget->source, too_big,
                log);
   } else {
-    log.info("memory: per rank, not compared with a device: this process sees no GPU (or "
-             "train.device is cpu)");
+    log.info(
+        "memory: per rank, not compared with a device: this process sees no GPU (or "
+        "train.device is cpu)");
   }
   log_resolved_config(config, options, log);
   check_run_inputs(config, log);

@@ -31,9 +31,10 @@ TEST(ShortestText, PrintsTheShortestDecimalThatReadsBack) {
 }
 
 TEST(ShortestText, TheResolvedConfigWritesShortFloatsThatReadBack) {
-  const Config c = parse_config("train: {lr: 6.0e-4, min_lr: 3.0e-5, eps: 1.0e-8}\n"
-                                "model: {rotary_pct: 0.3333333333333333}\n",
-                                "test.yaml");
+  const Config c = parse_config(
+      "train: {lr: 6.0e-4, min_lr: 3.0e-5, eps: 1.0e-8}\n"
+      "model: {rotary_pct: 0.3333333333333333}\n",
+      "test.yaml");
   const std::string text = to_yaml(c);
   EXPECT_NE(text.find("lr: 0.0006\n"), std::string::npos) << text;
   EXPECT_NE(text.find("min_lr: 3e-05\n"), std::string::npos) << text;
