@@ -77,12 +77,13 @@ DryRunOptions dry_run_options(const CommandLine& line, int64_t world_size) {
   options.enabled = line.has("dry-run");
   options.print_config = line.has("print-config");
   options.ranks = line.count("ranks", 0);
-  for (const char* flag : {"ranks", "print-config"}) {
-    if (line.has(flag) && !options.enabled) {
-      throw Error(std::string("--") + flag +
-                  " belongs to a dry run: add --dry-run (a launch trains on the ranks it is "
-                  "started with)");
-    }
+  if (line.has("ranks") && !options.enabled) {
+    throw Error(
+        "--ranks belongs to a dry run: add --dry-run (a launch trains on the ranks it is started "
+        "with)");
+  }
+  if (options.print_config && !options.enabled) {
+    throw Error("--print-config belongs to a dry run: add --dry-run");
   }
   if (options.ranks > 0 && world_size > 1) {
     throw Error("--ranks " + std::to_string(options.ranks) +
