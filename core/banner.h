@@ -1,5 +1,5 @@
-// The start-up banner (versions, threads, layout, model sizes, parameter count, FLOPs, batch), and
-// the memory plan that --dry-run prints.
+// The start-up banner: versions, threads, layout, model sizes, parameter count, FLOPs, stages and
+// batch.
 #pragma once
 
 #include "core/config.h"
@@ -13,9 +13,8 @@ namespace tf {
 void log_banner(const Config& config, const ModelConfig& model, const ParallelContext& context,
                 const Logger& log);
 
-// For every stage, the estimated bytes per rank (core/memory_estimate.h) with the config's
-// activation checkpointing and with the other setting, and whether it fits what this rank has.
-// Allocates nothing.
-void log_memory_plan(const Config& config, const ParallelContext& context, const Logger& log);
+// The banner of a process that runs no mesh (a dry run that plans another rank count): the lines
+// of log_banner that do not depend on the mesh, without the layout and the batch.
+void log_model_banner(const Config& config, const ModelConfig& model, const Logger& log);
 
 }  // namespace tf

@@ -1,8 +1,11 @@
 // to_yaml: the resolved config, every key of core/config.h's lists, through the key walk.
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+
 #include "core/config.h"
 #include "core/config_keys.h"
+#include "core/number_text.h"
 
 namespace tf {
 namespace {
@@ -19,6 +22,14 @@ struct WriteYaml {
       node[name] = choice_name(field);
     } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
       if (!field.empty()) node[name] = field;  // empty: the default (e.g. the balanced split)
+    } else if constexpr (std::is_floating_point_v<T>) {
+      // yaml-cpp writes 17 significant digits (6e-4 as 0.00059999999999999995); the shortest
+      // form reads back as the same double. Infinities keep yaml-cpp's .inf spelling.
+      if (std::isfinite(field)) {
+        node[name] = shortest_text(field);
+      } else {
+        node[name] = field;
+      }
     } else {
       node[name] = field;
     }

@@ -1,6 +1,7 @@
 #include "core/layout.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -24,6 +25,19 @@ JobLayout resolve_layout(const ParallelConfig& p, int64_t world_size, const std:
 
 int64_t planned_dp(const ParallelConfig& p, int64_t world_size) {
   return p.dp > 0 ? p.dp : std::max<int64_t>(world_size / std::max<int64_t>(p.tp * p.pp, 1), 1);
+}
+
+void check_token_shards(const ModelConfig& m, int64_t tp, const std::string& where,
+                        const std::string& prefix) {
+  const std::pair<const char*, int64_t> tokens[] = {
+      {"qkv_tokens", m.qkv_tokens}, {"proj_tokens", m.proj_tokens}, {"ffn_tokens", m.ffn_tokens}};
+  for (const auto& [key, count] : tokens) {
+    if (count < tp) {
+      throw Error(where + ": '" + prefix + key + "' (" + std::to_string(count) +
+                  ") must be at least parallel.tp (" + std::to_string(tp) +
+                  ") so that every token-parallel rank holds a shard");
+    }
+  }
 }
 
 std::string ranks_text(const ParallelConfig& p) {

@@ -27,6 +27,12 @@ JobLayout resolve_layout(const ParallelConfig& parallel, int64_t world_size, con
 // fit check: for plans of layouts this process does not run (core/memory_estimate.h).
 int64_t planned_dp(const ParallelConfig& parallel, int64_t world_size);
 
+// Throws tf::Error "<where>: '<prefix>qkv_tokens' (2) must be at least parallel.tp (4) ..." when
+// a token count of `model` is below `tp`: a token-parallel rank would hold no shard.
+// `prefix` is the key's section ("model." or "stages[2].").
+void check_token_shards(const ModelConfig& model, int64_t tp, const std::string& where,
+                        const std::string& prefix);
+
 // The world sizes a layout runs on: "8 ranks" with dp fixed, "a multiple of 4 ranks" otherwise.
 std::string ranks_text(const ParallelConfig& parallel);
 

@@ -9,7 +9,6 @@
 #include <exception>
 #include <memory>
 
-#include "core/banner.h"
 #include "core/config.h"
 #include "core/device.h"
 #include "core/error.h"
@@ -19,14 +18,13 @@
 #include "core/trainer/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
+#include "launcher/dry_run.h"
 #include "launcher/fault_report.h"
 #include "launcher/preemption.h"
-#include "launcher/preflight.h"
 #include "launcher/terminal.h"
 #include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
 #include "launcher/control/control_plane.h"
-#include "launcher/control/listen_address.h"
 #endif
 #include "parallel/communicator_factory.h"
 #include "parallel/mesh_context.h"
@@ -104,7 +102,8 @@ tf::ParallelConfig launch_layout(const tf::Config& config, int world_size, const
 }
 
 constexpr const char* kUsage =
-    "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run]\n"
+    "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run [--ranks N] "
+    "[--print-config]]\n"
     "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
     "       tf-launch inspect-ckpt DIR\n"
     "       tf-launch plan --config FILE [--ranks N]\n"
@@ -116,7 +115,8 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
   if (command == "plan") return tf::run_plan_command(argc - 1, argv + 1);
   if (command == "summary") return tf::run_summary_command(argc - 1, argv + 1);
-  const tf::CommandLine line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
+  const tf::CommandLine line =
+      tf::parse_command_line(argc, argv, {"config", "ranks"}, {"dry-run", "help", "print-config"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -125,6 +125,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
     if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
     throw tf::Error("--config FILE is required (usage above; --help prints it)");
   }
+  const tf::DryRunOptions dry = tf::dry_run_options(line, runtime.world_size());
   tf::Config config = tf::load_config(line.value("config"), line.sets);
   // Ranks of one job share a node's cores: one intra-op thread each unless train.threads asks.
   if (config.train.threads > 0) {
@@ -133,33 +134,13 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
     at::set_num_threads(1);
   }
   tf::Logger log(runtime.world_rank());
+  if (dry.ranks > 0) return tf::dry_run_for_ranks(config, dry, log);
   config.parallel = launch_layout(config, runtime.world_size(), log);
   const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
-  if (!line.has("dry-run")) tf::install_preemption_handlers();
-  start_watchdog(config, *world, runtime, !line.has("dry-run"), faults);
+  if (!dry.enabled) tf::install_preemption_handlers();
+  start_watchdog(config, *world, runtime, !dry.enabled, faults);
   tf::parallel::MeshContext context(*world, config);
-  if (line.has("dry-run")) {
-    log.info("resolved config:\n" + tf::to_yaml(config));
-    const tf::ModelConfig first =
-        tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
-    tf::log_banner(config, first, context, log);
-    tf::log_memory_plan(config, context, log);
-    tf::check_run_inputs(config, log);
-#ifdef TF_WITH_CONTROL
-    if (runtime.world_rank() == 0) {
-      if (!config.control.address.empty()) {
-        tf::control::check_can_listen("control.address", config.control.address);
-      }
-      if (!config.metrics.address.empty()) {
-        tf::control::check_can_listen("metrics.address", config.metrics.address);
-      }
-    }
-#endif
-    log.info(
-        "dry run: config valid; data, tokenizer, init_from, checkpoint.dir and addresses "
-        "checked; no model allocated; exiting");
-    return 0;
-  }
+  if (dry.enabled) return tf::dry_run(config, context, dry, log);
   // Ctrl-C reaches a rank instead of an interactive mpirun (launcher/terminal.h).
   const tf::TerminalInterrupts interrupts(runtime.world_size() > 1 && context.local_rank() == 0);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);

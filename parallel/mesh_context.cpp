@@ -19,17 +19,7 @@ Mesh checked_mesh(const Communicator& world, const Config& config) {
   const ParallelConfig& p = config.parallel;
   resolve_layout(p, world.size(), config.source);
   Mesh mesh(world.size(), p.tp, p.pp);
-  const ModelConfig& m = config.model;
-  const std::pair<const char*, int64_t> tokens[] = {{"model.qkv_tokens", m.qkv_tokens},
-                                                    {"model.proj_tokens", m.proj_tokens},
-                                                    {"model.ffn_tokens", m.ffn_tokens}};
-  for (const auto& [key, count] : tokens) {
-    if (count < p.tp) {
-      throw Error(config.source + ": '" + key + "' (" + std::to_string(count) +
-                  ") must be at least parallel.tp (" + std::to_string(p.tp) +
-                  ") so that every token-parallel rank holds a shard");
-    }
-  }
+  check_token_shards(config.model, p.tp, config.source, "model.");
   return mesh;
 }
 

@@ -11,7 +11,7 @@
 #   --gpus-per-node G  GPUs (ranks) per node (default 8): a job of R ranks asks for
 #                      ceil(R / G) nodes, R tasks and min(R, G) tasks and GPUs per node
 #   --ranks N          the world size of stages whose dp is 0 (auto); needed when the plan
-#                      leaves such a stage at 0 ranks
+#                      leaves such a stage at 'auto' ranks
 #   --sbatch OPTION    one more sbatch option for every job (--sbatch=--partition=gpu
 #                      --sbatch=--time=2-00:00:00); repeatable
 #   --dry-run          print the sbatch commands instead of running them
@@ -68,8 +68,8 @@ mapfile -t jobs < <(grep -v '^#' <<<"$plan")
 
 previous=
 for line in "${jobs[@]}"; do
-  IFS=$'\t' read -r job first last tp pp dp world <<<"$line"
-  if [ "$world" -eq 0 ]; then
+  IFS=$'\t' read -r job first last tp pp dp world memory <<<"$line"
+  if [ "$world" = auto ]; then
     echo "chain.sh: job $job (stages $first to $last) has dp auto: give --ranks N" >&2
     exit 2
   fi

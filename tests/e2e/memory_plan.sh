@@ -23,7 +23,8 @@ rc=0
 "$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run --set control.address= \
   >"$WORK/missing.log" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "the dry run of missing data exited $rc, expected 2"
-grep -q "memory: stage '1.4B'" "$WORK/missing.log" || fail "no plan before the refusal"
+grep -A2 "stage '1.4B' (" "$WORK/missing.log" | grep -q "memory: about" ||
+  fail "no plan before the refusal"
 grep -q "error: .*configs/1.4b.yaml: 'data.tokenizer': data/gpt-neox-20b-tokenizer.json: cannot open" \
   "$WORK/missing.log" || fail "the refusal does not name the key: $(tail -1 "$WORK/missing.log")"
 "$(dirname "$TF_LAUNCH")/tf-data" synth --output "$WORK/synth" --documents 50 >/dev/null
@@ -58,8 +59,9 @@ timed "$TF_LAUNCH" --config "$TF_SOURCE_DIR/configs/1.4b.yaml" --dry-run --set c
   "${data[@]}" >"$WORK/dry.log" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the dry run exited $rc: $(tail -3 "$WORK/dry.log")"
 for stage in 124M 354M 757M 1.4B; do
-  grep -q "memory: stage '$stage' (.* parameters, tp 1 x pp 1): about .*activations .*) on the costliest rank" \
-    "$WORK/dry.log" || fail "no memory line for stage $stage"
+  grep -A2 "stage '$stage' (.* parameters): tp 1 x pp 1 x dp 1 = 1 rank, launch 1 of 1$" "$WORK/dry.log" |
+    grep -q "  memory: about .*activations .*) on the costliest rank" ||
+    fail "no memory line for stage $stage"
 done
 grep -q "dry run: config valid; data, tokenizer, init_from, checkpoint.dir and addresses checked; no model allocated" \
   "$WORK/dry.log" || fail "no dry-run verdict"
@@ -68,7 +70,8 @@ peak=$(peak_kib "$WORK/dry.log")
 peak_within_baseline "$peak" ||
   fail "the dry run peaked at ${peak:-?} KiB, the tiny model's at $baseline KiB"
 echo "dry run: $((SECONDS - started)) s, peak $((peak / 1024)) MiB (tiny: $((baseline / 1024)) MiB)"
-grep "memory: stage '1.4B'\|memory: this rank" "$WORK/dry.log"
+grep -A2 "stage '1.4B' (" "$WORK/dry.log"
+grep "memory: this rank" "$WORK/dry.log"
 
 # A stage of 2^30 feed-forward tokens cannot fit: refused at start-up, before the model exists.
 huge=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set control.address= --set train.steps=100000

@@ -3,7 +3,7 @@
 # launched with srun --mpi=pmix (TF_LAUNCHER=srun). `tf-launch plan` gives two jobs: stages 1-2
 # on 1 rank, stage 3 at tp 2 on 2 ranks. The first ends with status 3 (mapped to 0), the second
 # waits for it (afterok), starts after it, resumes from its checkpoint, runs the last stage at
-# tp 2 and finishes. A plan that leaves a job at 0 ranks (dp auto, no --ranks) submits nothing.
+# tp 2 and finishes. A plan that leaves a job at dp auto (no --ranks) submits nothing.
 source "$(dirname "$0")/lib.sh"
 export TF_LAUNCHER=srun
 
