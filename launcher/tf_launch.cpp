@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "core/banner.h"
 #include "core/config.h"
@@ -31,6 +32,7 @@
 #include "parallel/mesh_context.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
+#include "parallel/startup_agreement.h"
 #include "parallel/world_sync.h"
 
 namespace {
@@ -114,25 +116,31 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
   if (command == "plan") return tf::run_plan_command(argc - 1, argv + 1);
   if (command == "summary") return tf::run_summary_command(argc - 1, argv + 1);
-  const tf::CommandLine line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
+  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
+  tf::Logger log(runtime.world_rank());
+  tf::CommandLine line;
+  tf::Config config;
+  // Usage, config and layout errors are printed once (parallel/startup_agreement.h).
+  tf::parallel::agree_on_startup(*world, [&] {
+    line = tf::parse_command_line(argc, argv, {"config"}, {"dry-run", "help"});
+    if (line.has("help")) return;
+    if (!line.has("config")) {
+      if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
+      throw tf::Error("--config FILE is required (usage above; --help prints it)");
+    }
+    config = tf::load_config(line.value("config"), line.sets);
+    config.parallel = launch_layout(config, runtime.world_size(), log);
+  });
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!line.has("config")) {
-    if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
-    throw tf::Error("--config FILE is required (usage above; --help prints it)");
-  }
-  tf::Config config = tf::load_config(line.value("config"), line.sets);
   // Ranks of one job share a node's cores: one intra-op thread each unless train.threads asks.
   if (config.train.threads > 0) {
     at::set_num_threads(config.train.threads);
   } else if (runtime.world_size() > 1) {
     at::set_num_threads(1);
   }
-  tf::Logger log(runtime.world_rank());
-  config.parallel = launch_layout(config, runtime.world_size(), log);
-  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
   if (!line.has("dry-run")) tf::install_preemption_handlers();
   start_watchdog(config, *world, runtime, !line.has("dry-run"), faults);
   tf::parallel::MeshContext context(*world, config);
@@ -142,17 +150,19 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
         tf::with_token_counts(config.model, tf::plan_stages(config).front().tokens);
     tf::log_banner(config, first, context, log);
     tf::log_memory_plan(config, context, log);
-    tf::check_run_inputs(config, log);
+    tf::parallel::agree_on_startup(*world, [&] {
+      tf::check_run_inputs(config, log);
 #ifdef TF_WITH_CONTROL
-    if (runtime.world_rank() == 0) {
-      if (!config.control.address.empty()) {
-        tf::control::check_can_listen("control.address", config.control.address);
+      if (runtime.world_rank() == 0) {
+        if (!config.control.address.empty()) {
+          tf::control::check_can_listen("control.address", config.control.address);
+        }
+        if (!config.metrics.address.empty()) {
+          tf::control::check_can_listen("metrics.address", config.metrics.address);
+        }
       }
-      if (!config.metrics.address.empty()) {
-        tf::control::check_can_listen("metrics.address", config.metrics.address);
-      }
-    }
 #endif
+    });
     log.info(
         "dry run: config valid; data, tokenizer, init_from, checkpoint.dir and addresses "
         "checked; no model allocated; exiting");
@@ -164,15 +174,23 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   with.clock = &faults.clock;
   with.checkpoint_sync = &checkpoint_sync;
 #ifdef TF_WITH_CONTROL
-  tf::control::ControlPlane control(config, context, log, control_actions(config));
-  with.observer = &control.observer();
+  std::optional<tf::control::ControlPlane> control;
 #endif
-  tf::Trainer trainer(config, context, log, with);
-  const tf::Trainer::RunEnd end = trainer.run();
+  std::optional<tf::Trainer> trainer;
+  // The model, data, servers and resumed checkpoint: their errors are printed once as well.
+  tf::parallel::agree_on_startup(*world, [&] {
 #ifdef TF_WITH_CONTROL
-  control.finish(trainer.step(), ending_text(end));
+    control.emplace(config, context, log, control_actions(config));
+    with.observer = &control->observer();
 #endif
-  faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
+    trainer.emplace(config, context, log, with);
+    trainer->start();
+  });
+  const tf::Trainer::RunEnd end = trainer->run();
+#ifdef TF_WITH_CONTROL
+  control->finish(trainer->step(), ending_text(end));
+#endif
+  faults.clock.enter(tf::Phase::kIdle, trainer->step());  // what follows is teardown
   switch (end) {
     case tf::Trainer::RunEnd::kLayoutChange:
       return tf::kExitRelaunch;
@@ -190,11 +208,11 @@ int main(int argc, char** argv) {
   try {
     const tf::parallel::MpiRuntime runtime(&argc, &argv);
     Faults faults;
-    const auto record = [&faults](const char* kind, const std::string& message) {
+    const auto record = [&faults](const char* kind, const std::string& message, bool agreed) {
       if (!faults.reporter) return;
       faults.watchdog->stop("failed");
       faults.reporter->write_error(faults.clock.read(), kind, message);
-      tf::report_failure(*faults.reporter);
+      if (!agreed) tf::report_failure(*faults.reporter);  // an agreed error is printed already
     };
     return tf::parallel::run_rank(
         runtime, "tf-launch", [&] { return run(argc, argv, runtime, faults); }, record);
