@@ -27,8 +27,8 @@ wait_for 60 bash -c "[ \$($TF_CTL --address $CONTROL --json status | jq -r .step
 stop_and_check "$WORK/every"
 
 # pause -> save -> save -> stop on two ranks, no validation pass before the end.
-RUN_RANKS=2 start_run --set checkpoint.dir="$WORK/paused" --set train.eval_interval=0
-status=$(ctl --json status)
+RUN_RANKS=2 start_run --set parallel.tp=2 --set checkpoint.dir="$WORK/paused" --set train.eval_interval=0
+status=$(ctl --json status) || fail "status: $status"
 [ "$(jq 'has("validation_loss")' <<<"$status")" = false ] ||
   fail "a validation loss before any validation pass: $status"
 ctl status | grep -q "^loss .*(no validation pass yet)$" || fail "human status: $(ctl status)"
@@ -42,8 +42,11 @@ again=$(ctl --json "${TOKEN[@]}" save-checkpoint) || fail "the second save-check
   fail "the saves were applied at different steps: $first, $again"
 out=$(ctl --json "${TOKEN[@]}" scale-up --qkv-tokens 16 --proj-tokens 32 --ffn-tokens 64) &&
   fail "a shrinking scale-up was applied: $out"
+wait_for 10 grep -q "ScaleUp.*refused" "$WORK/run.log" || fail "the refusal is not logged"
+sleep 1  # a second copy would follow within the same request
 refusals=$(grep -c "ScaleUp.*refused" "$WORK/run.log" || true)
 [ "$refusals" = 1 ] || fail "the refusal is logged $refusals times: $(grep refused "$WORK/run.log")"
 stop_and_check "$WORK/paused"
-[ "$(ls "$WORK/paused")" = "$(basename "$path")" ] || fail "checkpoints: $(ls "$WORK/paused")"
+[ "$(cd "$WORK/paused" && echo step_*)" = "$(basename "$path")" ] ||
+  fail "checkpoints: $(ls "$WORK/paused")"
 echo "PASS"
