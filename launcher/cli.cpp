@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "core/error.h"
 #include "core/exit_status.h"
@@ -13,20 +14,52 @@ std::string CommandLine::value(const std::string& name, const std::string& fallb
   return it == values.end() ? fallback : it->second;
 }
 
+namespace {
+
+// `parse` (std::stoll, std::stod) over the whole of `text`; nullopt when it is not all one value
+// or out of range.
+template <typename T, typename Parse>
+std::optional<T> parsed_whole(const std::string& text, Parse parse) {
+  size_t used = 0;
+  try {
+    const T value = parse(text, &used);
+    if (used != 0 && used == text.size()) return value;
+  } catch (const std::exception&) {  // std::invalid_argument, std::out_of_range
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> parsed_integer(const std::string& text) {
+  return parsed_whole<int64_t>(text, [](const std::string& t, size_t* used) {
+    return static_cast<int64_t>(std::stoll(t, used));
+  });
+}
+
+}  // namespace
+
 int64_t CommandLine::count(const std::string& name, int64_t fallback) const {
   if (!has(name)) return fallback;
   const std::string text = value(name);
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || n < 1) {
-    throw Error("--" + name + " '" + text + "': expected a positive integer");
-  }
-  return n;
+  const std::optional<int64_t> n = parsed_integer(text);
+  if (!n || *n < 1) throw Error("--" + name + " '" + text + "': expected a positive integer");
+  return *n;
+}
+
+int64_t CommandLine::integer(const std::string& name, int64_t fallback) const {
+  if (!has(name)) return fallback;
+  const std::string text = value(name);
+  const std::optional<int64_t> n = parsed_integer(text);
+  if (!n) throw Error("--" + name + ": '" + text + "' is not an integer");
+  return *n;
+}
+
+double CommandLine::number(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  const std::string text = value(name);
+  const std::optional<double> x = parsed_whole<double>(
+      text, [](const std::string& t, size_t* used) { return std::stod(t, used); });
+  if (!x) throw Error("--" + name + ": '" + text + "' is not a number");
+  return *x;
 }
 
 CommandLine parse_command_line(int argc, char** argv, const std::set<std::string>& with_value,

@@ -21,6 +21,10 @@ struct CommandLine {
   std::string value(const std::string& name, const std::string& fallback = "") const;
   // The value of --name as a positive integer, `fallback` when absent; tf::Error otherwise.
   int64_t count(const std::string& name, int64_t fallback) const;
+  // The value of --name as an integer (any sign) or a number, `fallback` when absent; tf::Error
+  // naming the flag and its value when the whole value is not one.
+  int64_t integer(const std::string& name, int64_t fallback) const;
+  double number(const std::string& name, double fallback) const;
 };
 
 // `with_value` names the flags that take a value; `switches` those that take none. --set is

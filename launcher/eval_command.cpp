@@ -4,6 +4,7 @@
 #include "core/checkpoint/authors_layout.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/reader.h"
+#include "core/checkpoint/stored_model.h"
 #include "core/data/indexed_dataset.h"
 #include "core/device.h"
 #include "core/error.h"
@@ -21,6 +22,8 @@ constexpr const char* kEvalUsage =
     "                      --data PREFIX [--batch N] [--set key.path=value ...]\n";
 void load_checkpoint_weights(const std::string& dir, TokenFormer& model) {
   const CheckpointReader checkpoint(dir);
+  check_holds_model(checkpoint, model->config(),
+                    "Evaluate it with a --config whose model section has the checkpoint's sizes");
   torch::NoGradGuard no_grad;
   for (const ModelTensor& t : model_tensors(model)) {
     t.param.copy_(read_model_rows(checkpoint, t.name, t));

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "core/config.h"
 #include "core/device.h"
@@ -30,6 +31,7 @@
 #include "parallel/mesh_context.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
+#include "parallel/startup_agreement.h"
 #include "parallel/world_sync.h"
 
 namespace {
@@ -115,32 +117,43 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
   if (command == "plan") return tf::run_plan_command(argc - 1, argv + 1);
   if (command == "summary") return tf::run_summary_command(argc - 1, argv + 1);
-  const tf::CommandLine line =
-      tf::parse_command_line(argc, argv, {"config", "ranks"}, {"dry-run", "help", "print-config"});
+  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
+  tf::Logger log(runtime.world_rank());
+  tf::CommandLine line;
+  tf::DryRunOptions dry;
+  tf::Config config;
+  // Usage, config and layout errors are printed once (parallel/startup_agreement.h).
+  tf::parallel::agree_on_startup(*world, [&] {
+    line = tf::parse_command_line(argc, argv, {"config", "ranks"},
+                                  {"dry-run", "help", "print-config"});
+    if (line.has("help")) return;
+    if (!line.has("config")) {
+      if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
+      throw tf::Error("--config FILE is required (usage above; --help prints it)");
+    }
+    dry = tf::dry_run_options(line, runtime.world_size());
+    config = tf::load_config(line.value("config"), line.sets);
+    if (dry.ranks == 0) config.parallel = launch_layout(config, runtime.world_size(), log);
+  });
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!line.has("config")) {
-    if (runtime.world_rank() == 0) std::fputs(kUsage, stderr);
-    throw tf::Error("--config FILE is required (usage above; --help prints it)");
-  }
-  const tf::DryRunOptions dry = tf::dry_run_options(line, runtime.world_size());
-  tf::Config config = tf::load_config(line.value("config"), line.sets);
   // Ranks of one job share a node's cores: one intra-op thread each unless train.threads asks.
   if (config.train.threads > 0) {
     at::set_num_threads(config.train.threads);
   } else if (runtime.world_size() > 1) {
     at::set_num_threads(1);
   }
-  tf::Logger log(runtime.world_rank());
-  if (dry.ranks > 0) return tf::dry_run_for_ranks(config, dry, log);
-  config.parallel = launch_layout(config, runtime.world_size(), log);
-  const auto world = tf::parallel::make_world_communicator(tf::parallel::Backend::kMpi, runtime);
+  if (dry.ranks > 0) return tf::dry_run_for_ranks(config, dry, log);  // one process
   if (!dry.enabled) tf::install_preemption_handlers();
   start_watchdog(config, *world, runtime, !dry.enabled, faults);
   tf::parallel::MeshContext context(*world, config);
-  if (dry.enabled) return tf::dry_run(config, context, dry, log);
+  if (dry.enabled) {
+    int status = 0;
+    tf::parallel::agree_on_startup(*world, [&] { status = tf::dry_run(config, context, dry, log); });
+    return status;
+  }
   // Ctrl-C reaches a rank instead of an interactive mpirun (launcher/terminal.h).
   const tf::TerminalInterrupts interrupts(runtime.world_size() > 1 && context.local_rank() == 0);
   tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
@@ -149,15 +162,23 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   with.clock = &faults.clock;
   with.checkpoint_sync = &checkpoint_sync;
 #ifdef TF_WITH_CONTROL
-  tf::control::ControlPlane control(config, context, log, control_actions(config));
-  with.observer = &control.observer();
+  std::optional<tf::control::ControlPlane> control;
 #endif
-  tf::Trainer trainer(config, context, log, with);
-  const tf::Trainer::RunEnd end = trainer.run();
+  std::optional<tf::Trainer> trainer;
+  // The model, data, servers and resumed checkpoint: their errors are printed once as well.
+  tf::parallel::agree_on_startup(*world, [&] {
 #ifdef TF_WITH_CONTROL
-  control.finish(trainer.step(), ending_text(end));
+    control.emplace(config, context, log, control_actions(config));
+    with.observer = &control->observer();
 #endif
-  faults.clock.enter(tf::Phase::kIdle, trainer.step());  // what follows is teardown
+    trainer.emplace(config, context, log, with);
+    trainer->start();
+  });
+  const tf::Trainer::RunEnd end = trainer->run();
+#ifdef TF_WITH_CONTROL
+  control->finish(trainer->step(), ending_text(end));
+#endif
+  faults.clock.enter(tf::Phase::kIdle, trainer->step());  // what follows is teardown
   switch (end) {
     case tf::Trainer::RunEnd::kLayoutChange:
       faults.watchdog->stop("stopped for a relaunch");
@@ -177,11 +198,11 @@ int main(int argc, char** argv) {
   try {
     const tf::parallel::MpiRuntime runtime(&argc, &argv);
     Faults faults;
-    const auto record = [&faults](const char* kind, const std::string& message) {
+    const auto record = [&faults](const char* kind, const std::string& message, bool agreed) {
       if (!faults.reporter) return;
       faults.watchdog->stop("failed");
       faults.reporter->write_error(faults.clock.read(), kind, message);
-      tf::report_failure(*faults.reporter);
+      if (!agreed) tf::report_failure(*faults.reporter);  // an agreed error is printed already
     };
     return tf::parallel::run_rank(
         runtime, "tf-launch", [&] { return run(argc, argv, runtime, faults); }, record);

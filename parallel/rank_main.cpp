@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/error.h"
+#include "parallel/startup_agreement.h"
 
 namespace tf::parallel {
 namespace {
@@ -12,7 +13,7 @@ int fail(const MpiRuntime& runtime, const char* program, const FailureHook& on_f
          const char* kind, const char* what, int code) {
   std::fprintf(stderr, "%s: rank %d: %s: %s\n", program, runtime.world_rank(), kind, what);
   std::fflush(stderr);
-  if (on_failure) on_failure(kind, what);
+  if (on_failure) on_failure(kind, what, false);
   if (runtime.world_size() > 1) runtime.abort(code);
   return code;  // alone: unwind normally so MPI is finalised
 }
@@ -26,6 +27,13 @@ int run_rank(const MpiRuntime& runtime, const char* program, const std::function
   };
   try {
     return body();
+  } catch (const AgreedError& e) {  // every rank knows: said once, and MPI finalises normally
+    if (e.prints_here()) {
+      std::fprintf(stderr, "%s\n", e.report(program).c_str());
+      std::fflush(stderr);
+    }
+    if (on_failure) on_failure("error", e.what(), true);
+    return kExitError;
   } catch (const RunDiverged& e) {
     return failed("diverged", e, kExitDiverged);
   } catch (const Error& e) {

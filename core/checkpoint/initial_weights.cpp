@@ -5,6 +5,7 @@
 #include "core/checkpoint/authors_layout.h"
 #include "core/checkpoint/file_io.h"
 #include "core/checkpoint/model_tensors.h"
+#include "core/checkpoint/stored_model.h"
 #include "core/error.h"
 
 namespace tf {
@@ -32,6 +33,9 @@ InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std
 
 void InitialWeights::load_into(TokenFormer& model) const {
   if (authors_) return import_authors_layout(*authors_, path_, model);
+  check_holds_model(*checkpoint_, model->config(),
+                    "model.init_from may hold fewer parameter tokens than the run's model (it is "
+                    "grown), but its other sizes must be the run's");
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // checked first, then applied
   for (const ModelTensor& t : model_tensors(model)) {
     copies.emplace_back(t.param, read_model_rows(*checkpoint_, t.name, t));

@@ -19,9 +19,9 @@ void CheckpointPolicy::after_step(int64_t step, int64_t skipped_in_a_row) {
   }
 }
 
-void CheckpointPolicy::save_unless_saved(int64_t step) {
-  const CheckpointConfig& c = config_;
-  if (!c.dir.empty() && saved_step_ != step) save_();
+std::string CheckpointPolicy::save_unless_saved(int64_t step) {
+  if (config_.dir.empty()) return "";
+  return saved_step_ == step ? saved_dir_ : save_();
 }
 
 }  // namespace tf

@@ -24,10 +24,15 @@ class CheckpointPolicy {
 
   // After step `step`: the periodic save, unless the last `skipped_in_a_row` updates were skipped.
   void after_step(int64_t step, int64_t skipped_in_a_row);
-  // The save when a run stops at `step`: none without checkpoint.dir or when `step` is on disk.
-  void save_unless_saved(int64_t step);
-  // The state of `step` is on disk (written or restored).
-  void on_disk(int64_t step) { saved_step_ = step; }
+  // The checkpoint of `step`: saved now unless `step` is on disk already. Returns its directory
+  // either way; "" without checkpoint.dir (nothing saved). A stop, a preemption and a save request
+  // all ask this, so that a step is never written twice.
+  std::string save_unless_saved(int64_t step);
+  // The state of `step` is on disk in `dir` (written or restored).
+  void on_disk(int64_t step, std::string dir) {
+    saved_step_ = step;
+    saved_dir_ = std::move(dir);
+  }
   // `dir` is the newest checkpoint with no skipped update after it.
   void set_good(const std::string& dir) { good_ = dir; }
   // The newest good checkpoint; empty when none was written or restored.
@@ -38,6 +43,7 @@ class CheckpointPolicy {
   const Logger& log_;
   Save save_;
   int64_t saved_step_ = -1;  // step of the last checkpoint written or restored
+  std::string saved_dir_;    // and its directory
   std::string good_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/checkpoint/adamw_state.h"
 #include "core/checkpoint/model_tensors.h"
+#include "core/checkpoint/stored_model.h"
 #include "core/error.h"
 #include "core/trainer/trainer.h"
 
@@ -89,6 +90,12 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
     grow_model(*model_, saved, GrowthPolicy::kZero, config_.train.seed, run.growths);
     build_optimizer();
   }
+  check_holds_model(
+      checkpoint, model_->config(),
+      "To train this run's model, give it a new checkpoint.dir; to start it from this "
+      "checkpoint, set model.init_from: " + checkpoint.directory() +
+          " with a new checkpoint.dir (model.init_from grows a model with fewer parameter "
+          "tokens; the other sizes must be the same)");
   torch::NoGradGuard no_grad;
   for (const ModelTensor& t : model_tensors(model_)) {
     t.param.copy_(read_model_rows(checkpoint, t.name, t));
@@ -111,7 +118,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   scaling_.restore(static_cast<size_t>(run.stage_index), run.stage_start, run.growths);
   flops_spent_ = run.flops_spent;
   samples_consumed_ = run.samples_consumed;
-  checkpoints_.on_disk(run.step);
+  checkpoints_.on_disk(run.step, checkpoint.directory());
   if (run.train_seed != config_.train.seed) {
     log_.info(
         format("warning: %s was trained with train.seed %llu, this run uses %llu; the data "
@@ -140,8 +147,12 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
 }
 
 std::string Trainer::save_checkpoint() {
+  TF_CHECK(!config_.checkpoint.dir.empty(), "save_checkpoint without checkpoint.dir");
+  return checkpoints_.save_unless_saved(step_);
+}
+
+std::string Trainer::write_checkpoint() {
   const CheckpointConfig& c = config_.checkpoint;
-  TF_CHECK(!c.dir.empty(), "save_checkpoint without checkpoint.dir");
   PhaseClock::Scope phase(clock_, Phase::kCheckpoint, step_);
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] {
@@ -158,7 +169,7 @@ std::string Trainer::save_checkpoint() {
     optimizer_->state().clear();  // the exported copy
   }
   if (with_.observer) with_.observer->on_checkpoint(step_, dir, seconds());
-  checkpoints_.on_disk(step_);
+  checkpoints_.on_disk(step_, dir);
   if (skipped_in_a_row_ == 0) checkpoints_.set_good(dir);
   log_.info(format("step %6lld | checkpoint saved to %s", (long long)step_, dir.c_str()));
   return dir;

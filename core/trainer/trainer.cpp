@@ -44,7 +44,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
       accumulation_(tf::accumulation_steps(config_, context_.dp_size())),
       split_(checked_split(config_, context_.pp_size())),
       scaling_(*this, plan_stages(config_)),
-      checkpoints_(config_.checkpoint, log_, [this] { return save_checkpoint(); }),
+      checkpoints_(config_.checkpoint, log_, [this] { return write_checkpoint(); }),
       reporter_(config_, context_, log_) {
   const TrainConfig& t = config_.train;
   scaling_.check_stages_fit();
@@ -182,7 +182,7 @@ bool Trainer::preempted() {
 }
 
 Trainer::RunEnd Trainer::run() {
-  begin_run();
+  if (!started_) start();
   while (!stop_requested_) {
     clock_.enter(Phase::kStep, step_ + 1);
     if (stage_finished()) {
@@ -206,7 +206,9 @@ Trainer::RunEnd Trainer::run() {
   return RunEnd::kFinished;
 }
 
-void Trainer::begin_run() {
+void Trainer::start() {
+  TF_CHECK(!started_, "Trainer::start called twice");
+  started_ = true;
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
   if (config_.checkpoint.dir.empty()) {

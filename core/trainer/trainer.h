@@ -79,6 +79,10 @@ class Trainer {
     kLayoutChange,  // the next stage needs another parallel layout: relaunch to continue
     kPreempted,     // a rank's preemption flag was set: checkpoint written, relaunch to resume
   };
+  // Resumes from the newest checkpoint under checkpoint.dir, logs the banner and opens the metrics
+  // file: run()'s part before its first collective call, so that a launcher can agree on its
+  // errors first (parallel/startup_agreement.h). run() calls it unless it was called.
+  void start();
   // Runs the remaining steps of every stage with log lines, validation, stage transitions and a
   // final validation pass.
   RunEnd run();
@@ -131,7 +135,9 @@ class Trainer {
   // throws tf::Error naming the checkpoint and tensor when shapes disagree with the model.
   CheckpointState checkpoint_state();
   void restore(const CheckpointReader& checkpoint);
-  // Saves step_<step()> under checkpoint.dir; collective over the checkpoint sync.
+  // The checkpoint of the current step under checkpoint.dir, saved as step_<step()> unless this
+  // step is on disk already (saved or restored by this trainer: then that checkpoint's path,
+  // nothing written). Returns its path; collective over the checkpoint sync.
   std::string save_checkpoint();
   // Restores the newest complete checkpoint under checkpoint.dir; false when there is none.
   bool resume_from_latest();
@@ -165,10 +171,11 @@ class Trainer {
   // An empty tensor shaped like the activations between pipeline ranks.
   torch::Tensor pp_activation() const;
 
-  // run()'s parts: before the loop (resume, banner, metrics file); whether the stage has run its
-  // steps; the stage transition at its end (false: relaunch for another layout); the observer at
-  // the boundary; everything after a step (observer, divergence, report, save, validation).
-  void begin_run();
+  // Writes step_<step()> under checkpoint.dir (CheckpointPolicy decides when).
+  std::string write_checkpoint();
+  // run()'s parts: whether the stage has run its steps; the stage transition at its end (false:
+  // relaunch for another layout); the observer at the boundary; everything after a step
+  // (observer, divergence, report, save, validation).
   bool stage_finished() const;
   bool advance_stage();
   void hold_at_boundary();
@@ -207,6 +214,7 @@ class Trainer {
   double flops_spent_ = 0;  // training FLOPs of every step so far (3 x forward, core/sizes.h)
   int64_t skipped_in_a_row_ = 0;
   bool stop_requested_ = false;
+  bool started_ = false;  // start() has run
 };
 
 }  // namespace tf

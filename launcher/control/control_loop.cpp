@@ -109,8 +109,7 @@ Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& traine
     set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,
               "scaled up: " + message);
     return {StatusCode::OK, message, step};
-  } catch (const ScaleUpRefused& e) {
-    log_.info(std::string("control: ScaleUp refused: ") + e.what());
+  } catch (const ScaleUpRefused& e) {  // logged with every other refusal by the service
     return {code_of(e.reason()), e.what(), step};
   }
 }

@@ -63,7 +63,7 @@ std::string human_status(const v1::Status& s) {
   out += "parameters  " + with_commas(s.parameter_count()) + "\n";
   out += "layout      " + s.layout() + "\n";
   out += "loss        " + printf_string("%.4f", s.loss()) +
-         (s.validation_step() == 0 ? std::string(" (no validation pass yet)")
+         (!s.has_validation_loss() ? std::string(" (no validation pass yet)")
                                    : " (validation " + printf_string("%.4f", s.validation_loss()) +
                                          " at step " + std::to_string(s.validation_step()) + ")") +
          "\n";

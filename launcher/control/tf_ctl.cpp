@@ -58,7 +58,7 @@ class Client {
   explicit Client(const tf::CommandLine& line)
       : json_(line.has("json")),
         tls_(line.has("tls-ca")),
-        timeout_(std::stod(line.value("timeout", "60"))),
+        timeout_(line.number("timeout", 60)),
         address_(line.value("address")),
         channel_(grpc::CreateChannel(address_, credentials(line))),
         stub_(v1::TrainingControl::NewStub(channel_)) {
@@ -179,7 +179,7 @@ int Client::run(const tf::CommandLine& line) {
                              "no server answered at " + address_ + " within " + waited + " s"));
   }
   if (command == "status") return status();
-  if (command == "watch") return watch(std::stoll(line.value("count", "0")));
+  if (command == "watch") return watch(line.count("count", 0));
   if (command == "save-checkpoint") return mutate(&v1::TrainingControl::Stub::SaveCheckpoint, {});
   if (command == "pause") return mutate(&v1::TrainingControl::Stub::Pause, {});
   if (command == "resume") return mutate(&v1::TrainingControl::Stub::Resume, {});
@@ -191,9 +191,9 @@ int Client::run(const tf::CommandLine& line) {
       throw tf::Error("scale-up: give all of --qkv-tokens, --proj-tokens, --ffn-tokens or none");
     }
     if (given == 3) {
-      request.mutable_tokens()->set_qkv_tokens(std::stoll(line.value("qkv-tokens")));
-      request.mutable_tokens()->set_proj_tokens(std::stoll(line.value("proj-tokens")));
-      request.mutable_tokens()->set_ffn_tokens(std::stoll(line.value("ffn-tokens")));
+      request.mutable_tokens()->set_qkv_tokens(line.integer("qkv-tokens", 0));
+      request.mutable_tokens()->set_proj_tokens(line.integer("proj-tokens", 0));
+      request.mutable_tokens()->set_ffn_tokens(line.integer("ffn-tokens", 0));
     }
     request.set_growth(line.value("growth", ""));
     request.set_optimizer(line.value("optimizer", ""));
@@ -222,8 +222,8 @@ int main(int argc, char** argv) {
   } catch (const tf::Error& e) {
     std::fprintf(stderr, "tf-ctl: %s\n%s", e.what(), kUsage);
     return tf::kExitError;
-  } catch (const std::exception& e) {  // std::stoll/stod on a malformed number
-    std::fprintf(stderr, "tf-ctl: bad number: %s\n%s", e.what(), kUsage);
-    return tf::kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tf-ctl: internal error: %s\n", e.what());
+    return tf::kExitInternal;
   }
 }

@@ -94,7 +94,7 @@ TEST(CheckpointResume, CorruptShardIsRefusedNamingTheFile) {
   EXPECT_EQ(message.rfind(shard + ": checksum mismatch (crc32 ", 0), 0u) << message;
 }
 
-TEST(CheckpointResume, ShapeMismatchNamesTensor) {
+TEST(CheckpointResume, AnotherModelIsRefusedWithBothModelsAndTheWaysOn) {
   ScratchDir root;
   LocalContext context;
   {
@@ -103,9 +103,38 @@ TEST(CheckpointResume, ShapeMismatchNamesTensor) {
   }
   Trainer wider(tiny_checkpoint_config({"checkpoint.dir=" + root.str(), "model.ffn_tokens=48"}),
                 context, kQuiet);
+  const std::string dir = root / "step_0";
   EXPECT_EQ(error_of([&] { wider.resume_from_latest(); }),
-            root / "step_0" + ": tensor 'blocks.0.mlp.key_tokens' has shape [40, 32], the model "
-                              "needs [48, 32]");
+            dir + " holds another model than this run's (they differ in ffn_tokens): the "
+                  "checkpoint's has hidden_size 32, num_layers 2, num_heads 2, vocab_size 257, "
+                  "qkv_tokens 16, proj_tokens 12, ffn_tokens 40; this run's has hidden_size 32, "
+                  "num_layers 2, num_heads 2, vocab_size 257, qkv_tokens 16, proj_tokens 12, "
+                  "ffn_tokens 48. To train this run's model, give it a new checkpoint.dir; to "
+                  "start it from this checkpoint, set model.init_from: " +
+                dir +
+                " with a new checkpoint.dir (model.init_from grows a model with fewer parameter "
+                "tokens; the other sizes must be the same)");
+}
+
+TEST(CheckpointResume, SavingAStepOnDiskAnswersItsPathWithoutWritingAgain) {
+  ScratchDir root;
+  LocalContext context;
+  const Config config = tiny_checkpoint_config(
+      {"checkpoint.dir=" + root.str(), "checkpoint.interval=1", "train.steps=3"});
+  {
+    Trainer trainer(config, context, kQuiet);
+    train(trainer, 1);  // train_step alone does not save
+    const std::string first = trainer.save_checkpoint();
+    EXPECT_EQ(first, root / "step_1");
+    const std::string manifest = read_file(root / "step_1/manifest.json");
+    EXPECT_EQ(trainer.save_checkpoint(), first) << "a second save of step 1";
+    EXPECT_EQ(read_file(root / "step_1/manifest.json"), manifest);
+    trainer.run();  // saves steps 2 and 3 (checkpoint.interval) and nothing after the last
+    EXPECT_EQ(trainer.save_checkpoint(), root / "step_3");
+  }
+  Trainer resumed(config, context, kQuiet);
+  ASSERT_TRUE(resumed.resume_from_latest());
+  EXPECT_EQ(resumed.save_checkpoint(), root / "step_3") << "the restored step is on disk";
 }
 
 }  // namespace

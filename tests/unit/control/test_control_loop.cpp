@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include "core/checkpoint/file_io.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/local_context.h"
@@ -12,6 +13,7 @@
 #include "launcher/control/command_queue.h"
 #include "launcher/control/control_loop.h"
 #include "launcher/control/status_board.h"
+#include "tests/unit/checkpoint_test_util.h"
 
 namespace tf::control {
 namespace {
@@ -183,6 +185,51 @@ TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
   const Outcome stopped = run.submit(kStop);
   ASSERT_EQ(stopped.code, grpc::StatusCode::OK);
   EXPECT_EQ(saves, 3);
+}
+
+// The save action tf-launch installs (launcher/tf_launch.cpp): the trainer's own.
+ControlActions trainer_saves() {
+  ControlActions actions;
+  actions.save_checkpoint = [](Trainer& trainer) { return trainer.save_checkpoint(); };
+  return actions;
+}
+
+TEST(ControlLoop, StopSucceedsWhenEveryStepIsSaved) {
+  testing::ScratchDir root;
+  TrainingThread run(tiny_config("checkpoint: {dir: " + root.str() + ", interval: 1}\n"),
+                     trainer_saves());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (run.board_step() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const Outcome stopped = run.submit(kStop);
+  ASSERT_EQ(stopped.code, grpc::StatusCode::OK) << stopped.message;
+  const std::string path = root / ("step_" + std::to_string(stopped.step));
+  EXPECT_EQ(stopped.message,
+            "stopping at step " + std::to_string(stopped.step) + "; checkpoint " + path);
+  run.join();
+  EXPECT_TRUE(std::filesystem::exists(path + "/COMPLETE"));
+}
+
+TEST(ControlLoop, PauseSaveSaveStopAnswersOnePath) {
+  testing::ScratchDir root;
+  TrainingThread run(tiny_config("checkpoint: {dir: " + root.str() + "}\n"), trainer_saves());
+  ASSERT_EQ(run.submit(kPause).code, grpc::StatusCode::OK);
+  const Outcome first = run.submit(kCheckpoint);
+  ASSERT_EQ(first.code, grpc::StatusCode::OK) << first.message;
+  EXPECT_EQ(first.message, root / ("step_" + std::to_string(first.step)));
+  const Outcome second = run.submit(kCheckpoint);
+  ASSERT_EQ(second.code, grpc::StatusCode::OK) << second.message;
+  EXPECT_EQ(second.step, first.step);
+  EXPECT_EQ(second.message, first.message);
+  const Outcome stopped = run.submit(kStop);
+  ASSERT_EQ(stopped.code, grpc::StatusCode::OK) << stopped.message;
+  EXPECT_EQ(stopped.message,
+            "stopping at step " + std::to_string(first.step) + "; checkpoint " + first.message);
+  run.join();
+  EXPECT_EQ(run.state(), v1::RUN_STATE_FINISHED);
+  EXPECT_EQ(list_directory(root.str()),
+            std::vector<std::string>{"step_" + std::to_string(first.step)});
 }
 
 // What ranks other than 0 do: no queue, apply whatever the primary broadcasts.
