@@ -208,6 +208,10 @@ Trainer::RunEnd Trainer::run() {
 void Trainer::begin_run() {
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
+  for (const std::string& line : describe_data(data_.record, config_.train.global_batch,
+                                               config_.model.seq_len, total_steps(stages()))) {
+    log_.info(line);
+  }
   first_step_ = step_ + 1;
   if (step_ > 0 && step_ >= total_steps(stages())) {
     log_.info(
