@@ -51,7 +51,7 @@ std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
     try {
       auto dataset = std::make_shared<IndexedDataset>(sources[k].path, vocab_size, progress);
       DatasetRecord record =
-          identity(sources[k].path, *dataset, dataset->index_crc32(), sources[k].weight);
+          identity(sources[k].path, *dataset, dataset->identity_crc32(), sources[k].weight);
       streams.push_back({name + " (" + sources[k].path + ")", dataset, std::move(record)});
     } catch (const Error& e) {
       throw Error(name + ".path: " + e.what());

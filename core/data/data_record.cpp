@@ -42,7 +42,7 @@ std::string dataset_text(const DatasetRecord& d) {
   const std::string sizes =
       count_of(d.documents, "document") + ", " + count_of(d.tokens, "token") + ", ";
   if (d.synthetic()) return "the synthetic corpus (" + sizes + "crc32 " + d.checksum + ")";
-  return d.path + " (" + sizes + "idx crc32 " + d.checksum + ")";
+  return d.path + " (" + sizes + "crc32 " + d.checksum + ")";
 }
 
 std::string datasets_text(const std::vector<DatasetRecord>& list, const std::string& key) {

@@ -19,9 +19,8 @@ struct DatasetRecord {
   std::string path;  // the prefix as configured; empty: the embedded synthetic corpus
   int64_t documents = 0;
   int64_t tokens = 0;
-  // crc32 (core/checkpoint/checksum.h) of PREFIX.idx, or of the synthetic corpus's token ids.
-  // The .bin is not read: the index holds every document's length, and reading a large .bin
-  // would take minutes.
+  // crc32 (core/checkpoint/checksum.h) of PREFIX.idx and the ends of PREFIX.bin
+  // (IndexedDataset::identity_crc32), or of the synthetic corpus's token ids.
   std::string checksum;
   double weight = 1;
   // The split (described, not compared on resume): what the validation cut holds out of this

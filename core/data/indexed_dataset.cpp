@@ -206,9 +206,16 @@ int64_t IndexedDataset::document_start_at_or_before(int64_t offset) const {
   return document_start(std::min(document_at(offset), documents() - 1));
 }
 
-std::string IndexedDataset::index_crc32() const {
+std::string IndexedDataset::identity_crc32() const {
   Crc32 crc;
-  crc.update(reinterpret_cast<const char*>(index_.data()), static_cast<size_t>(index_.size()));
+  const auto add = [&](const MappedFile& file, int64_t begin, int64_t end) {
+    const char* bytes = reinterpret_cast<const char*>(file.data());
+    crc.update(bytes + begin, static_cast<size_t>(end - begin));
+  };
+  add(index_, 0, index_.size());
+  const int64_t head = std::min(bin_.size(), kSampledBinBytes);
+  add(bin_, 0, head);
+  add(bin_, std::max(head, bin_.size() - kSampledBinBytes), bin_.size());
   return crc.hex();
 }
 

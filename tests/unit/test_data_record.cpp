@@ -13,6 +13,7 @@
 #include "core/data/indexed_writer.h"
 #include "core/local_context.h"
 #include "core/trainer/trainer.h"
+#include "temp_dir.h"
 
 namespace tf {
 namespace {
@@ -25,9 +26,9 @@ const Logger kQuiet(1);  // a non-primary rank: info() prints nothing
 const Logger kPrimary(0);
 
 // `documents` documents of `length` tokens each; ids depend on `salt` so corpora differ.
-std::string write_corpus(const ScratchDir& dir, const std::string& name, int documents,
+std::string write_corpus(const TempDir& dir, const std::string& name, int documents,
                          int length, int salt = 0) {
-  const std::string prefix = dir / name;
+  const std::string prefix = dir.path() + "/" + name;
   IndexedDatasetWriter writer(prefix, 257);
   for (int d = 0; d < documents; ++d) {
     std::vector<int32_t> tokens(length);
@@ -38,9 +39,10 @@ std::string write_corpus(const ScratchDir& dir, const std::string& name, int doc
   return prefix;
 }
 
-std::string write_text(const ScratchDir& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name) << text;
-  return dir / name;
+std::string write_text(const TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.path() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
 }
 
 std::string train_list(const std::vector<std::pair<std::string, double>>& sources) {
@@ -69,7 +71,7 @@ std::vector<std::string> describe(const Config& config, int64_t steps) {
 }
 
 TEST(DataDescription, DatasetLineGivesDocumentsTokensAndTheValidationShare) {
-  ScratchDir dir;
+  TempDir dir;
   // 40 documents x 50 tokens = 2,000 tokens. valid_fraction 0.1 holds out 200 tokens: the cut at
   // token 1,800 is the start of document 36, so documents 36..39 (4, 10%) go to validation. The
   // training part's 1,800 tokens hold (1,800 - 1) / 16 = 112 samples of seq_len 16; 56 steps of
@@ -78,7 +80,7 @@ TEST(DataDescription, DatasetLineGivesDocumentsTokensAndTheValidationShare) {
       {"data.valid_fraction=0.1", train_list({{write_corpus(dir, "a", 40, 50), 1.0}})});
   const auto lines = describe(config, 56);
   ASSERT_EQ(lines.size(), 2u) << ::testing::PrintToString(lines);
-  EXPECT_EQ(lines[0], "data: data.train[0] " + (dir / "a") +
+  EXPECT_EQ(lines[0], "data: data.train[0] " + dir.path() + "/a" +
                           ": 40 documents, 2,000 tokens, weight 1 (100.0%); validation 4 "
                           "documents (10.0%), 200 tokens (10.0%)");
   EXPECT_EQ(lines[1],
@@ -87,7 +89,7 @@ TEST(DataDescription, DatasetLineGivesDocumentsTokensAndTheValidationShare) {
 }
 
 TEST(DataDescription, BlendLinesGiveEachWeightShareAndEpochs) {
-  ScratchDir dir;
+  TempDir dir;
   // a: 2,000 tokens, cut at 1,800 (112 samples); b: 20 x 50 = 1,000 tokens, 100 held out, cut at
   // 900 (document 18; (900 - 1) / 16 = 56 samples). 56 steps x 4 = 224 samples: 3/4 to a (168,
   // 1.50 epochs), 1/4 to b (56, 1.00 epoch).
@@ -108,7 +110,7 @@ TEST(DataDescription, BlendLinesGiveEachWeightShareAndEpochs) {
 }
 
 TEST(DataDescription, SmallValidationSetAndAWholeDocumentCutAreWarned) {
-  ScratchDir dir;
+  TempDir dir;
   // 3 documents of 100 tokens at valid_fraction 0.01: the cut must hold out seq_len + 1 = 17
   // tokens, so it falls at the start of the last document: 1 document, 33.3% of the tokens.
   const Config config =
@@ -169,7 +171,8 @@ class DataResume : public ::testing::Test {
     all.insert(all.end(), sets.begin(), sets.end());
     return tiny_checkpoint_config(all);
   }
-  ScratchDir root_, data_;
+  ScratchDir root_;
+  TempDir data_;
 };
 
 TEST_F(DataResume, SameDataResumesWithoutAWord) {
@@ -187,7 +190,7 @@ TEST_F(DataResume, OtherDatasetIsRefusedNamingBothSides) {
   train_and_save(config({train_list({{a, 1.0}})}));
   const std::string error = resume(config({train_list({{b, 1.0}})}));
   EXPECT_NE(error.find("step_2 was trained on data.train [" + a +
-                       " (40 documents, 2,000 tokens, idx crc32 "),
+                       " (40 documents, 2,000 tokens, crc32 "),
             std::string::npos)
       << error;
   EXPECT_NE(error.find("this run has data.train [" + b + " (40 documents, 2,000 tokens"),
@@ -204,10 +207,10 @@ TEST_F(DataResume, SyntheticCorpusInsteadOfADatasetIsRefused) {
   EXPECT_NE(error.find("this run has the synthetic corpus (60 documents"), std::string::npos)
       << error;
   // And the other way round.
-  ScratchDir other;
-  train_and_save(tiny_checkpoint_config({"checkpoint.dir=" + other.str()}));
+  TempDir other;
+  train_and_save(tiny_checkpoint_config({"checkpoint.dir=" + other.path()}));
   const std::string back = resume(
-      tiny_checkpoint_config({"checkpoint.dir=" + other.str(), train_list({{a, 1.0}})}));
+      tiny_checkpoint_config({"checkpoint.dir=" + other.path(), train_list({{a, 1.0}})}));
   EXPECT_NE(back.find("was trained on the synthetic corpus (60 documents"), std::string::npos)
       << back;
   EXPECT_NE(back.find("this run has data.train [" + a), std::string::npos) << back;
