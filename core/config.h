@@ -115,6 +115,9 @@ namespace tf {
     "share of `train` held out for validation when `valid` is empty")                              \
   X(KEY, std::string, tokenizer, "byte", any(),                                                    \
     "`byte` or the path of a Hugging Face `tokenizer.json`")                                       \
+  X(KEY, bool, allow_change, false, any(),                                                         \
+    "`true`: resume from a checkpoint trained on other data (datasets, blend weights, tokenizer), "\
+    "logging both sides; otherwise such a resume is refused (docs/checkpoints.md)")                \
   X(SECTION, SyntheticDataConfig, synthetic, "the embedded corpus")
 
 #define TF_PARALLEL_KEYS(X)                                                                        \

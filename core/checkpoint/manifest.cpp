@@ -75,6 +75,8 @@ std::string manifest_to_json(const Manifest& m) {
     }
     tensors[name] = {{"dtype", info.dtype}, {"shape", info.shape}, {"slices", slices}};
   }
+  Json data = {{"samples_consumed", r.samples_consumed}};
+  if (r.data) data_record_to_json(*r.data, data);
   const Json json = {
       {"format", kFormat},
       {"version", Manifest::kVersion},
@@ -87,7 +89,7 @@ std::string manifest_to_json(const Manifest& m) {
       {"flops_spent", r.flops_spent},
       {"layout",
        {{"world", r.layout.world}, {"dp", r.layout.dp}, {"tp", r.layout.tp}, {"pp", r.layout.pp}}},
-      {"data", {{"samples_consumed", r.samples_consumed}}},
+      {"data", data},
       {"rng", {{"train_seed", r.train_seed}, {"data_seed", r.data_seed}}},
       {"schedule",
        {{"peak", r.schedule.peak},
@@ -137,6 +139,7 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
                 json_integer<int64_t>(layout.at("tp")), json_integer<int64_t>(layout.at("pp"))};
     field = "data";
     r.samples_consumed = json_integer<int64_t>(json.at("data").at("samples_consumed"));
+    r.data = data_record_from_json(json.at("data"));
     field = "rng";
     r.train_seed = json_integer<uint64_t>(json.at("rng").at("train_seed"));
     r.data_seed = json_integer<uint64_t>(json.at("rng").at("data_seed"));

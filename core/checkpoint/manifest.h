@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/data/data_record.h"
 #include "core/schedule.h"
 
 namespace tf {
@@ -28,6 +30,7 @@ struct RunState {
   Layout layout;
   std::string config_yaml;       // to_yaml() of the resolved config
   int64_t samples_consumed = 0;  // global data position
+  std::optional<DataRecord> data;  // what it trained on; absent in checkpoints older than it
   uint64_t train_seed = 0;       // train.seed: model init and data order
   uint64_t data_seed = 0;        // data.synthetic.seed: the embedded corpus
   LrSchedule schedule;

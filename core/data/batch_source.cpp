@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/checkpoint/checksum.h"
+#include "core/checkpoint/file_io.h"
 #include "core/data/blend.h"
 #include "core/data/indexed_dataset.h"
 #include "core/data/permutation.h"
@@ -17,7 +19,19 @@ namespace {
 struct NamedStream {
   std::string name;  // for messages: the config key and the file
   std::shared_ptr<const TokenStream> stream;
+  DatasetRecord record;  // its identity; the split is filled in by make_data
 };
+
+DatasetRecord identity(const std::string& path, const TokenStream& stream, std::string checksum,
+                       double weight) {
+  DatasetRecord record;
+  record.path = path;
+  record.documents = stream.documents();
+  record.tokens = stream.size();
+  record.checksum = std::move(checksum);
+  record.weight = weight;
+  return record;
+}
 
 std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
                                        const std::string& key, int64_t vocab_size,
@@ -35,8 +49,10 @@ std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
                        pace.seconds_left(checked, total)));
     };
     try {
-      streams.push_back({name + " (" + sources[k].path + ")",
-                         std::make_shared<IndexedDataset>(sources[k].path, vocab_size, progress)});
+      auto dataset = std::make_shared<IndexedDataset>(sources[k].path, vocab_size, progress);
+      DatasetRecord record =
+          identity(sources[k].path, *dataset, dataset->identity_crc32(), sources[k].weight);
+      streams.push_back({name + " (" + sources[k].path + ")", dataset, std::move(record)});
     } catch (const Error& e) {
       throw Error(name + ".path: " + e.what());
     }
@@ -61,7 +77,22 @@ NamedStream synthetic_stream(const DataConfig& config, int64_t vocab_size) {
       }
     }
   }
-  return {"data (embedded synthetic corpus)", std::make_shared<VectorTokenStream>(documents)};
+  Crc32 crc;
+  for (const auto& document : documents) {
+    crc.update(reinterpret_cast<const char*>(document.data()), document.size() * sizeof(int32_t));
+  }
+  auto stream = std::make_shared<VectorTokenStream>(documents);
+  DatasetRecord record = identity("", *stream, crc.hex(), 1.0);
+  return {"data (embedded synthetic corpus)", stream, std::move(record)};
+}
+
+std::string tokenizer_checksum(const std::string& tokenizer) {
+  if (tokenizer == "byte") return "";
+  try {
+    return crc32_hex(read_file(tokenizer));
+  } catch (const Error& e) {
+    throw Error(std::string("'data.tokenizer': ") + e.what());
+  }
 }
 
 std::shared_ptr<BatchSource> sampler(const NamedStream& named, int64_t begin, int64_t end,
@@ -114,6 +145,12 @@ int64_t VectorTokenStream::document_start_at_or_before(int64_t offset) const {
   return after == document_starts_.begin() ? 0 : *(after - 1);
 }
 
+int64_t VectorTokenStream::document_at(int64_t offset) const {
+  if (offset >= size()) return documents();
+  const auto after = std::upper_bound(document_starts_.begin(), document_starts_.end(), offset);
+  return std::max<int64_t>(0, after - document_starts_.begin() - 1);
+}
+
 WindowSampler::WindowSampler(std::shared_ptr<const TokenStream> stream, int64_t begin, int64_t end,
                              int64_t seq_len, uint64_t seed, bool shuffle)
     : stream_(std::move(stream)),
@@ -151,6 +188,8 @@ DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_si
   const std::vector<DataSource> train_weights =
       config.train.empty() ? std::vector<DataSource>{DataSource{}} : config.train;
   std::vector<std::shared_ptr<BatchSource>> train_samplers, valid_samplers;
+  DataSplits splits;
+  DataRecord& record = splits.record;
   for (size_t k = 0; k < train.size(); ++k) {
     const int64_t total = train[k].stream->size();
     const int64_t cut =
@@ -165,14 +204,24 @@ DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_si
     if (config.valid.empty()) {
       valid_samplers.push_back(sampler(train[k], cut, total, seq_len, seed, /*shuffle=*/false));
     }
+    // The split as decided here, for the record and the start-up log (a document that the cut
+    // falls inside counts as validation).
+    DatasetRecord dataset = train[k].record;
+    dataset.valid_documents = train[k].stream->documents() - train[k].stream->document_at(cut);
+    dataset.valid_tokens = total - cut;
+    dataset.train_samples = train_samplers.back()->epoch_size();
+    record.train.push_back(std::move(dataset));
   }
   if (!config.valid.empty()) {
     for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size, log)) {
       valid_samplers.push_back(
           sampler(named, 0, named.stream->size(), seq_len, seed, /*shuffle=*/false));
+      record.valid.push_back(named.record);
     }
   }
-  DataSplits splits;
+  record.valid_fraction = config.valid_fraction;
+  record.tokenizer = config.tokenizer;
+  record.tokenizer_checksum = tokenizer_checksum(config.tokenizer);
   splits.train = blend(std::move(train_samplers), train_weights, seed, "data.train");
   splits.valid = blend(std::move(valid_samplers),
                        config.valid.empty() ? train_weights : config.valid, seed, "data.valid");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/data/data_record.h"
 
 namespace tf {
 
@@ -25,6 +26,9 @@ class TokenStream {
   // Where the document holding token `offset` starts (0 for an empty stream); splits cut there so
   // that no document is shared by training and validation.
   virtual int64_t document_start_at_or_before(int64_t offset) const = 0;
+  virtual int64_t documents() const = 0;
+  // The index of the document holding token `offset` (documents() for offset == size()).
+  virtual int64_t document_at(int64_t offset) const = 0;
 };
 
 // An in-memory stream of documents laid end to end.
@@ -34,6 +38,8 @@ class VectorTokenStream : public TokenStream {
   int64_t size() const override { return static_cast<int64_t>(tokens_.size()); }
   void read(int64_t offset, int64_t count, int64_t* out) const override;
   int64_t document_start_at_or_before(int64_t offset) const override;
+  int64_t documents() const override { return static_cast<int64_t>(document_starts_.size()); }
+  int64_t document_at(int64_t offset) const override;
 
  private:
   std::vector<int32_t> tokens_;
@@ -72,13 +78,14 @@ class WindowSampler : public BatchSource {
 struct DataSplits {
   std::shared_ptr<BatchSource> train;
   std::shared_ptr<BatchSource> valid;
+  DataRecord record;  // what they hold and how the split cut it
 };
 
 // The training and validation data named by `config` for sequences of `seq_len` tokens: the
 // blend of the indexed datasets in data.train (or the embedded synthetic corpus, encoded with
 // data.tokenizer, when it is empty) and data.valid (or the last valid_fraction of each training
 // dataset, cut at a document start). Throws tf::Error naming the key or file at fault, including
-// any token id not below `vocab_size`. Checking the token ids of a large dataset takes a while:
+// any token id not below `vocab_size`, and an unreadable data.tokenizer file. Checking the token ids of a large dataset takes a while:
 // `log`, when given, gets a progress line every few seconds.
 DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed,
                      const Logger* log = nullptr);

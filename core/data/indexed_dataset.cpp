@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/checkpoint/checksum.h"
 #include "core/data/mmidx_format.h"
 #include "core/error.h"
 
@@ -218,14 +219,32 @@ int64_t IndexedDataset::document_start(int64_t d) const {
   return first < sequences_ ? pointer(first) / dtype_bytes_ : tokens_;
 }
 
-int64_t IndexedDataset::document_start_at_or_before(int64_t offset) const {
-  if (documents() == 0) return 0;
+int64_t IndexedDataset::document_at(int64_t offset) const {
+  if (offset >= tokens_) return documents();
   int64_t low = 0, high = documents();  // document_start(low) <= offset < document_start(high)
   while (high - low > 1) {
     const int64_t mid = low + (high - low) / 2;
     (document_start(mid) <= offset ? low : high) = mid;
   }
-  return document_start(low);
+  return low;
+}
+
+int64_t IndexedDataset::document_start_at_or_before(int64_t offset) const {
+  if (documents() == 0) return 0;
+  return document_start(std::min(document_at(offset), documents() - 1));
+}
+
+std::string IndexedDataset::identity_crc32() const {
+  Crc32 crc;
+  const auto add = [&](const MappedFile& file, int64_t begin, int64_t end) {
+    const char* bytes = reinterpret_cast<const char*>(file.data());
+    crc.update(bytes + begin, static_cast<size_t>(end - begin));
+  };
+  add(index_, 0, index_.size());
+  const int64_t head = std::min(bin_.size(), kSampledBinBytes);
+  add(bin_, 0, head);
+  add(bin_, std::max(head, bin_.size() - kSampledBinBytes), bin_.size());
+  return crc.hex();
 }
 
 std::vector<int32_t> IndexedDataset::document(int64_t d) const {

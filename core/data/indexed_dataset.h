@@ -26,9 +26,15 @@ class IndexedDataset : public TokenStream {
   int64_t size() const override { return tokens_; }
   void read(int64_t offset, int64_t count, int64_t* out) const override;
   int64_t document_start_at_or_before(int64_t offset) const override;
+  int64_t documents() const override { return doc_index_count_ - 1; }
+  int64_t document_at(int64_t offset) const override;
 
   int64_t sequences() const { return sequences_; }
-  int64_t documents() const { return doc_index_count_ - 1; }
+  // crc32 (core/checkpoint/checksum.h) of the whole PREFIX.idx and of the first and last
+  // kSampledBinBytes of PREFIX.bin: the index alone does not tell apart corpora of equal
+  // document lengths, and reading a large .bin whole would take minutes.
+  static constexpr int64_t kSampledBinBytes = 64 << 10;
+  std::string identity_crc32() const;
   uint8_t dtype_code() const { return dtype_; }
   // Tokens of document d (sequences doc_index[d] .. doc_index[d + 1]).
   std::vector<int32_t> document(int64_t d) const;

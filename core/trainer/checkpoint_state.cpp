@@ -33,6 +33,7 @@ CheckpointState Trainer::checkpoint_state() {
                 context_.world_size() / (context_.dp_size() * tp)};
   run.config_yaml = to_yaml(config_);
   run.samples_consumed = samples_consumed_;
+  run.data = data_.record;
   run.train_seed = config_.train.seed;
   run.data_seed = config_.data.synthetic.seed;
   run.schedule = stage().schedule;
@@ -77,6 +78,8 @@ CheckpointState Trainer::checkpoint_state() {
 
 void Trainer::restore(const CheckpointReader& checkpoint) {
   const RunState& run = checkpoint.manifest().run;
+  check_data_unchanged(run.data, data_.record, config_.data.allow_change, checkpoint.directory(),
+                       log_);
   if (run.stage_index >= static_cast<int64_t>(stages().size())) {
     throw Error(checkpoint.directory() + ": stage " + std::to_string(run.stage_index) + " ('" +
                 run.stage + "') is not in this config's " +

@@ -211,6 +211,10 @@ void Trainer::start() {
   started_ = true;
   resume_from_latest();
   log_banner(config_, model_->config(), context_, log_);
+  for (const std::string& line : describe_data(data_.record, config_.train.global_batch,
+                                               config_.model.seq_len, total_steps(stages()))) {
+    log_.info(line);
+  }
   if (config_.checkpoint.dir.empty()) {
     log_.info(
         "checkpoint.dir is not set: this run saves no checkpoint, and what it trains is lost when "
