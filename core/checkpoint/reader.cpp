@@ -44,6 +44,25 @@ std::string why_not_a_checkpoint(const std::string& dir) {
          " marker: an unfinished or interrupted save, or not a checkpoint)";
 }
 
+// What to do about a corrupt file of checkpoint `dir`: the complete checkpoint before it, if any.
+std::string way_past_corruption(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path path(dir);
+  const auto step = parse_step_directory(path.filename().string());
+  const std::string root = path.parent_path().string();
+  if (!step || root.empty()) return "";
+  int64_t best = -1;
+  for (const std::string& name : list_directory(root)) {
+    const auto other = parse_step_directory(name);
+    if (other && *other < *step && *other > best && has_marker(join_path(root, name))) {
+      best = *other;
+    }
+  }
+  if (best < 0) return "; no complete checkpoint before it to fall back to";
+  return "; move " + dir + " out of " + root + " to resume from " +
+         join_path(root, step_directory_name(best)) + ", the complete checkpoint before it";
+}
+
 }  // namespace
 
 CheckpointReader::CheckpointReader(std::string dir) : dir_(std::move(dir)) {
@@ -63,7 +82,7 @@ const SafetensorsContent& CheckpointReader::file(const std::string& name) const 
   const std::string& expected = manifest_.file_crc32.at(name);
   if (actual != expected) {
     throw Error(path + ": checksum mismatch (crc32 " + actual + ", manifest records " + expected +
-                "); the file is corrupt");
+                "); the file is corrupt" + way_past_corruption(dir_));
   }
   return files_.emplace(name, decode_safetensors(bytes, path)).first->second;
 }

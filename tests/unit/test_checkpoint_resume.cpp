@@ -82,7 +82,9 @@ TEST(CheckpointResume, CorruptShardIsRefusedNamingTheFile) {
       tiny_checkpoint_config({"checkpoint.dir=" + root.str(), "train.steps=2"});
   {
     Trainer trainer(config, context, kQuiet);
-    train(trainer, 2);
+    train(trainer, 1);
+    trainer.save_checkpoint();
+    train(trainer, 1);
     trainer.save_checkpoint();
   }
   const std::string shard = root / "step_2/rank_00000.safetensors";
@@ -92,6 +94,11 @@ TEST(CheckpointResume, CorruptShardIsRefusedNamingTheFile) {
   Trainer trainer(config, context, kQuiet);
   const std::string message = error_of([&] { trainer.resume_from_latest(); });
   EXPECT_EQ(message.rfind(shard + ": checksum mismatch (crc32 ", 0), 0u) << message;
+  EXPECT_NE(message.find("the file is corrupt; move " + (root / "step_2") + " out of " +
+                         root.str() + " to resume from " + (root / "step_1") +
+                         ", the complete checkpoint before it"),
+            std::string::npos)
+      << message;
 }
 
 TEST(CheckpointResume, AnotherModelIsRefusedWithBothModelsAndTheWaysOn) {
