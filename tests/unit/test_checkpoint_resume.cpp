@@ -84,7 +84,7 @@ TEST(CheckpointResume, CorruptShardIsRefusedNamingTheFile) {
     Trainer trainer(config, context, kQuiet);
     train(trainer, 1);
     trainer.save_checkpoint();
-    train(trainer, 1);
+    train(trainer, 2);
     trainer.save_checkpoint();
   }
   const std::string shard = root / "step_2/rank_00000.safetensors";
