@@ -83,9 +83,9 @@ launch 2 "${args[@]}" --set checkpoint.dir="$WORK/usr1" >"$WORK/usr1.log" 2>&1 &
 run=$!
 PIDS+=("$run")
 wait_for 120 grep -q "step *10/" "$WORK/usr1.log" || fail "usr1: the run did not reach step 10"
-mpirun_pid=$(for pid in $(tree "$run"); do
-  if [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = mpirun ]; then echo "$pid"; fi
-done)
+# mpirun (whatever name it was started by: mpirun, mpiexec, orterun) is the ranks' parent.
+first_rank=$(rank_pids "$run" | sed -n 1p)
+mpirun_pid=$(ps -o ppid= -p "$first_rank" 2>/dev/null | tr -d ' ')
 [ -n "$mpirun_pid" ] || fail "usr1: no mpirun process"
 kill -USR1 "$mpirun_pid"
 rc=0
