@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "parallel/launcher_guard.h"
 #include "parallel/mpi_communicator.h"
 #include "parallel/mpi_error.h"
 
@@ -33,6 +34,7 @@ std::unique_ptr<Communicator> MpiRuntime::world() const {
 }
 
 void MpiRuntime::abort(int exit_code) const {
+  watch_launcher_after_abort();
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::_Exit(exit_code);  // MPI_Abort should not return; never continue if it does
 }

@@ -21,7 +21,8 @@ class MpiRuntime {
   int world_size() const { return size_; }
   // A new communicator over every rank (a duplicate of MPI_COMM_WORLD); must not outlive *this.
   std::unique_ptr<Communicator> world() const;
-  // MPI_Abort over the world with `exit_code`; does not return.
+  // MPI_Abort over the world with `exit_code`; does not return. A rank on mpirun's host makes sure
+  // mpirun ends too (parallel/launcher_guard.h).
   [[noreturn]] void abort(int exit_code) const;
 
  private:

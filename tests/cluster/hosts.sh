@@ -19,7 +19,8 @@
 #                                   in the current directory, with the current environment
 #        hosts.sh rsh DIR HOST LINE...  run the shell command line LINE inside HOST (ssh's way)
 #        hosts.sh link DIR HOST up|down take HOST's link to the bridge up or down
-#        hosts.sh pids DIR HOST      the processes running inside HOST
+#        hosts.sh pids DIR HOST      the processes running inside HOST (but the one that holds its
+#                                   hostname: killing them all loses every process of the host)
 set -Eeuo pipefail
 
 die() { echo "hosts.sh: $*" >&2; exit 1; }
@@ -80,6 +81,9 @@ down() {
       for _ in $(seq 50); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
       ip netns del "$ns" 2>/dev/null || echo "hosts.sh: could not remove namespace $ns" >&2
     fi
+    # The kernel removes a namespace's veth pairs lazily: remove it now, so that the names are
+    # free for the next cluster at once.
+    ip link del "$(veth_of "$host")" 2>/dev/null || true
   done
   ip link del "$(bridge_of)" 2>/dev/null || true
   rm -f "$dir/cluster" "$dir/hosts" "$dir/env" "$dir/rsh" "$dir"/node*.pid
@@ -95,12 +99,12 @@ up() {
   done
   down
   mkdir -p "$dir"
-  # The first cluster number whose bridge and range nothing uses yet.
+  # The first cluster number free: making its bridge claims it (one succeeds where two `up`s
+  # race), and no address of its range is in use on this machine.
   local c
   for ((c = 1; c < 100; c++)); do
-    ip link show "tfc${c}br" >/dev/null 2>&1 && continue
     ip -4 addr show | grep -q "inet 10\.213\.$c\." && continue
-    break
+    ip link add "tfc${c}br" type bridge 2>/dev/null && break
   done
   [ "$c" -lt 100 ] || die "no free cluster number: 99 test clusters exist (tfc*br)"
   printf 'C=%s\nN=%s\n' "$c" "$n" >"$dir/cluster"
@@ -109,7 +113,6 @@ up() {
 
   local bridge host ns veth i
   bridge=$(bridge_of)
-  ip link add "$bridge" type bridge || die "cannot make bridge $bridge (no network namespaces here?)"
   ip link set "$bridge" up
   {
     echo "127.0.0.1 localhost"
@@ -184,7 +187,8 @@ case $action in
     [ $# -eq 1 ] || usage
     load
     check_host "$1"
-    ip netns pids "$(netns_of "$1")"
+    # All but the holder: killing them all is a host lost (whose hostname and address stay).
+    ip netns pids "$(netns_of "$1")" | grep -vx "$(holder "$1")" || true
     ;;
   *) usage ;;
 esac

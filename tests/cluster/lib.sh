@@ -6,16 +6,22 @@ CLUSTER_DIR=$WORK/cluster
 HOSTS_SH=$(realpath "$(dirname "${BASH_SOURCE[0]}")/hosts.sh")
 
 cluster_down() { bash "$HOSTS_SH" down "$CLUSTER_DIR" || true; }
-# The e2e cleanup kills what the script started; the hosts go after it.
-trap 'cleanup; cluster_down' EXIT
+# The hosts go first (every process in them with them), while $WORK still says which they are;
+# then the e2e cleanup kills what else the script started and removes $WORK.
+trap 'cluster_down; cleanup' EXIT
 trap 'exit 130' INT TERM
 
 bash "$HOSTS_SH" up "$CLUSTER_DIR" "${CLUSTER_HOSTS:-2}" >/dev/null || fail "no test cluster"
-# shellcheck source=/dev/null
-source "$CLUSTER_DIR/env"
 
-# on HOST CMD...: CMD inside HOST.
-on() { bash "$HOSTS_SH" on "$CLUSTER_DIR" "$@"; }
+# on HOST CMD...: CMD inside HOST, with the cluster's settings for mpirun (its rsh agent and
+# subnet, which launches on this machine itself must not see).
+on() {
+  (
+    # shellcheck source=/dev/null
+    source "$CLUSTER_DIR/env"
+    exec bash "$HOSTS_SH" on "$CLUSTER_DIR" "$@"
+  )
+}
 # link HOST up|down: HOST's network link.
 link() { bash "$HOSTS_SH" link "$CLUSTER_DIR" "$@"; }
 # host_pids HOST: every process running inside HOST.

@@ -12,7 +12,7 @@ source "$(dirname "$0")/../e2e/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
 # shellcheck disable=SC2086  # TF_MPIRUN is a command line
-OMP_NUM_THREADS=1 timeout 200 bash "$HOSTS_SH" on "$CLUSTER_DIR" node1 $TF_MPIRUN -x OMP_NUM_THREADS -np 4 \
+OMP_NUM_THREADS=1 on node1 timeout 200 $TF_MPIRUN -x OMP_NUM_THREADS -np 4 \
   --host node1:2,node2:2 "$TF_MPI_TESTS" --gtest_brief=1 \
   --gtest_filter='Parity.L2NormGeluEveryLayout:Pipeline.MatchesTheSingleProcessRun' \
   >"$WORK/mpi.log" 2>&1 || { tail -30 "$WORK/mpi.log"; fail "tf_mpi_tests across hosts"; }
