@@ -16,7 +16,7 @@ packages=(
   clang libclang-rt-14-dev
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
-  prometheus jq curl openssl procps strace time
+  prometheus jq curl openssl procps strace time bc iproute2 util-linux
   python3-matplotlib python3-venv
   slurm-wlm munge
 )
