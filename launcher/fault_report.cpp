@@ -1,9 +1,6 @@
 #include "launcher/fault_report.h"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +13,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "launcher/liveness.h"
 
 namespace tf {
 namespace {
@@ -80,8 +78,7 @@ std::string host_of(const RankView& v) {
 
 bool alive_here(const json& status, const std::string& my_host) {
   if (text_of(status, "host") != my_host) return true;  // another node: the staleness decides
-  const auto pid = static_cast<pid_t>(number_of(status, "pid"));
-  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+  return process_alive(static_cast<int64_t>(number_of(status, "pid")));
 }
 
 // The rank's failure in words, and its rank for ordering (lower is more likely the cause): 0 an
@@ -107,7 +104,7 @@ std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
   }
   if (state != "running") return std::nullopt;
   const double age = now - number_of(s, "time");
-  const bool stale = age > 3 * number_of(s, "interval") + 2;
+  const bool stale = age > stale_after(number_of(s, "interval"));
   if (!alive_here(s, my_host)) {
     return std::make_pair(
         1, format("died %s without an error: its process is gone (killed by a signal such as "
