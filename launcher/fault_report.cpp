@@ -161,6 +161,17 @@ FaultReporter::FaultReporter(std::string dir, RankIdentity identity, double inte
   fs::remove(rank_file(dir_, "error", identity_.rank), ec);
 }
 
+void FaultReporter::set_placement(int64_t local_rank, const std::string& device) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  local_rank_ = local_rank;
+  device_ = device;
+}
+
+void FaultReporter::set_step_seconds(double seconds) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  step_seconds_ = seconds;
+}
+
 void FaultReporter::write_status(const PhaseClock::Reading& now, const std::string& state,
                                  int signal_number) const {
   if (dir_.empty()) return;
@@ -172,6 +183,14 @@ void FaultReporter::write_status(const PhaseClock::Reading& now, const std::stri
             {"phase_seconds", now.seconds},   {"state", state},
             {"interval", interval_},          {"time", wall_seconds()}};
   if (signal_number != 0) j["signal"] = signal_number;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (local_rank_ >= 0) {
+      j["local_rank"] = local_rank_;
+      j["device"] = device_;
+    }
+    j["step_seconds"] = step_seconds_;
+  }
   write_atomically(rank_file(dir_, "rank", identity_.rank), j.dump() + "\n");
 }
 

@@ -24,6 +24,7 @@
 #include "launcher/fault_report.h"
 #include "launcher/lease.h"
 #include "launcher/preemption.h"
+#include "launcher/step_status.h"
 #include "launcher/terminal.h"
 #include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
@@ -173,6 +174,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   }
   start_watchdog(config, runtime, launch, !dry.enabled, faults);
   tf::parallel::MeshContext context(*world, config);
+  faults.reporter->set_placement(context.local_rank(), context.device().str());
   if (dry.enabled) {
     int status = 0;
     tf::parallel::agree_on_startup(*world,
@@ -189,13 +191,18 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
 #ifdef TF_WITH_CONTROL
   std::optional<tf::control::ControlPlane> control;
 #endif
+  std::optional<tf::StepStatusObserver> observer;
   std::optional<tf::Trainer> trainer;
   // The model, data, servers and resumed checkpoint: their errors are printed once as well.
   tf::parallel::agree_on_startup(*world, [&] {
+    tf::StepObserver* next = nullptr;
 #ifdef TF_WITH_CONTROL
-    control.emplace(config, context, log, control_actions(config));
-    with.observer = &control->observer();
+    control.emplace(
+        config, context, log, control_actions(config),
+        tf::control::RankPlacement{tf::host_name(), context.local_rank(), context.device().str()});
+    next = &control->observer();
 #endif
+    with.observer = &observer.emplace(*faults.reporter, next);
     trainer.emplace(config, context, log, with);
     trainer->start();
   });

@@ -128,5 +128,22 @@ TEST(FaultSummary, AnUncreatableDirectoryNamesTheKeyItCameFrom) {
   }
 }
 
+TEST(RankStatus, NamesTheDeviceAndTheLastStepTimeOnceKnown) {
+  TempDir dir;
+  FaultReporter reporter = rank_of(dir.path(), 1);
+  reporter.write_status(at(Phase::kStartup, 0), "running");
+  const std::string path = dir.path() + "/rank-1.json";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+  EXPECT_FALSE(j.contains("local_rank")) << j;  // not placed yet
+  EXPECT_EQ(j.at("step_seconds"), 0.0);
+  reporter.set_placement(1, "cuda:1");
+  reporter.set_step_seconds(0.25);
+  reporter.write_status(at(Phase::kStep, 3), "running");
+  j = nlohmann::json::parse(std::ifstream(path));
+  EXPECT_EQ(j.at("local_rank"), 1);
+  EXPECT_EQ(j.at("device"), "cuda:1");
+  EXPECT_EQ(j.at("step_seconds"), 0.25);
+}
+
 }  // namespace
 }  // namespace tf
