@@ -119,6 +119,38 @@ std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
                 age, where(s).c_str()));
 }
 
+// "host H lost: ..." for each other host of which every rank went silent (or died) without an
+// error, when the launch spans several hosts: a whole node lost, said once before the ranks'
+// lines. `silent` lists the ranks judged silent or dead.
+std::string lost_hosts(const std::vector<RankView>& views, const std::vector<int>& silent,
+                       const std::string& my_host, double now) {
+  std::map<std::string, std::vector<int>> ranks_of;  // every host of the launch, with its ranks
+  for (const RankView& v : views) {
+    if (v.status) ranks_of[text_of(*v.status, "host")].push_back(v.rank);
+  }
+  if (ranks_of.size() < 2) return "";
+  std::string lines;
+  for (const auto& [host, ranks] : ranks_of) {
+    if (host == my_host) continue;  // this host is up: it is where the summary is made
+    const bool all_silent = std::all_of(ranks.begin(), ranks.end(), [&](int r) {
+      return std::find(silent.begin(), silent.end(), r) != silent.end();
+    });
+    if (!all_silent) continue;
+    std::string list;
+    double last = 0;
+    for (const int r : ranks) {
+      list += (list.empty() ? "" : ", ") + std::to_string(r);
+      last = std::max(last, number_of(*views[r].status, "time"));
+    }
+    lines += format(
+        "  host %s lost: rank%s %s went silent (last status %.0f s ago): the host went "
+        "down or was cut off from the others; the other hosts' failures follow from "
+        "it\n",
+        host.c_str(), ranks.size() > 1 ? "s" : "", list.c_str(), now - last);
+  }
+  return lines;
+}
+
 std::string newest_launch(const std::string& dir) {
   std::string launch;
   double newest = -1;
@@ -289,8 +321,13 @@ std::string summarize_failure(const std::string& dir) {
     return a.order != b.order ? a.order < b.order
                               : (a.time != b.time ? a.time < b.time : a.rank < b.rank);
   });
+  std::vector<int> silent;
+  for (const Verdict& v : verdicts) {
+    if (v.order == 1 && views[v.rank].status && !views[v.rank].error) silent.push_back(v.rank);
+  }
   std::ostringstream out;
   out << "failure summary of launch " << launch << " (" << world << " ranks, " << dir << "):\n";
+  out << lost_hosts(views, silent, host, now);
   if (verdicts.empty()) out << "  no rank reports a failure\n";
   for (size_t i = 0; i < verdicts.size(); ++i) {
     const Verdict& v = verdicts[i];
