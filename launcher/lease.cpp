@@ -126,24 +126,37 @@ CheckpointLease::CheckpointLease(const std::string& dir, LeaseHolder me)
   const std::string mine = to_text(me_);
   const std::string aside =
       path_ + ".stale." + me_.host + "." + std::to_string(me_.pid) + "." + me_.launch;
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  // A holder on this host that is ending (the ranks of a job killed a moment ago, which its
+  // launcher is still taking down) gets a few seconds to go before the launch is refused.
+  const auto ending_grace = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  for (int races = 0; races < 20;) {
     if (create_exclusive(path_, mine, what)) return;
     const std::optional<std::string> text = read_text(path_);
-    if (!text) continue;  // released or moved away since: try again
+    if (!text) {  // released or moved away since: try again
+      ++races;
+      continue;
+    }
     const LeaseHolder holder = parse_holder(*text, path_);
     const double now = wall_seconds();
     if (holder.host == "?" && now - holder.renewed < stale_after(holder.interval)) {
       // Being written by its creator this very moment.
+      ++races;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
     const Keeper keeper{holder.host, holder.pid, holder.renewed, holder.interval};
     if (!keeper_gone(keeper, me_.host, now)) {
+      if (holder.host == me_.host && holder.pid != me_.pid &&
+          std::chrono::steady_clock::now() < ending_grace) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
       throw Error(what + " is in use by " + describe(holder, now) +
                   ": one job per checkpoint directory; wait for it to end, stop it (tf-ctl "
                   "stop), or choose another checkpoint.dir");
     }
     // Stale: move it out of the way. Only one contender's rename finds it there.
+    ++races;
     if (::rename(path_.c_str(), aside.c_str()) != 0) continue;
     const std::optional<std::string> moved = read_text(aside);
     if (moved != text) {

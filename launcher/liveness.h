@@ -11,7 +11,7 @@ namespace tf {
 // How long a file rewritten every `interval` seconds may go unrewritten before its writer counts as
 // gone: three intervals and a margin for a busy file system.
 double stale_after(double interval);
-// Whether `pid` names a living process of this host.
+// Whether `pid` names a living process of this host (not a zombie).
 bool process_alive(int64_t pid);
 
 // What the file says of its writer.

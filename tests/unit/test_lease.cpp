@@ -112,6 +112,37 @@ TEST(CheckpointLease, ALeaseOfADeadProcessHereIsTakenOverAtOnce) {
   EXPECT_EQ(read_lease(dir).at("launch"), "42");
 }
 
+TEST(CheckpointLease, AHolderHereThatEndsWithinSecondsIsWaitedFor) {
+  TempDir dir;
+  const pid_t child = fork();
+  if (child == 0) {
+    usleep(1500 * 1000);  // a job being taken down by its launcher
+    _exit(0);
+  }
+  write_lease(dir, host_name(), child, now_seconds(), "77");
+  std::thread reaper([child] {
+    int status = 0;
+    waitpid(child, &status, 0);
+  });
+  CheckpointLease lease(dir.path(), me("42"));
+  reaper.join();
+  EXPECT_NE(lease.taken_over().find("pid " + std::to_string(child)), std::string::npos);
+}
+
+TEST(CheckpointLease, AZombieHolderIsGone) {
+  TempDir dir;
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  usleep(200 * 1000);  // ended, not yet reaped
+  write_lease(dir, host_name(), child, now_seconds(), "77");
+  const auto start = std::chrono::steady_clock::now();
+  CheckpointLease lease(dir.path(), me("42"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_FALSE(lease.taken_over().empty());
+  int status = 0;
+  waitpid(child, &status, 0);
+}
+
 TEST(CheckpointLease, ALeaseFromAnotherHostGoesStaleWithAge) {
   TempDir dir;
   write_lease(dir, "elsewhere", 1, now_seconds() - 2);  // within 3 intervals and a margin
