@@ -1,9 +1,6 @@
 #include "launcher/fault_report.h"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +13,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "launcher/liveness.h"
 
 namespace tf {
 namespace {
@@ -80,8 +78,7 @@ std::string host_of(const RankView& v) {
 
 bool alive_here(const json& status, const std::string& my_host) {
   if (text_of(status, "host") != my_host) return true;  // another node: the staleness decides
-  const auto pid = static_cast<pid_t>(number_of(status, "pid"));
-  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+  return process_alive(static_cast<int64_t>(number_of(status, "pid")));
 }
 
 // The rank's failure in words, and its rank for ordering (lower is more likely the cause): 0 an
@@ -107,7 +104,7 @@ std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
   }
   if (state != "running") return std::nullopt;
   const double age = now - number_of(s, "time");
-  const bool stale = age > 3 * number_of(s, "interval") + 2;
+  const bool stale = age > stale_after(number_of(s, "interval"));
   if (!alive_here(s, my_host)) {
     return std::make_pair(
         1, format("died %s without an error: its process is gone (killed by a signal such as "
@@ -120,6 +117,38 @@ std::optional<std::pair<int, std::string>> judge(const RankView& v, double now,
       1, format("went silent without an error (last status %.0f s ago: %s): the process was "
                 "killed, stopped or is stuck outside the training thread",
                 age, where(s).c_str()));
+}
+
+// "host H lost: ..." for each other host of which every rank went silent (or died) without an
+// error, when the launch spans several hosts: a whole node lost, said once before the ranks'
+// lines. `silent` lists the ranks judged silent or dead.
+std::string lost_hosts(const std::vector<RankView>& views, const std::vector<int>& silent,
+                       const std::string& my_host, double now) {
+  std::map<std::string, std::vector<int>> ranks_of;  // every host of the launch, with its ranks
+  for (const RankView& v : views) {
+    if (v.status) ranks_of[text_of(*v.status, "host")].push_back(v.rank);
+  }
+  if (ranks_of.size() < 2) return "";
+  std::string lines;
+  for (const auto& [host, ranks] : ranks_of) {
+    if (host == my_host) continue;  // this host is up: it is where the summary is made
+    const bool all_silent = std::all_of(ranks.begin(), ranks.end(), [&](int r) {
+      return std::find(silent.begin(), silent.end(), r) != silent.end();
+    });
+    if (!all_silent) continue;
+    std::string list;
+    double last = 0;
+    for (const int r : ranks) {
+      list += (list.empty() ? "" : ", ") + std::to_string(r);
+      last = std::max(last, number_of(*views[r].status, "time"));
+    }
+    lines += format(
+        "  host %s lost: rank%s %s went silent (last status %.0f s ago): the host went "
+        "down or was cut off from the others; the other hosts' failures follow from "
+        "it\n",
+        host.c_str(), ranks.size() > 1 ? "s" : "", list.c_str(), now - last);
+  }
+  return lines;
 }
 
 std::string newest_launch(const std::string& dir) {
@@ -164,6 +193,17 @@ FaultReporter::FaultReporter(std::string dir, RankIdentity identity, double inte
   fs::remove(rank_file(dir_, "error", identity_.rank), ec);
 }
 
+void FaultReporter::set_placement(int64_t local_rank, const std::string& device) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  local_rank_ = local_rank;
+  device_ = device;
+}
+
+void FaultReporter::set_step_seconds(double seconds) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  step_seconds_ = seconds;
+}
+
 void FaultReporter::write_status(const PhaseClock::Reading& now, const std::string& state,
                                  int signal_number) const {
   if (dir_.empty()) return;
@@ -175,6 +215,14 @@ void FaultReporter::write_status(const PhaseClock::Reading& now, const std::stri
             {"phase_seconds", now.seconds},   {"state", state},
             {"interval", interval_},          {"time", wall_seconds()}};
   if (signal_number != 0) j["signal"] = signal_number;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (local_rank_ >= 0) {
+      j["local_rank"] = local_rank_;
+      j["device"] = device_;
+    }
+    j["step_seconds"] = step_seconds_;
+  }
   write_atomically(rank_file(dir_, "rank", identity_.rank), j.dump() + "\n");
 }
 
@@ -273,8 +321,13 @@ std::string summarize_failure(const std::string& dir) {
     return a.order != b.order ? a.order < b.order
                               : (a.time != b.time ? a.time < b.time : a.rank < b.rank);
   });
+  std::vector<int> silent;
+  for (const Verdict& v : verdicts) {
+    if (v.order == 1 && views[v.rank].status && !views[v.rank].error) silent.push_back(v.rank);
+  }
   std::ostringstream out;
   out << "failure summary of launch " << launch << " (" << world << " ranks, " << dir << "):\n";
+  out << lost_hosts(views, silent, host, now);
   if (verdicts.empty()) out << "  no rank reports a failure\n";
   for (size_t i = 0; i < verdicts.size(); ++i) {
     const Verdict& v = verdicts[i];

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "core/config.h"
@@ -36,8 +37,14 @@ class FaultReporter {
   const RankIdentity& identity() const { return identity_; }
   const std::string& dir() const { return dir_; }
   double interval() const { return interval_; }
-  // rank-<r>.json: `state` is "running", "signalled" (while it runs), or how it ended: "finished",
-  // "preempted", "stopped for a relaunch", "failed" or "timed out".
+  // Where the rank trains, once its mesh is known: its index among the job's ranks on its host and
+  // its device ("cpu", "cuda:1"). Thread-safe, as is set_step_seconds.
+  void set_placement(int64_t local_rank, const std::string& device);
+  // The wall seconds of the rank's last completed step.
+  void set_step_seconds(double seconds);
+  // rank-<r>.json (with local_rank and device once placed, and step_seconds): `state` is "running",
+  // "signalled" (while it runs), or how it ended: "finished", "preempted", "stopped for a
+  // relaunch", "failed" or "timed out".
   void write_status(const PhaseClock::Reading& now, const std::string& state,
                     int signal_number = 0) const;
   // error-<r>.json; `kind` is "error", "internal error", "communication failure", "diverged" or
@@ -49,6 +56,11 @@ class FaultReporter {
   std::string dir_;
   RankIdentity identity_;
   double interval_;
+  mutable std::mutex
+      mutex_;  // guards what follows: set by the training thread, read by the watchdog
+  int64_t local_rank_ = -1;  // unknown until placed
+  std::string device_;
+  double step_seconds_ = 0;
 };
 
 // The summary of the newest launch under `dir`: the rank that failed first with its host, phase,

@@ -19,9 +19,12 @@
 #include "core/trainer/trainer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
+#include "launcher/commit_guard.h"
 #include "launcher/dry_run.h"
 #include "launcher/fault_report.h"
+#include "launcher/lease.h"
 #include "launcher/preemption.h"
+#include "launcher/step_status.h"
 #include "launcher/terminal.h"
 #include "launcher/watchdog.h"
 #ifdef TF_WITH_CONTROL
@@ -32,13 +35,13 @@
 #include "parallel/mpi_runtime.h"
 #include "parallel/rank_main.h"
 #include "parallel/startup_agreement.h"
-#include "parallel/world_sync.h"
 
 namespace {
 
 // Failure detection of this process (launcher/watchdog.h); set up once the config is read.
 struct Faults {
   tf::PhaseClock clock;
+  std::unique_ptr<tf::CheckpointLease> lease;  // world rank 0's, with a checkpoint.dir
   std::unique_ptr<tf::FaultReporter> reporter;
   std::unique_ptr<tf::Watchdog> watchdog;
 };
@@ -53,17 +56,33 @@ std::string launch_id(tf::parallel::Communicator& world) {
   return std::to_string(id.item<int64_t>());
 }
 
-void start_watchdog(const tf::Config& config, tf::parallel::Communicator& world,
-                    const tf::parallel::MpiRuntime& runtime, bool write_files, Faults& faults) {
+// One job per checkpoint directory (launcher/lease.h): world rank 0 takes the lease before any
+// rank writes a status file, so that a refused launch leaves the running job's files alone.
+void take_lease(const tf::Config& config, const tf::parallel::MpiRuntime& runtime,
+                const std::string& launch, const tf::Logger& log, Faults& faults) {
+  if (runtime.world_rank() != 0 || config.checkpoint.dir.empty()) return;
+  faults.lease = std::make_unique<tf::CheckpointLease>(
+      config.checkpoint.dir, tf::this_process_holder(launch, tf::Watchdog::interval(config.fault)));
+  if (!faults.lease->taken_over().empty()) log.info(faults.lease->taken_over());
+}
+
+void start_watchdog(const tf::Config& config, const tf::parallel::MpiRuntime& runtime,
+                    const std::string& launch, bool write_files, Faults& faults) {
   const tf::RankIdentity me{runtime.world_rank(), runtime.world_size(), tf::host_name(), getpid(),
-                            launch_id(world)};
-  faults.reporter = std::make_unique<tf::FaultReporter>(
-      write_files ? tf::fault_dir(config) : "", me, tf::Watchdog::interval(config.fault),
-      tf::fault_dir_origin(config));
-  faults.watchdog =
-      std::make_unique<tf::Watchdog>(config.fault, faults.clock, *faults.reporter, [&runtime] {
+                            launch};
+  faults.reporter = std::make_unique<tf::FaultReporter>(write_files ? tf::fault_dir(config) : "",
+                                                        me, tf::Watchdog::interval(config.fault),
+                                                        tf::fault_dir_origin(config));
+  tf::CheckpointLease* lease = faults.lease.get();
+  faults.watchdog = std::make_unique<tf::Watchdog>(
+      config.fault, faults.clock, *faults.reporter,
+      [&runtime, lease] {
+        if (lease) lease->release();
         tf::parallel::abort_device_communicators();
         runtime.abort(tf::kExitTimeout);
+      },
+      [lease] {
+        if (lease) lease->renew();
       });
 }
 
@@ -112,6 +131,7 @@ constexpr const char* kUsage =
     "       tf-launch summary DIR [--unless-printed]\n";
 
 int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& faults) {
+  const int64_t launcher = tf::launcher_pid();  // before a dead launcher could orphan this rank
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "eval") return tf::run_eval_command(argc - 1, argv + 1);
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
@@ -147,16 +167,23 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   }
   if (dry.ranks > 0) return tf::dry_run_for_ranks(config, dry, log);  // one process
   if (!dry.enabled) tf::install_preemption_handlers();
-  start_watchdog(config, *world, runtime, !dry.enabled, faults);
+  const std::string launch = launch_id(*world);
+  if (!dry.enabled) {
+    tf::parallel::agree_on_startup(*world,
+                                   [&] { take_lease(config, runtime, launch, log, faults); });
+  }
+  start_watchdog(config, runtime, launch, !dry.enabled, faults);
   tf::parallel::MeshContext context(*world, config);
+  faults.reporter->set_placement(context.local_rank(), context.device().str());
   if (dry.enabled) {
     int status = 0;
-    tf::parallel::agree_on_startup(*world, [&] { status = tf::dry_run(config, context, dry, log); });
+    tf::parallel::agree_on_startup(*world,
+                                   [&] { status = tf::dry_run(config, context, dry, log); });
     return status;
   }
   // Ctrl-C reaches a rank instead of an interactive mpirun (launcher/terminal.h).
   const tf::TerminalInterrupts interrupts(runtime.world_size() > 1 && context.local_rank() == 0);
-  tf::parallel::WorldCheckpointSync checkpoint_sync(*world);
+  tf::GuardedCheckpointSync checkpoint_sync(*world, faults.lease.get(), launcher);
   tf::TrainerCollaborators with;
   with.preemption_flag = tf::preemption_signalled;
   with.clock = &faults.clock;
@@ -164,13 +191,18 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
 #ifdef TF_WITH_CONTROL
   std::optional<tf::control::ControlPlane> control;
 #endif
+  std::optional<tf::StepStatusObserver> observer;
   std::optional<tf::Trainer> trainer;
   // The model, data, servers and resumed checkpoint: their errors are printed once as well.
   tf::parallel::agree_on_startup(*world, [&] {
+    tf::StepObserver* next = nullptr;
 #ifdef TF_WITH_CONTROL
-    control.emplace(config, context, log, control_actions(config));
-    with.observer = &control->observer();
+    control.emplace(
+        config, context, log, control_actions(config),
+        tf::control::RankPlacement{tf::host_name(), context.local_rank(), context.device().str()});
+    next = &control->observer();
 #endif
+    with.observer = &observer.emplace(*faults.reporter, next);
     trainer.emplace(config, context, log, with);
     trainer->start();
   });
@@ -201,6 +233,7 @@ int main(int argc, char** argv) {
     const auto record = [&faults](const char* kind, const std::string& message, bool agreed) {
       if (!faults.reporter) return;
       faults.watchdog->stop("failed");
+      if (faults.lease) faults.lease->release();
       faults.reporter->write_error(faults.clock.read(), kind, message);
       if (!agreed) tf::report_failure(*faults.reporter);  // an agreed error is printed already
     };

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "launcher/liveness.h"
 #include "launcher/preemption.h"
 
 namespace tf {
@@ -23,8 +24,12 @@ double Watchdog::interval(const FaultConfig& fault) {
 }
 
 Watchdog::Watchdog(const FaultConfig& fault, const PhaseClock& clock, const FaultReporter& reporter,
-                   std::function<void()> abort_job)
-    : fault_(fault), clock_(clock), reporter_(reporter), abort_job_(std::move(abort_job)) {
+                   std::function<void()> abort_job, std::function<void()> every_interval)
+    : fault_(fault),
+      clock_(clock),
+      reporter_(reporter),
+      abort_job_(std::move(abort_job)),
+      every_interval_(std::move(every_interval)) {
   reporter_.write_status(clock_.read(), "running");
   thread_ = std::thread([this] { loop(); });
 }
@@ -57,6 +62,7 @@ void Watchdog::loop() {
   using Clock = std::chrono::steady_clock;
   const auto every = std::chrono::duration<double>(interval(fault_));
   auto next_status = Clock::now() + every;
+  auto next_interval = next_status;
   int reported_signal = 0;
   int64_t signals = signals_seen();
   bool witnessed = false;
@@ -66,8 +72,12 @@ void Watchdog::loop() {
     // Woken by every phase the trainer enters: the status file follows the step.
     const PhaseClock::Reading now = clock_.wait_for_change(changes, kPoll);
     if (stopping_) break;
-    bool write = Clock::now() >= next_status || now.phase != written.phase ||
-                 now.step != written.step;
+    if (Clock::now() >= next_interval) {
+      if (every_interval_) every_interval_();
+      next_interval = Clock::now() + every;
+    }
+    bool write =
+        Clock::now() >= next_status || now.phase != written.phase || now.step != written.step;
     if (signals_seen() != signals) {
       signals = signals_seen();
       // A launcher ending the job signals before it kills: SIGCONT, then SIGTERM (mpirun).
@@ -83,8 +93,7 @@ void Watchdog::loop() {
     const Limit allowed = limit(now.phase);
     if (allowed.seconds > 0 && now.seconds > allowed.seconds) time_out(now, allowed);
     if (write) {
-      reporter_.write_status(now, reported_signal != 0 ? "signalled" : "running",
-                             reported_signal);
+      reporter_.write_status(now, reported_signal != 0 ? "signalled" : "running", reported_signal);
       written = now;
       next_status = Clock::now() + every;
     }
@@ -106,7 +115,9 @@ void Watchdog::time_out(const PhaseClock::Reading& now, const Limit& allowed) {
   std::abort();  // abort_job_ must not return
 }
 
-double summary_grace(const FaultReporter& reporter) { return 3 * reporter.interval() + 2.5; }
+double summary_grace(const FaultReporter& reporter) {
+  return stale_after(reporter.interval()) + 0.5;
+}
 
 namespace {
 

@@ -24,9 +24,10 @@ class Watchdog {
   // How often the status file is rewritten: a quarter of the shortest time-out, at most 5 s.
   static double interval(const FaultConfig& fault);
 
-  // Starts the thread. `abort_job` must not return.
+  // Starts the thread. `abort_job` must not return. `every_interval` (may be empty) is called from
+  // the thread once every interval, e.g. to renew the checkpoint lease (launcher/lease.h).
   Watchdog(const FaultConfig& fault, const PhaseClock& clock, const FaultReporter& reporter,
-           std::function<void()> abort_job);
+           std::function<void()> abort_job, std::function<void()> every_interval = {});
   // Stops the thread and writes the final status, `state` ("finished" or "failed").
   void stop(const std::string& state);
   ~Watchdog();
@@ -47,6 +48,7 @@ class Watchdog {
   const PhaseClock& clock_;
   const FaultReporter& reporter_;
   std::function<void()> abort_job_;
+  std::function<void()> every_interval_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -19,6 +19,11 @@ class CheckpointSync {
   virtual std::string first_failure(const std::string& mine) { return mine; }
   // Rank 0 receives every rank's string in rank order; the others receive an empty vector.
   virtual std::vector<std::string> gather(const std::string& mine) { return {mine}; }
+  // Not collective: asked by each rank before it writes its file, and by rank 0 before it commits
+  // the checkpoint (renames it into place and writes the completion marker). Throws tf::Error, or
+  // ends the process, when this rank must write no more (its job lost the checkpoint directory,
+  // or its launcher is gone).
+  virtual void check_may_write() {}
 };
 
 }  // namespace tf

@@ -137,16 +137,21 @@ std::string save_checkpoint(const std::string& root, const CheckpointState& stat
     make_directory(staging);
   });
   std::string description;
-  agree(sync, what, [&] { description = write_rank_file(staging, state, sync.rank()); });
+  agree(sync, what, [&] {
+    sync.check_may_write();
+    description = write_rank_file(staging, state, sync.rank());
+  });
   const std::vector<std::string> descriptions = sync.gather(description);
   agree(sync, what, [&] {
     if (!leader) return;
+    sync.check_may_write();
     TF_CHECK_EQ(int64_t(descriptions.size()), sync.size());
     const std::string manifest = manifest_to_json(compose_manifest(state.run, descriptions));
     write_file_synced(join_path(staging, kManifestFile), manifest);
     sync_directory(staging);
     rename_path(staging, final_dir);
     sync_directory(root);
+    sync.check_may_write();  // the last moment: the marker is what makes it complete
     write_marker(final_dir, manifest);
     prune(root, state.run.step, keep);
   });

@@ -25,7 +25,7 @@ StatusCode code_of(ScaleUpRefused::Reason reason) {
 
 ControlLoop::ControlLoop(const Config& config, ParallelContext& context, const Logger& log,
                          ControlActions actions, CommandQueue* queue, StatusBoard* board,
-                         TrainingMetrics* metrics)
+                         TrainingMetrics* metrics, RankPlacement here)
     : config_(config),
       context_(context),
       log_(log),
@@ -34,7 +34,8 @@ ControlLoop::ControlLoop(const Config& config, ParallelContext& context, const L
       board_(board),
       metrics_(metrics),
       commands_enabled_(!config.control.address.empty()),
-      rank_figures_enabled_(!config.metrics.address.empty()) {}
+      rank_figures_enabled_(!config.metrics.address.empty()),
+      here_(std::move(here)) {}
 
 void ControlLoop::on_model_change(const ModelState& model) {
   if (metrics_) metrics_->set_model(model);
@@ -164,23 +165,43 @@ void ControlLoop::set_state(v1::RunState state, int64_t step, const std::string&
   board_->publish(event);
 }
 
-void ControlLoop::on_step(const StepStats& stats) {
-  if (rank_figures_enabled_) {
-    const auto gpu = stats.device_memory;
-    const torch::Tensor mine = torch::tensor(
-        {stats.seconds, resident_memory_bytes(), gpu ? double(gpu->peak_allocated) : -1.0,
-         gpu ? double(gpu->peak_reserved) : -1.0},
-        torch::kFloat64);
-    const torch::Tensor all = context_.gather_over_world(mine).view({-1, 4});
-    if (metrics_) {
-      std::vector<RankFigures> ranks;
-      for (int64_t r = 0; r < all.size(0); ++r) {
-        ranks.push_back({all[r][0].item<double>(), all[r][1].item<double>(),
-                         all[r][2].item<double>(), all[r][3].item<double>()});
-      }
-      metrics_->on_rank_figures(ranks);
-    }
+bool ControlLoop::figures_due(int64_t step) const {
+  if (rank_figures_enabled_) return true;  // the metrics' per-rank gauges: every step
+  if (!commands_enabled_) return false;
+  return placements_.empty() || step % std::max<int64_t>(1, config_.train.log_interval) == 0;
+}
+
+void ControlLoop::gather_rank_figures(const StepStats& stats) {
+  if (placements_.empty()) placements_ = gather_placements(context_, here_);
+  const auto gpu = stats.device_memory;
+  const torch::Tensor mine = torch::tensor(
+      {stats.seconds, resident_memory_bytes(), gpu ? double(gpu->peak_allocated) : -1.0,
+       gpu ? double(gpu->peak_reserved) : -1.0},
+      torch::kFloat64);
+  const torch::Tensor all = context_.gather_over_world(mine).view({-1, 4});
+  std::vector<RankFigures> ranks;
+  for (int64_t r = 0; r < all.size(0); ++r) {
+    const std::string host = r < int64_t(placements_.size()) ? placements_[r].host : "";
+    ranks.push_back({all[r][0].item<double>(), all[r][1].item<double>(), all[r][2].item<double>(),
+                     all[r][3].item<double>(), host});
   }
+  if (metrics_) metrics_->on_rank_figures(ranks);
+  if (!board_) return;
+  board_->update([&](v1::Status& s) {
+    s.clear_ranks();
+    for (size_t r = 0; r < ranks.size() && r < placements_.size(); ++r) {
+      v1::RankStatus* rank = s.add_ranks();
+      rank->set_rank(static_cast<int64_t>(r));
+      rank->set_host(placements_[r].host);
+      rank->set_local_rank(placements_[r].local_rank);
+      rank->set_device(placements_[r].device);
+      rank->set_step_seconds(ranks[r].step_seconds);
+    }
+  });
+}
+
+void ControlLoop::on_step(const StepStats& stats) {
+  if (figures_due(stats.step)) gather_rank_figures(stats);
   if (metrics_) metrics_->on_step(stats);
   if (!board_) return;
   const double tokens_per_second = stats.seconds > 0 ? stats.tokens / stats.seconds : 0;

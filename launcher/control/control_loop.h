@@ -3,7 +3,9 @@
 // receives it through ParallelContext::broadcast_from_primary and applies it, so all ranks act at
 // the same step. While paused it keeps polling at the boundary; the other ranks wait in the
 // broadcast, which rank 0 repeats every kPausePoll so that none waits unboundedly in one call.
-// With metrics on, every rank's step time and memory are gathered to rank 0 after each step.
+// With metrics on, every rank's step time and memory are gathered to rank 0 after each step; with
+// the control server on, at least every train.log_interval steps, for the status's rank lines
+// (the ranks' placements once, at the first of these gathers).
 // Runs on the training thread only; queue, board and metrics are null on ranks other than 0.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include "core/parallel_context.h"
 #include "core/trainer/trainer.h"
 #include "launcher/control/command_queue.h"
+#include "launcher/control/rank_placement.h"
 #include "launcher/control/status_board.h"
 #include "launcher/control/training_metrics.h"
 
@@ -33,7 +36,7 @@ class ControlLoop final : public StepObserver {
 
   ControlLoop(const Config& config, ParallelContext& context, const Logger& log,
               ControlActions actions, CommandQueue* queue, StatusBoard* board,
-              TrainingMetrics* metrics);
+              TrainingMetrics* metrics, RankPlacement here = {});
 
   void on_step_boundary(Trainer& trainer) override;
   void on_model_change(const ModelState& state) override;
@@ -50,6 +53,11 @@ class ControlLoop final : public StepObserver {
   Outcome save_checkpoint(Trainer& trainer);
   Outcome stop(Trainer& trainer);
   void set_state(v1::RunState state, int64_t step, const std::string& message);
+  // Whether the ranks gather their figures after step `step`: the same on every rank.
+  bool figures_due(int64_t step) const;
+  // Collective over the world: every rank's step time and memory (and placement, the first time)
+  // to the metrics and the status board.
+  void gather_rank_figures(const StepStats& stats);
 
   const Config& config_;
   ParallelContext& context_;
@@ -61,6 +69,8 @@ class ControlLoop final : public StepObserver {
   bool commands_enabled_;      // same on every rank: control.address is set
   bool rank_figures_enabled_;  // same on every rank: metrics.address is set
   bool paused_ = false;
+  RankPlacement here_;
+  std::vector<RankPlacement> placements_;  // every rank's, once gathered
 };
 
 }  // namespace tf::control

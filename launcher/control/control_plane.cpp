@@ -18,7 +18,7 @@ v1::Status initial_status(const ParallelContext& context, const ControlActions& 
 }  // namespace
 
 ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const Logger& log,
-                           ControlActions actions) {
+                           ControlActions actions, RankPlacement here) {
   const bool primary = context.world_rank() == 0;
   if (primary && !config.metrics.address.empty()) {
     metrics_ = std::make_unique<TrainingMetrics>(config, context);
@@ -34,7 +34,7 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
     board_ = std::make_unique<StatusBoard>(initial_status(context, actions));
   }
   loop_ = std::make_unique<ControlLoop>(config, context, log, std::move(actions), queue_.get(),
-                                        board_.get(), metrics_.get());
+                                        board_.get(), metrics_.get(), std::move(here));
   if (!serve) return;
   TrainingMetrics* metrics = metrics_.get();
   service_ = std::make_unique<ControlService>(

@@ -25,8 +25,9 @@ namespace tf::control {
 class ControlPlane {
  public:
   // Throws tf::Error for an unreadable token or TLS file or an address that cannot be bound.
+  // `here`: where this rank runs, for the status's and the metrics' rank figures.
   ControlPlane(const Config& config, ParallelContext& context, const Logger& log,
-               ControlActions actions);
+               ControlActions actions, RankPlacement here);
   ~ControlPlane();
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;

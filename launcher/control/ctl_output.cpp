@@ -74,6 +74,12 @@ std::string human_status(const v1::Status& s) {
               ? std::string("none saved by this run")
               : s.last_checkpoint() + " (step " + std::to_string(s.last_checkpoint_step()) + ")") +
          "\n";
+  for (const v1::RankStatus& r : s.ranks()) {
+    out += (&r == &s.ranks(0) ? "ranks       " : "            ") + std::string("rank ") +
+           std::to_string(r.rank()) + " on " + r.host() + ", local rank " +
+           std::to_string(r.local_rank()) + ", " + r.device() + ": last step " +
+           printf_string("%.3f", r.step_seconds()) + " s\n";
+  }
   out += std::string("available   scale-up: ") + (s.capabilities().scale_up() ? "yes" : "no") +
          ", checkpoint: " + (s.capabilities().save_checkpoint() ? "yes" : "no") + "\n";
   return out;

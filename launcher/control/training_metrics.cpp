@@ -147,7 +147,7 @@ void TrainingMetrics::on_step(const StepStats& s) {
 void TrainingMetrics::on_rank_figures(const std::vector<RankFigures>& ranks) {
   for (size_t r = 0; r < ranks.size(); ++r) {
     const std::string rank = std::to_string(r);
-    rank_step_seconds_.Add({{"rank", rank}}).Set(ranks[r].step_seconds);
+    rank_step_seconds_.Add({{"rank", rank}, {"host", ranks[r].host}}).Set(ranks[r].step_seconds);
     rank_resident_memory_.Add({{"rank", rank}}).Set(ranks[r].resident_bytes);
     if (ranks[r].gpu_peak_allocated_bytes < 0) continue;  // a CPU rank
     rank_gpu_memory_peak_.Add({{"rank", rank}, {"kind", "allocated"}})

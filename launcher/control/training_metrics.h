@@ -26,6 +26,7 @@ struct RankFigures {
   // Peak GPU memory since the start (the caching allocator's); negative on a CPU rank.
   double gpu_peak_allocated_bytes = -1;
   double gpu_peak_reserved_bytes = -1;
+  std::string host;  // where the rank runs
 };
 
 class TrainingMetrics {

@@ -15,6 +15,24 @@ status=$(ctl --json status)
 [ "$(jq -r .tokens.qkv_tokens <<<"$status")" = 32 ] || fail "tokens: $status"
 ctl status | grep -q "^state       RUNNING$" || fail "human status"
 
+# One line per rank: host, local rank, device and last step time; the status files say the same.
+wait_for 30 bash -c "$TF_CTL --address $CONTROL --json status | jq -e '.ranks | length == 2'" ||
+  fail "the status lists no 2 ranks: $(ctl --json status)"
+status=$(ctl --json status)
+host=$(hostname)
+for r in 0 1; do
+  jq -e ".ranks[$r] | .rank == \"$r\" and .host == \"$host\" and .local_rank == \"$r\" and
+        .device == \"cpu\" and .step_seconds > 0" <<<"$status" >/dev/null ||
+    fail "rank $r in the status: $(jq -c ".ranks[$r]" <<<"$status")"
+  file="$WORK/ckpt/ranks/rank-$r.json"
+  wait_for 30 jq -e ".host == \"$host\" and .local_rank == $r and .device == \"cpu\" and
+                     .step_seconds > 0" "$file" || fail "rank $r's status file: $(cat "$file")"
+done
+ctl status | grep -Eq "^ranks       rank 0 on $host, local rank 0, cpu: last step [0-9.]+ s$" ||
+  fail "human status of rank 0: $(ctl status)"
+ctl status | grep -Eq "^            rank 1 on $host, local rank 1, cpu: last step [0-9.]+ s$" ||
+  fail "human status of rank 1: $(ctl status)"
+
 # expect_refusal CODE ARGS...: tf-ctl exits 1 and prints CODE.
 expect_refusal() {
   local code=$1 out rc=0

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -126,6 +127,63 @@ TEST(FaultSummary, AnUncreatableDirectoryNamesTheKeyItCameFrom) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(RankStatus, NamesTheDeviceAndTheLastStepTimeOnceKnown) {
+  TempDir dir;
+  FaultReporter reporter = rank_of(dir.path(), 1);
+  reporter.write_status(at(Phase::kStartup, 0), "running");
+  const std::string path = dir.path() + "/rank-1.json";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
+  EXPECT_FALSE(j.contains("local_rank")) << j;  // not placed yet
+  EXPECT_EQ(j.at("step_seconds"), 0.0);
+  reporter.set_placement(1, "cuda:1");
+  reporter.set_step_seconds(0.25);
+  reporter.write_status(at(Phase::kStep, 3), "running");
+  j = nlohmann::json::parse(std::ifstream(path));
+  EXPECT_EQ(j.at("local_rank"), 1);
+  EXPECT_EQ(j.at("device"), "cuda:1");
+  EXPECT_EQ(j.at("step_seconds"), 0.25);
+}
+
+// Rank `rank` of a 4-rank launch over hosts h1 (ranks 0, 1) and h2 (ranks 2, 3), other than this
+// one.
+FaultReporter on_two_hosts(const std::string& dir, int rank) {
+  return FaultReporter(dir, {rank, 4, rank < 2 ? "h1" : "h2", 100 + rank, "9"}, 1.0);
+}
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(FaultSummary, AHostOfWhichEveryRankWentSilentIsNamedFirst) {
+  TempDir dir;
+  for (int r = 0; r < 4; ++r)
+    on_two_hosts(dir.path(), r).write_status(at(Phase::kStep, 7), "running");
+  edit_status(dir.path(), 2, "time", seconds_now() - 7);
+  edit_status(dir.path(), 3, "time", seconds_now() - 9);
+  on_two_hosts(dir.path(), 0).write_error(at(Phase::kStep, 8), "timeout", "step phase too long");
+  on_two_hosts(dir.path(), 1).write_error(at(Phase::kStep, 8), "timeout", "step phase too long");
+  const std::string summary = summarize_failure(dir.path());
+  const std::string header = "failure summary of launch 9 (4 ranks, " + dir.path() + "):\n";
+  EXPECT_EQ(summary.find(header + "  host h2 lost: ranks 2, 3 went silent (last status 7 s ago): "
+                                  "the host went down or was cut off from the others"),
+            0u)
+      << summary;
+  EXPECT_EQ(summary.find("host h1 lost"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("first failure: rank 3 on h2: went silent"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("rank 0 on h1: timeout"), std::string::npos) << summary;
+}
+
+TEST(FaultSummary, NoHostIsLostWhileOneOfItsRanksSpeaks) {
+  TempDir dir;
+  for (int r = 0; r < 4; ++r)
+    on_two_hosts(dir.path(), r).write_status(at(Phase::kStep, 7), "running");
+  edit_status(dir.path(), 2, "time", seconds_now() - 30);  // rank 3 of h2 still reports
+  on_two_hosts(dir.path(), 0).write_error(at(Phase::kStep, 8), "timeout", "step phase too long");
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_EQ(summary.find("lost"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("first failure: rank 2 on h2: went silent"), std::string::npos) << summary;
 }
 
 }  // namespace
