@@ -15,7 +15,7 @@ chmod 755 "$WORK"  # munged (user munge) reaches its socket under it
 SLURM_DIR=$WORK/slurm
 slurm_stop() { bash "$TF_SOURCE_DIR/tests/slurm/cluster.sh" stop "$SLURM_DIR" >/dev/null || true; }
 # Jobs and daemons first, while the hosts exist; the work directory (the hosts' files) last.
-trap 'slurm_stop; cluster_down; cleanup' EXIT
+trap 'trap "" INT TERM; slurm_stop; cluster_down; cleanup' EXIT
 bash "$TF_SOURCE_DIR/tests/slurm/cluster.sh" start "$SLURM_DIR" "$CLUSTER_DIR" >"$WORK/slurm.txt" 2>&1 ||
   fail "no Slurm cluster on the test hosts: $(cat "$WORK/slurm.txt")"
 export SLURM_CONF=$SLURM_DIR/slurm.conf

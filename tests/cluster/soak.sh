@@ -7,8 +7,8 @@
 #   link     node2's link to the bridge goes down; up again once the job has ended
 #   host     every process of node2 is killed at once (slurmd too; started again afterwards)
 #   preempt  scancel --signal=USR1 --batch: the ranks checkpoint, exit 5, the job requeues itself
-# A job that failed is requeued by the soak (`scontrol requeue`), as an operator or a
-# job-resubmitting wrapper would; every restart resumes from the newest complete checkpoint.
+# After a failure the soak submits the same job again (same arguments and checkpoint.dir), as an
+# operator or a resubmitting wrapper would; every run resumes from the newest complete checkpoint.
 # At the end the whole logged loss trajectory (the last value logged for each step) must be
 # bit-equal to an uninterrupted job's at the same layout, with no step missing, and the final
 # checkpoints' files identical. Prints one line per fault and a table.
@@ -34,7 +34,8 @@ submit whole "${TWO_NODES[@]}" "$SBATCH_SCRIPT" "${ARGS[@]}" --set checkpoint.di
 wait_state 600 "$whole" COMPLETED
 echo "uninterrupted job $whole: $(final_loss "$(job_log "$whole")")"
 
-submit job "${TWO_NODES[@]}" "$SBATCH_SCRIPT" "${ARGS[@]}" --set checkpoint.dir="$WORK/ckpt"
+RUNS=()  # the jobs of the soaked run, in order
+relaunch
 
 # now_ms: milliseconds since 1970.
 now_ms() { date +%s%3N; }
@@ -45,49 +46,54 @@ newest_complete() {
   find "$WORK/ckpt" -maxdepth 2 -name COMPLETE -path '*/step_*' 2>/dev/null |
     sed 's|.*/step_\([0-9]*\)/COMPLETE|\1|' | sort -n | tail -1 | grep . || echo 0
 }
-# failed: the job ended in failure (not by the soak's doing: by the soak's own faults it is
-# requeued in the loop below).
-failed() { [[ $(job_field "$job" JobState) =~ ^(FAILED|NODE_FAIL|TIMEOUT|OUT_OF_MEMORY)$ ]]; }
-# unplanned: a failure the soak did not inject (it is counted, and requeued like the others).
-# (It runs in command substitutions too: the table file counts them.)
-unplanned() {
-  local restarts log step newest resumed
-  [ "$(grep -c unplanned "$WORK/table")" -lt 5 ] || fail "more than 5 failures the soak did not inject"
-  restarts=$(job_field "$job" Restarts)
-  log=$(job_log "$job" "$restarts")
-  step=$(last_step "$log")
-  newest=$(newest_complete)
-  echo "unplanned failure: job $job $(job_field "$job" JobState) at step $step," \
-    "exit $(job_field "$job" ExitCode): requeued" >&2
-  scontrol requeue "$job" >&2 || fail "scontrol requeue $job failed"
-  wait_for 60 bash -c "[ -f '$(job_log "$job" $((restarts + 1)))' ]" || fail "no restart after the requeue"
-  wait_for 60 grep -q "resumed from" "$(job_log "$job" $((restarts + 1)))" || true
-  resumed=$(sed -n 's/.*resumed from .*: step \([0-9]*\).*/\1/p' "$(job_log "$job" $((restarts + 1)))" | head -1)
-  printf '%s %s %s %s %s %s %s\n' "-" unplanned "$step" - "${resumed:--}" $((step - ${resumed:-0})) \
-    "$([ -n "$resumed" ] && [ "$resumed" -ge "$newest" ] && echo yes || echo no)" >>"$WORK/table"
+# relaunch: a new job with the same arguments and checkpoint directory, as an operator (or a
+# resubmitting wrapper) would after a failure; it resumes from the newest complete checkpoint.
+# (A new job rather than `scontrol requeue`: a requeued job keeps its id, and a node whose slurmd
+# died with the job's steps can take a late clean-up of the old run for the new one.)
+relaunch() {
+  submit job "${TWO_NODES[@]}" "$SBATCH_SCRIPT" "${ARGS[@]}" --set checkpoint.dir="$WORK/ckpt"
+  RUNS+=("$job")
 }
-# running_restart: waits until the job runs and its ranks train; prints the restart count.
-running_restart() {
-  local deadline=$((SECONDS + 180)) restarts log
+# failed: the job ended in failure.
+failed() { [[ $(job_field "$job" JobState) =~ ^(FAILED|NODE_FAIL|TIMEOUT|OUT_OF_MEMORY|CANCELLED)$ ]]; }
+# unplanned: a failure the soak did not inject: counted in the table, relaunched like the others.
+unplanned() {
+  local log step
+  [ "$(grep -c unplanned "$WORK/table")" -lt 5 ] || fail "more than 5 failures the soak did not inject"
+  log=$(job_log "$job" "$(job_field "$job" Restarts)")
+  step=$(last_step "$log")
+  echo "unplanned failure: job $job $(job_field "$job" JobState) at step $step," \
+    "exit $(job_field "$job" ExitCode): relaunched"
+  UNPLANNED_AT=$step UNPLANNED_NEWEST=$(newest_complete)
+  relaunch
+  training
+  local resumed
+  resumed=$(sed -n 's/.*resumed from .*: step \([0-9]*\).*/\1/p' "$(job_log "$job" "$RESTARTS")" | head -1)
+  printf '%s %s %s %s %s %s %s\n' "-" unplanned "$step" - "${resumed:--}" $((step - ${resumed:-0})) \
+    "$([ -n "$resumed" ] && [ "$resumed" -ge "$UNPLANNED_NEWEST" ] && echo yes || echo no)" |
+    tee -a "$WORK/table"
+}
+# training: waits until the job runs and its ranks train; sets RESTARTS (its restart count).
+training() {
+  local deadline=$((SECONDS + 180)) log
   while :; do
-    restarts=$(job_field "$job" Restarts)
-    log=$(job_log "$job" "$restarts")
+    RESTARTS=$(job_field "$job" Restarts)
+    log=$(job_log "$job" "$RESTARTS")
     if [ "$(job_field "$job" JobState)" = RUNNING ] && [ -f "$log" ] &&
       grep -q "step *[0-9]*/$STEPS | loss" "$log"; then
-      echo "$restarts"
       return
     fi
-    ! failed || unplanned
-    [ $SECONDS -lt $deadline ] || fail "job $job does not train again after 180 s"
+    if failed; then unplanned; return; fi
+    [ $SECONDS -lt $deadline ] || fail "job $job does not train after 180 s"
     sleep 0.2
   done
 }
 # reached STEP: the current run logged STEP (or later); an unplanned failure on the way is
-# requeued and waited through.
+# relaunched and waited through.
 reached() {
   local deadline=$((SECONDS + 180))
-  until [ "$(last_step "$(job_log "$job" "$(job_field "$job" Restarts)")")" -ge "$1" ]; do
-    ! failed || { unplanned; running_restart >/dev/null; }
+  until [ "$(last_step "$(job_log "$job" "$RESTARTS")")" -ge "$1" ]; do
+    ! failed || unplanned
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.2
   done
@@ -129,16 +135,14 @@ node2_back() {
 }
 
 printf '%s\n' "fault kind step_injected detect_s checkpoint_resumed steps_lost recovered" >"$WORK/table"
-restarts=0
 for ((i = 1; i <= K; i++)); do
   kind=${KINDS[(i - 1) % ${#KINDS[@]}]}
-  restarts=$(running_restart)
-  log=$(job_log "$job" "$restarts")
-  from=$(last_step "$log")
+  training
+  from=$(last_step "$(job_log "$job" "$RESTARTS")")
   target=$((from + 3 + RANDOM % 10))
   [ $target -lt $((STEPS - 5)) ] || fail "fault $i: step $target is too near the end ($STEPS): more steps"
   reached "$target" || fail "fault $i: the run does not reach step $target"
-  log=$(job_log "$job" "$(job_field "$job" Restarts)")
+  log=$(job_log "$job" "$RESTARTS")
   case $kind in
     kill) pid=$(rank_pid any); t0=$(now_ms); kill -9 "$pid" ;;
     stop) pid=$(rank_pid any); t0=$(now_ms); kill -STOP "$pid" ;;
@@ -153,7 +157,7 @@ for ((i = 1; i <= K; i++)); do
   esac
   injected=$(last_step "$log")
   newest=$(newest_complete)
-  if wait_for 120 ended "$restarts"; then
+  if wait_for 120 ended "$RESTARTS"; then
     detect=$((($(now_ms) - t0) / 100))
     detect="$((detect / 10)).$((detect % 10))"
   else
@@ -162,15 +166,14 @@ for ((i = 1; i <= K; i++)); do
   fi
   [ "$kind" != link ] || link node2 up
   [ "$kind" != host ] || node2_back
-  wait_for 300 settled || fail "fault $i: job $job is $(job_field "$job" JobState) after 120 s"
+  wait_for 300 settled || fail "fault $i: job $job is $(job_field "$job" JobState) after 300 s"
   state=$(job_field "$job" JobState)
   if [ "$state" != PENDING ]; then
-    # A failed job: requeued, as its operator would.
-    echo "fault $i ($kind): job $job $state, exit $(job_field "$job" ExitCode): requeued"
-    scontrol requeue "$job" || fail "fault $i: scontrol requeue $job failed"
+    echo "fault $i ($kind): job $job $state, exit $(job_field "$job" ExitCode): relaunched"
+    relaunch
   fi
-  restarts=$(running_restart)
-  next=$(job_log "$job" "$restarts")
+  training
+  next=$(job_log "$job" "$RESTARTS")
   resumed=$(sed -n 's/.*resumed from .*: step \([0-9]*\).*/\1/p' "$next" | head -1)
   # Recovered: resumed from the newest checkpoint complete at the fault, or from one the ranks
   # completed while ending (the preemption's own).
@@ -188,7 +191,11 @@ until [ "$(job_field "$job" JobState)" = COMPLETED ]; do
   [ $SECONDS -lt $deadline ] || fail "job $job is $(job_field "$job" JobState) after 900 s"
   sleep 0.5
 done
-mapfile -t logs < <(for ((r = 0; r <= $(job_field "$job" Restarts); r++)); do job_log "$job" "$r"; done)
+# Every run in order: each job's restarts, job after job.
+logs=()
+for run in "${RUNS[@]}"; do
+  for ((r = 0; r <= $(job_field "$run" Restarts); r++)); do logs+=("$(job_log "$run" "$r")"); done
+done
 trajectory "${logs[@]}" >"$WORK/soak.log"
 gap=$(same_losses "$(job_log "$whole")" "$WORK/soak.log" 0) ||
   fail "the soaked run's losses differ from the uninterrupted run's: $gap"
@@ -198,7 +205,7 @@ for file in "$WORK"/whole/step_$STEPS/*.safetensors; do
   files=$((files + 1))
 done
 echo
-echo "soak: $K faults, seed $SEED, launcher $TF_LAUNCHER, $STEPS steps, job $job restarted $(job_field "$job" Restarts) times"
+echo "soak: $K faults, seed $SEED, launcher $TF_LAUNCHER, $STEPS steps: jobs ${RUNS[*]}, ${#logs[@]} runs"
 echo "losses against the uninterrupted job $whole: $gap"
 echo "final checkpoint step_$STEPS: $files weight files identical"
 echo
