@@ -34,8 +34,6 @@ submit whole "${TWO_NODES[@]}" "$SBATCH_SCRIPT" "${ARGS[@]}" --set checkpoint.di
 wait_state 600 "$whole" COMPLETED
 echo "uninterrupted job $whole: $(final_loss "$(job_log "$whole")")"
 
-RUNS=()  # the jobs of the soaked run, in order
-relaunch
 
 # now_ms: milliseconds since 1970.
 now_ms() { date +%s%3N; }
@@ -134,6 +132,8 @@ node2_back() {
   fi
 }
 
+RUNS=()  # the jobs of the soaked run, in order
+relaunch
 printf '%s\n' "fault kind step_injected detect_s checkpoint_resumed steps_lost recovered" >"$WORK/table"
 for ((i = 1; i <= K; i++)); do
   kind=${KINDS[(i - 1) % ${#KINDS[@]}]}
@@ -212,6 +212,6 @@ echo
 column -t "$WORK/table"
 UNPLANNED=$(grep -c unplanned "$WORK/table" || true)
 recovered=$(awk 'NR > 1 && $2 != "unplanned" && $7 == "yes"' "$WORK/table" | wc -l)
-echo "recovered $recovered of $K injected faults; $UNPLANNED failures not injected (requeued too)"
+echo "recovered $recovered of $K injected faults; $UNPLANNED failures not injected (relaunched too)"
 [ "$recovered" = "$K" ] || fail "not every fault recovered"
 echo "PASS"
