@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault soak (run by hand, as root; not a ctest): one training run of the tiny model under
-# Slurm on 2 test hosts x 2 ranks (deploy/slurm/tokenformer.sbatch, mpirun inside the
-# allocation, or srun --mpi=pmix: TF_LAUNCHER, srun by default), while K faults are injected at random steps (seeded), in turn:
+# Slurm on 2 test hosts x 2 ranks (deploy/slurm/tokenformer.sbatch; TF_LAUNCHER srun by default,
+# or mpirun), while K faults are injected at random steps (seeded), in turn:
 #   kill     kill -9 of one rank (a tf-launch process on either host)
 #   stop     SIGSTOP of one rank; the step time-out (fault.step_timeout) ends the job
 #   link     node2's link to the bridge goes down; up again once the job has ended
@@ -25,8 +25,8 @@ RANDOM=$SEED
 KINDS=(kill stop link host preempt)
 STEPS=$((20 * K + 20))
 TIMEOUT=5  # fault.step_timeout
-ARGS=("${TINY_ARGS[@]}" --set train.steps=$STEPS --set checkpoint.interval=5
-      --set fault.step_timeout=$TIMEOUT --set fault.startup_timeout=60
+ARGS=("${TINY_ARGS[@]}" --set "train.steps=$STEPS" --set checkpoint.interval=5
+      --set "fault.step_timeout=$TIMEOUT" --set fault.startup_timeout=60
       --set fault.checkpoint_timeout=30)
 
 # The uninterrupted job first, on the same hosts at the same layout.
@@ -38,7 +38,9 @@ echo "uninterrupted job $whole: $(final_loss "$(job_log "$whole")")"
 # now_ms: milliseconds since 1970.
 now_ms() { date +%s%3N; }
 # last_step LOG: the last step the log shows trained (0 before the first).
-last_step() { sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.*/\1/p' "$1" | tail -1 | grep . || echo 0; }
+last_step() {
+  sed -n 's/.*step *\([0-9]*\)\/[0-9]* | loss.*/\1/p' "$1" 2>/dev/null | tail -1 | grep . || echo 0
+}
 # newest_complete: the step of the newest complete checkpoint (0: none).
 newest_complete() {
   find "$WORK/ckpt" -maxdepth 2 -name COMPLETE -path '*/step_*' 2>/dev/null |
@@ -46,8 +48,8 @@ newest_complete() {
 }
 # relaunch: a new job with the same arguments and checkpoint directory, as an operator (or a
 # resubmitting wrapper) would after a failure; it resumes from the newest complete checkpoint.
-# (A new job rather than `scontrol requeue`: a requeued job keeps its id, and a node whose slurmd
-# died with the job's steps can take a late clean-up of the old run for the new one.)
+# (A new job rather than `scontrol requeue`: a requeued job keeps its id, and after a lost host
+# the ranks of such a job were seen killed on that node without a fault, docs/slurm.md.)
 relaunch() {
   submit job "${TWO_NODES[@]}" "$SBATCH_SCRIPT" "${ARGS[@]}" --set checkpoint.dir="$WORK/ckpt"
   RUNS+=("$job")
