@@ -7,7 +7,6 @@
 # per core (gres backed by empty files in DIR), so job scripts that ask for --gpus-per-node run
 # unchanged and several small jobs run side by side.
 #
-#
 # On the hosts of a test cluster (tests/cluster/hosts.sh, HOSTS = its directory) the same cluster
 # has one node per host: slurmctld runs on node1 and one slurmd per host (NodeName=nodeK,
 # NodeAddr its address on the test network), each with its own spool, pid and log files
