@@ -16,8 +16,9 @@
 # usage: [TF_LAUNCHER=mpirun|srun] TF_LAUNCH=... TF_CTL=... TF_SOURCE_DIR=... \
 #          tests/cluster/soak.sh [K] [SEED]
 #   K     faults (default 10); SEED  the random steps' and ranks' seed (default 1)
+launcher=${TF_LAUNCHER:-srun}  # (slurm_lib.sh clears the batch script's settings)
 source "$(dirname "$0")/slurm_lib.sh"
-export TF_LAUNCHER=${TF_LAUNCHER:-srun}
+export TF_LAUNCHER=$launcher
 K=${1:-10}
 SEED=${2:-1}
 [[ $K =~ ^[1-9][0-9]*$ ]] && [[ $SEED =~ ^[0-9]+$ ]] || { echo "usage: $0 [K] [SEED]" >&2; exit 2; }
