@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -149,6 +150,29 @@ std::string lost_hosts(const std::vector<RankView>& views, const std::vector<int
         host.c_str(), ranks.size() > 1 ? "s" : "", list.c_str(), now - last);
   }
   return lines;
+}
+
+// A line for a cut network: every rank of a launch over several hosts timed out in the same phase
+// and step (each side of the cut waits in the same collective for the other), so no rank failed
+// first.
+std::string network_cut(const std::vector<RankView>& views) {
+  std::set<std::string> hosts;
+  for (const RankView& v : views) {
+    if (!v.status || !v.error || text_of(*v.error, "kind") != "timeout") return "";
+    const json& first = *views[0].error;
+    if (text_of(*v.error, "phase") != text_of(first, "phase") ||
+        number_of(*v.error, "step") != number_of(first, "step")) {
+      return "";
+    }
+    hosts.insert(text_of(*v.status, "host"));
+  }
+  if (hosts.size() < 2) return "";
+  std::string list;
+  for (const std::string& h : hosts) list += (list.empty() ? "" : ", ") + h;
+  return "  every rank on every host (" + list +
+         ") timed out at the same step, none failed first: the network between the hosts "
+         "stopped carrying traffic (a link, a switch, a firewall), or a collective hangs; check "
+         "the links between them, then relaunch\n";
 }
 
 std::string newest_launch(const std::string& dir) {
@@ -328,6 +352,7 @@ std::string summarize_failure(const std::string& dir) {
   std::ostringstream out;
   out << "failure summary of launch " << launch << " (" << world << " ranks, " << dir << "):\n";
   out << lost_hosts(views, silent, host, now);
+  out << network_cut(views);
   if (verdicts.empty()) out << "  no rank reports a failure\n";
   for (size_t i = 0; i < verdicts.size(); ++i) {
     const Verdict& v = verdicts[i];

@@ -3,8 +3,8 @@
 # inside a host, dp 2 across):
 # - every process of node2 is killed at once; the job ends within fault.step_timeout, and nothing
 #   is left running on either host (no mpirun, daemon or rank);
-# - `tf-launch summary --wait` (what the Slurm script runs after a failed launch) names node2's
-#   ranks as the first failure and node1's as its consequences;
+# - `tf-launch summary --wait` (what the Slurm script runs after a failed launch) says first that
+#   node2 was lost, names its ranks as the first failure and node1's as its consequences;
 # - the newest complete checkpoint is intact: a relaunch on node1 alone (2 ranks: tp 2, dp 1,
 #   twice the accumulation) resumes from it, and its losses are bit-equal to those of a run
 #   resumed at that layout from a copy of the same checkpoint.
@@ -33,15 +33,18 @@ echo "node2 lost (kill -9 of its ${victims//$'\n'/ } processes): the job ended i
   "(exit $rc; fault.step_timeout $timeout_s s)"
 awk -v t="$took" -v limit=$timeout_s 'BEGIN { exit !(t <= limit) }' ||
   fail "the job took $took s to end, more than fault.step_timeout ($timeout_s s)"
+nothing_on() { [ -z "$(host_pids "$1")" ]; }
 for host in node1 node2; do
-  left=$(host_pids "$host")
-  [ -z "$left" ] || fail "left running on $host: $(ps -o pid=,comm= -p "${left//$'\n'/,}")"
+  wait_for 5 nothing_on "$host" ||
+    fail "left running on $host: $(ps -o pid=,comm= -p "$(host_pids "$host" | paste -sd,)")"
 done
 
 summary_start=$(date +%s.%N)
 "$TF_LAUNCH" summary --wait "$WORK/ckpt/ranks" >"$WORK/summary.txt" || fail "no summary"
 summary_took=$(echo "$(date +%s.%N) - $summary_start" | bc)
 cat "$WORK/summary.txt"
+grep -q "^  host node2 lost: ranks 2, 3 went silent" "$WORK/summary.txt" ||
+  fail "the summary does not say first that node2 was lost"
 grep -Eq "first failure: rank [23] on node2: went silent" "$WORK/summary.txt" ||
   fail "the summary does not name node2's ranks first"
 grep -Eq "(the same on|consequence): +rank [23] on node2" "$WORK/summary.txt" ||

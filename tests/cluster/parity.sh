@@ -4,8 +4,8 @@
 #   tp 2, tp inside a host and pp across) pass with their own tolerances.
 # - tf-launch at tp 2 inside each host and dp 2 across gives the single-process run's losses
 #   (relative 1e-6, the metrics file's full-precision values) and weights (absolute 2e-5).
-# - Every rank's status file names its host, local rank and device: node1 node1 node2 node2, local
-#   ranks 0 1 0 1.
+# - Every rank's host, local rank and device are right in its status file and in `tf-ctl status`
+#   (asked on node1 while the job trains): node1 node1 node2 node2, local ranks 0 1 0 1, cpu.
 source "$(dirname "$0")/../e2e/lib.sh"
 : "${TF_MPI_TESTS:?path of tf_mpi_tests}" "${TF_EXPORT:?path of tf-export}"
 : "${TF_ENV_PYTHON:?Python of the project environment, with safetensors}"
@@ -23,10 +23,43 @@ args=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set train.steps=12 --set tra
       --set train.eval_interval=0 --set control.address=)
 launch 1 "${args[@]}" --set checkpoint.dir="$WORK/one" --set train.metrics_file="$WORK/one.jsonl" \
   >"$WORK/one.log" 2>&1 || fail "the single-process run failed: $(tail -3 "$WORK/one.log")"
+# The run across hosts serves its control API on node1 (rank 0), where tf-ctl asks for its status
+# while it trains (held by a pause, resumed after).
+control=127.0.0.1:$((20000 + RANDOM % 20000))
+printf 'cluster-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
+chmod 600 "$WORK/token"
 across node1:2,node2:2 "${args[@]}" --set parallel.tp=2 --set checkpoint.dir="$WORK/four" \
-  --set train.metrics_file="$WORK/four.jsonl" >"$WORK/run.log" 2>&1 ||
-  fail "the run across hosts failed"
+  --set train.metrics_file="$WORK/four.jsonl" --set control.address="$control" \
+  --set control.token_file="$WORK/token" >"$WORK/run.log" 2>&1 &
+job=$!
+PIDS+=("$job")
+ctl() { on node1 "$TF_CTL" --address "$control" "$@"; }
+ranks_listed() { ctl --json status 2>/dev/null | jq -e '.ranks | length == 4'; }
+# Held by a pause while tf-ctl looks (a pause changes no loss). The ranks are listed from the
+# first step on: a pause that came before it is lifted and asked for again.
+wait_for 120 ctl --token-file "$WORK/token" pause ||
+  fail "tf-ctl pause on node1 was not answered: $(tail -3 "$WORK/run.log")"
+for _ in $(seq 20); do
+  ranks_listed >/dev/null && break
+  ctl --token-file "$WORK/token" resume >/dev/null
+  sleep 0.1
+  ctl --token-file "$WORK/token" pause >/dev/null
+done
+ranks_listed >/dev/null || fail "tf-ctl status on node1 lists no 4 ranks: $(ctl --json status 2>&1)"
+ctl --json status >"$WORK/status.json"
+ctl status >"$WORK/status.txt"
+ctl --token-file "$WORK/token" resume >/dev/null || fail "tf-ctl resume failed"
+rc=0
+wait_exit 200 "$job" || rc=$?
+[ $rc -eq 0 ] || fail "the run across hosts exited $rc"
 grep -q "layout: world 4 = dp 2 x pp 1 x tp 2" "$WORK/run.log" || fail "not dp 2 x tp 2"
+for r in 0 1 2 3; do
+  jq -e ".ranks[$r] | .rank == \"$r\" and .host == \"node$((r / 2 + 1))\" and
+         .local_rank == \"$((r % 2))\" and .device == \"cpu\"" "$WORK/status.json" >/dev/null ||
+    fail "rank $r in tf-ctl status: $(jq -c ".ranks[$r]" "$WORK/status.json")"
+done
+echo "tf-ctl status on node1, while the job trained:"
+grep "^ranks \|^ *rank [0-9] on" "$WORK/status.txt" | sed 's/^/  /'
 
 # Full-precision losses from the metrics files, as "step loss" lines.
 jq -r 'select(.kind == "train") | "\(.step) \(.loss)"' "$WORK/one.jsonl" >"$WORK/one.losses"
@@ -52,11 +85,9 @@ for r in 0 1 2 3; do
   want_host=node$((r / 2 + 1))
   host=$(jq -r .host "$status")
   [ "$host" = "$want_host" ] || fail "rank $r ran on '$host', expected $want_host"
-  if jq -e 'has("local_rank")' "$status" >/dev/null; then
-    [ "$(jq -r .local_rank "$status")" = $((r % 2)) ] ||
-      fail "rank $r: local rank $(jq -r .local_rank "$status"), expected $((r % 2))"
-    [ "$(jq -r .device "$status")" = cpu ] || fail "rank $r: device $(jq -r .device "$status")"
-  fi
+  [ "$(jq -r .local_rank "$status")" = $((r % 2)) ] ||
+    fail "rank $r: local rank $(jq -r .local_rank "$status"), expected $((r % 2))"
+  [ "$(jq -r .device "$status")" = cpu ] || fail "rank $r: device $(jq -r .device "$status")"
 done
-echo "status files: ranks 0-3 on node1 node1 node2 node2"
+echo "status files: ranks 0-3 on node1 node1 node2 node2, local ranks 0 1 0 1, device cpu"
 echo "PASS"

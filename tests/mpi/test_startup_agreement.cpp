@@ -32,7 +32,9 @@ TEST(StartupAgreement, EveryRankFailingIsPrintedByRankZeroAlone) {
   const auto e = agreed([](int) { return true; });
   ASSERT_TRUE(e.has_value()) << "rank " << r;
   EXPECT_EQ(e->prints_here(), r == 0) << "rank " << r;
-  if (r == 0) EXPECT_EQ(e->report("prog"), "prog: rank 0: error: bad thing on rank 0");
+  if (r == 0) {
+    EXPECT_EQ(e->report("prog"), "prog: rank 0: error: bad thing on rank 0");
+  }
 }
 
 TEST(StartupAgreement, TheLowestOfSomeFailingRanksPrintsNamingTheOthers) {

@@ -186,5 +186,34 @@ TEST(FaultSummary, NoHostIsLostWhileOneOfItsRanksSpeaks) {
   EXPECT_NE(summary.find("first failure: rank 2 on h2: went silent"), std::string::npos) << summary;
 }
 
+TEST(FaultSummary, EveryRankOfEveryHostTimedOutAtOneStepIsACutNetwork) {
+  TempDir dir;
+  for (int r = 0; r < 4; ++r) {
+    on_two_hosts(dir.path(), r).write_status(at(Phase::kStep, 11), "running");
+    on_two_hosts(dir.path(), r).write_error(at(Phase::kStep, 11), "timeout", "step too long");
+  }
+  const std::string summary = summarize_failure(dir.path());
+  EXPECT_NE(summary.find("  every rank on every host (h1, h2) timed out at the same step, none "
+                         "failed first: the network between the hosts stopped carrying traffic"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("lost"), std::string::npos) << summary;
+}
+
+TEST(FaultSummary, TimeOutsAtDifferentStepsOrOnOneHostAreNoCutNetwork) {
+  TempDir dir;
+  for (int r = 0; r < 4; ++r) {
+    on_two_hosts(dir.path(), r).write_status(at(Phase::kStep, 11), "running");
+    on_two_hosts(dir.path(), r).write_error(at(Phase::kStep, r == 3 ? 12 : 11), "timeout", "slow");
+  }
+  EXPECT_EQ(summarize_failure(dir.path()).find("every rank on every host"), std::string::npos);
+  TempDir one;
+  for (int r = 0; r < 3; ++r) {
+    rank_of(one.path(), r).write_status(at(Phase::kStep, 11), "running");
+    rank_of(one.path(), r).write_error(at(Phase::kStep, 11), "timeout", "slow");
+  }
+  EXPECT_EQ(summarize_failure(one.path()).find("every rank on every host"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tf
