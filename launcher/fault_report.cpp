@@ -1,7 +1,6 @@
 #include "launcher/fault_report.h"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -21,10 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string rank_file(const std::string& dir, const char* kind, int rank) {
   return dir + "/" + kind + "-" + std::to_string(rank) + ".json";

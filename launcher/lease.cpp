@@ -26,10 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string to_text(const LeaseHolder& h) {
   return json{{"host", h.host},        {"pid", h.pid},         {"job", h.job},
               {"launch", h.launch},    {"started", h.started}, {"renewed", h.renewed},

@@ -8,6 +8,8 @@
 
 namespace tf {
 
+// Now, in seconds since the epoch: the clock of the files' times (comparable across hosts).
+double wall_seconds();
 // How long a file rewritten every `interval` seconds may go unrewritten before its writer counts as
 // gone: three intervals and a margin for a busy file system.
 double stale_after(double interval);

@@ -8,6 +8,8 @@ here=$(dirname "${BASH_SOURCE[0]}")
 export TF_E2E_DIR=${TF_E2E_DIR:-$here/../e2e}
 source "$here/../e2e/lib.sh"
 source "$here/lib.sh"
+source "$here/../slurm/jobs.sh"
+JOB_POLL_SECONDS=0.5  # each look enters node1
 : "${TF_SOURCE_DIR:?source directory}"
 command -v sbatch >/dev/null || fail "no sbatch: install slurm-wlm and munge (scripts/install-deps.sh)"
 
@@ -50,30 +52,8 @@ submit() {
   printf -v "$var" '%s' "$id"
 }
 
-# job_field ID NAME: one field of `scontrol show job`, e.g. job_field 12 JobState -> COMPLETED.
-job_field() {
-  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
-}
-
-# wait_state SECONDS ID STATE: waits until the job is in STATE (fails at once in another final
-# state).
-wait_state() {
-  local deadline=$((SECONDS + $1)) state
-  while state=$(job_field "$2" JobState); [ "$state" != "$3" ]; do
-    case $state in
-      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
-        fail "job $2 is $state (exit $(job_field "$2" ExitCode)), expected $3" ;;
-    esac
-    [ $SECONDS -lt $deadline ] || fail "job $2 is ${state:-unknown} after $1 s, expected $3"
-    sleep 0.5
-  done
-}
-
 # job_log ID [RESTART]: the batch script's log of the job's run RESTART (default 0).
 job_log() { echo "$WORK/logs/tokenformer-$1-restart${2:-0}.log"; }
-
-# final_loss LOG: the log's last step line, cut to "step N/N | loss X".
-final_loss() { grep -o "step *[0-9]*/[0-9]* | loss [0-9.]*" "$1" | tail -1; }
 
 # rank_hosts CHECKPOINT_DIR: "host count" of the ranks, from their status files.
 rank_hosts() { jq -r .host "$1"/ranks/rank-*.json | sort | uniq -c | awk '{ print $2, $1 }'; }

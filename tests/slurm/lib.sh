@@ -3,6 +3,7 @@
 # tests/slurm/cluster.sh started (the slurm_cluster fixture); every wait is bounded, and cleanup
 # cancels the jobs the script submitted.
 source "$(dirname "${BASH_SOURCE[0]}")/../strict.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/jobs.sh"
 
 : "${TF_LAUNCH:?path of tf-launch}"
 : "${TF_SOURCE_DIR:?source directory}"
@@ -56,30 +57,8 @@ submit() {
   printf -v "$var" '%s' "$id"
 }
 
-# job_field ID NAME: one field of `scontrol show job`, e.g. job_field 12 JobState -> COMPLETED.
-job_field() {
-  scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
-}
-
-# wait_state SECONDS ID STATE: waits until the job is in STATE (fails at once in another final
-# state).
-wait_state() {
-  local deadline=$((SECONDS + $1)) state
-  while state=$(job_field "$2" JobState); [ "$state" != "$3" ]; do
-    case $state in
-      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
-        fail "job $2 is $state (exit $(job_field "$2" ExitCode)), expected $3" ;;
-    esac
-    [ $SECONDS -lt $deadline ] || fail "job $2 is ${state:-unknown} after $1 s, expected $3"
-    sleep 0.2
-  done
-}
-
 # epoch TIME: seconds since 1970 of a Slurm time stamp (2026-12-02T22:13:47).
 epoch() { date -d "$1" +%s; }
-
-# final_loss LOG: the log's last step line, cut to "step N/N | loss X".
-final_loss() { grep -o "step *[0-9]*/[0-9]* | loss [0-9.]*" "$1" | tail -1; }
 
 # The tiny run of the tests: 150 steps, every step logged, no validation in between.
 TINY_ARGS=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set train.steps=150
