@@ -155,7 +155,19 @@ namespace tf {
     "name of an environment variable holding that token (instead of `token_file`)")              \
   X(KEY, std::string, tls_cert, "", any(),                                                       \
     "PEM certificate; with `tls_key` the API speaks TLS (both or neither)")                      \
-  X(KEY, std::string, tls_key, "", any(), "PEM private key of `tls_cert`")
+  X(KEY, std::string, tls_key, "", any(), "PEM private key of `tls_cert`")                        \
+  X(KEY, std::string, socket, "auto", any(),                                                     \
+    "unix socket of the control API (mode 0600 in a private directory); `auto`: "                \
+    "$XDG_RUNTIME_DIR/tokenformer/run-PID.sock, else /tmp/tokenformer-UID/run-PID.sock; "        \
+    "empty: none")                                                                               \
+  X(KEY, int64_t, max_connections, 64, at_least(1),                                              \
+    "TCP connections to `address` at once (fewer when the open-file limit is low)")              \
+  X(KEY, int64_t, max_connections_per_client, 16, at_least(1),                                   \
+    "TCP connections from one client address at once")                                           \
+  X(KEY, int64_t, max_watches, 16, at_least(1),                                                  \
+    "WatchProgress streams at once, for callers with the token and, separately, without it")     \
+  X(KEY, int64_t, max_watches_per_client, 4, at_least(1),                                        \
+    "WatchProgress streams at once from one client address without the token")
 
 #define TF_METRICS_KEYS(X)                                  \
   X(KEY, std::string, address, "", any(),                   \

@@ -21,6 +21,7 @@
 #include "launcher/commands.h"
 #include "launcher/commit_guard.h"
 #include "launcher/dry_run.h"
+#include "launcher/open_files.h"
 #include "launcher/fault_report.h"
 #include "launcher/lease.h"
 #include "launcher/preemption.h"
@@ -166,6 +167,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
     at::set_num_threads(1);
   }
   if (dry.ranks > 0) return tf::dry_run_for_ranks(config, dry, log);  // one process
+  const tf::OpenFileLimit files = tf::raise_open_file_limit();
   if (!dry.enabled) tf::install_preemption_handlers();
   const std::string launch = launch_id(*world);
   if (!dry.enabled) {
@@ -181,6 +183,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
                                    [&] { status = tf::dry_run(config, context, dry, log); });
     return status;
   }
+  log.info(tf::describe(files));
   // Ctrl-C reaches a rank instead of an interactive mpirun (launcher/terminal.h).
   const tf::TerminalInterrupts interrupts(runtime.world_size() > 1 && context.local_rank() == 0);
   tf::GuardedCheckpointSync checkpoint_sync(*world, faults.lease.get(), launcher);

@@ -19,8 +19,18 @@
 #include "launcher/control/metrics_exposer.h"
 #include "launcher/control/status_board.h"
 #include "launcher/control/training_metrics.h"
+#include "launcher/control/watch_slots.h"
 
 namespace tf::control {
+
+// How much of the process the servers may hold (control_plane.cpp: from the control settings and
+// the open files left for clients, open_files.h).
+struct ServerBounds {
+  GateLimits control;
+  size_t metrics_connections = 0;
+  int threads = 0;
+};
+ServerBounds server_bounds(const ControlConfig& control, uint64_t files_for_clients);
 
 class ControlPlane {
  public:
@@ -43,6 +53,7 @@ class ControlPlane {
   std::optional<Authenticator> auth_;
   std::unique_ptr<CommandQueue> queue_;
   std::unique_ptr<StatusBoard> board_;
+  std::unique_ptr<WatchSlots> watches_;
   std::unique_ptr<ControlLoop> loop_;
   std::unique_ptr<ControlService> service_;
   std::unique_ptr<ControlServer> server_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "launcher/control/control_relay.h"
 #include "launcher/control/request_validation.h"
 #include "launcher/control/status_code_name.h"
 
@@ -21,14 +22,19 @@ std::optional<std::string_view> authorization_of(const grpc::ServerContext& cont
 }  // namespace
 
 ControlService::ControlService(const Authenticator& auth, CommandQueue& queue, StatusBoard& board,
-                               const Logger& log, ReplyRecorder record)
-    : auth_(auth), queue_(queue), board_(board), log_(log), record_(std::move(record)) {}
+                               WatchSlots& watches, const Logger& log, ReplyRecorder record)
+    : auth_(auth),
+      queue_(queue),
+      board_(board),
+      watches_(watches),
+      log_(log),
+      record_(std::move(record)) {}
 
 grpc::Status ControlService::finish(grpc::ServerContext* context, const std::string& method,
                                     const grpc::Status& status) {
   if (record_) record_(method, status.error_code());
   if (!status.ok()) {
-    log_.info("control: " + method + " from " + context->peer() +
+    log_.info("control: " + method + " from " + client_address(*context) +
               " refused: " + status_code_name(status.error_code()) + ": " + status.error_message());
   }
   return status;
@@ -43,6 +49,13 @@ grpc::Status ControlService::GetStatus(grpc::ServerContext* context, const v1::G
 grpc::Status ControlService::WatchProgress(grpc::ServerContext* context,
                                            const v1::WatchProgressRequest*,
                                            grpc::ServerWriter<v1::ProgressEvent>* writer) {
+  const std::string client = client_host(client_address(*context));
+  const bool with_token = auth_.check(authorization_of(*context)).ok();
+  if (const auto refusal = watches_.take(client, with_token)) {
+    return finish(context, "WatchProgress",
+                  grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, *refusal));
+  }
+  const WatchSlot slot(watches_, client, with_token);
   uint64_t seen = board_.last_sequence();
   while (!context->IsCancelled()) {
     const std::optional<v1::ProgressEvent> event = board_.next_event(&seen, kWatchPoll);
@@ -68,7 +81,7 @@ grpc::Status ControlService::mutate(grpc::ServerContext* context, const std::str
   }
   reply->set_applied_at_step(outcome.step);
   reply->set_message(outcome.message);
-  log_.info("control: " + method + " from " + context->peer() + " applied at step " +
+  log_.info("control: " + method + " from " + client_address(*context) + " applied at step " +
             std::to_string(outcome.step) + ": " + outcome.message);
   return finish(context, method, grpc::Status::OK);
 }

@@ -14,6 +14,7 @@
 #include "launcher/control/auth.h"
 #include "launcher/control/command_queue.h"
 #include "launcher/control/status_board.h"
+#include "launcher/control/watch_slots.h"
 #include "tokenformer/control/v1/control.grpc.pb.h"
 
 namespace tf::control {
@@ -24,7 +25,7 @@ using ReplyRecorder = std::function<void(const std::string& method, grpc::Status
 class ControlService final : public v1::TrainingControl::Service {
  public:
   ControlService(const Authenticator& auth, CommandQueue& queue, StatusBoard& board,
-                 const Logger& log, ReplyRecorder record);
+                 WatchSlots& watches, const Logger& log, ReplyRecorder record);
 
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::Status* reply) override;
@@ -54,6 +55,7 @@ class ControlService final : public v1::TrainingControl::Service {
   const Authenticator& auth_;
   CommandQueue& queue_;
   StatusBoard& board_;
+  WatchSlots& watches_;
   const Logger& log_;
   ReplyRecorder record_;
 };

@@ -18,6 +18,10 @@ struct ResolvedAddress {
 // `address` as HOST:PORT ([v6]:PORT, or :PORT for every interface); throws tf::Error naming `key`.
 ResolvedAddress resolve_listen_address(const std::string& key, const std::string& address);
 
+// Whether a client of `address` (HOST:PORT, unix:PATH) stays on this host: a unix socket, or a host
+// whose every resolved address is a loopback one. ":PORT" and unresolvable hosts are not.
+bool is_loopback(const std::string& address);
+
 // Binds a socket to `address` and closes it again; throws tf::Error naming `key` and the reason
 // (not HOST:PORT, unknown host, in use, not an address of this host). A unix:PATH address needs
 // its directory to exist.

@@ -1,70 +1,103 @@
 #include "launcher/control/metrics_exposer.h"
 
-#include <microhttpd.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <cstring>
-
-#include "core/error.h"
-#include "launcher/control/listen_address.h"
+#include <cerrno>
 
 namespace tf::control {
 namespace {
 
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
-constexpr unsigned kConnectionTimeoutSeconds = 10;  // a stalled client cannot hold the thread
-constexpr unsigned kConnectionLimit = 16;
 
-enum MHD_Result reply(MHD_Connection* connection, unsigned status, const std::string& body,
-                      const char* content_type) {
-  MHD_Response* response = MHD_create_response_from_buffer(
-      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-  if (!response) return MHD_NO;
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-  const enum MHD_Result queued = MHD_queue_response(connection, status, response);
-  MHD_destroy_response(response);
-  return queued;
+std::string response(int code, const char* reason, const char* type, const std::string& body,
+                     bool head_only) {
+  std::string text =
+      "HTTP/1.1 " + std::to_string(code) + " " + reason + "\r\nContent-Type: " + type +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (!head_only) text += body;
+  return text;
 }
 
-enum MHD_Result handle(void* self, MHD_Connection* connection, const char* url,
-                       const char* method, const char*, const char*, size_t* upload_size,
-                       void**) {
-  if (*upload_size != 0) {  // a request body: ignore it and answer once it is consumed
-    *upload_size = 0;
-    return MHD_YES;
+// One connection: reads a request's head, answers it, closes.
+class ScrapeSession final : public Session {
+ public:
+  ScrapeSession(int fd, const MetricsExposer& exposer) : fd_(fd), exposer_(exposer) {}
+  ~ScrapeSession() override { ::close(fd_); }
+
+  std::vector<Want> wants() const override { return {{fd_, reply_.empty(), !reply_.empty()}}; }
+
+  bool on_ready(int, bool readable, bool writable) override {
+    if (readable && reply_.empty()) {
+      char chunk[4096];
+      const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (got == 0) return false;
+      if (got < 0) return errno == EAGAIN || errno == EINTR;
+      request_.append(chunk, static_cast<size_t>(got));
+      const size_t end = request_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const std::string head = request_.substr(0, end);
+        reply_ = metrics_http_reply(head, [this] { return exposer_.scrape(); });
+      } else if (request_.size() > kMaxRequestHeaderBytes) {
+        reply_ = response(431, "Request Header Fields Too Large", "text/plain",
+                          "request header too large\n", false);
+      }
+      return true;
+    }
+    if (writable && !reply_.empty()) {
+      const ssize_t put = ::send(fd_, reply_.data() + sent_, reply_.size() - sent_, MSG_NOSIGNAL);
+      if (put < 0) return errno == EAGAIN || errno == EINTR;
+      sent_ += static_cast<size_t>(put);
+      return sent_ < reply_.size();
+    }
+    return true;
   }
-  const bool get = std::strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-                   std::strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-  if (std::strcmp(url, "/metrics") != 0) {
-    return reply(connection, MHD_HTTP_NOT_FOUND, "only /metrics is served\n", "text/plain");
-  }
-  if (!get) return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET\n", "text/plain");
-  return reply(connection, MHD_HTTP_OK, static_cast<const MetricsExposer*>(self)->scrape(),
-               kContentType);
-}
+
+  bool established() const override { return !reply_.empty(); }
+
+ private:
+  int fd_;
+  const MetricsExposer& exposer_;
+  std::string request_, reply_;
+  size_t sent_ = 0;
+};
 
 }  // namespace
 
-MetricsExposer::MetricsExposer(const std::string& address,
-                               std::shared_ptr<prometheus::Registry> registry)
-    : registry_(std::move(registry)) {
-  const ResolvedAddress where = resolve_listen_address("metrics.address", address);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
-  if (where.ipv6) flags |= MHD_USE_IPv6;
-  daemon_ = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &handle, this, MHD_OPTION_SOCK_ADDR, &where.storage,
-      MHD_OPTION_THREAD_STACK_SIZE, static_cast<size_t>(0),  // 0: the system's default
-      MHD_OPTION_CONNECTION_TIMEOUT, kConnectionTimeoutSeconds, MHD_OPTION_CONNECTION_LIMIT,
-      kConnectionLimit, MHD_OPTION_END);
-  if (!daemon_) {
-    throw Error("metrics.address: cannot listen on '" + address +
-                "' (in use, or not an address of this host)");
+std::string metrics_http_reply(const std::string& head,
+                               const std::function<std::string()>& scrape) {
+  const size_t method_end = head.find(' ');
+  const size_t path_end = head.find(' ', method_end == std::string::npos ? 0 : method_end + 1);
+  if (method_end == std::string::npos || path_end == std::string::npos) {
+    return response(400, "Bad Request", "text/plain", "not an HTTP request\n", false);
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  if (info) port_ = info->port;
+  const std::string method = head.substr(0, method_end);
+  const std::string target = head.substr(method_end + 1, path_end - method_end - 1);
+  const std::string path = target.substr(0, target.find('?'));
+  const bool head_only = method == "HEAD";
+  if (path != "/metrics") {
+    return response(404, "Not Found", "text/plain", "only /metrics is served\n", head_only);
+  }
+  if (method != "GET" && !head_only) {
+    return response(405, "Method Not Allowed", "text/plain", "use GET\n", false);
+  }
+  return response(200, "OK", kContentType, scrape(), head_only);
 }
 
-MetricsExposer::~MetricsExposer() { MHD_stop_daemon(daemon_); }
+MetricsExposer::MetricsExposer(const std::string& address,
+                               std::shared_ptr<prometheus::Registry> registry,
+                               size_t max_connections, ListenerNote note)
+    : registry_(std::move(registry)) {
+  GateLimits limits;
+  limits.total = limits.per_client = max_connections;
+  limits.first_bytes = std::chrono::seconds(kRequestSeconds);
+  limits.evict_idle_after = std::chrono::seconds(kRequestSeconds);
+  listener_ = std::make_unique<GuardedListener>(
+      "metrics.address", address, limits,
+      [this](int fd, const Client&) { return std::make_unique<ScrapeSession>(fd, *this); },
+      std::move(note));
+}
 
 std::string MetricsExposer::scrape() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());

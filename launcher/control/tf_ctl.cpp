@@ -1,19 +1,28 @@
 // tf-ctl: command-line client of a run's control API (docs/operations.md).
 // Exit status: 0 done, 1 the call was refused or failed (the gRPC code is printed), 2 bad usage.
 #include <grpcpp/grpcpp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/exit_status.h"
 #include "launcher/cli.h"
 #include "launcher/control/ctl_output.h"
+#include "launcher/control/listen_address.h"
+#include "launcher/control/private_dir.h"
 #include "launcher/control/status_code_name.h"
 #include "tokenformer/control/v1/control.grpc.pb.h"
 
@@ -22,8 +31,12 @@ namespace {
 namespace v1 = ::tokenformer::control::v1;
 
 constexpr const char* kUsage =
-    "usage: tf-ctl --address HOST:PORT [--token-file FILE] [--tls-ca FILE] [--timeout SECONDS]\n"
-    "              [--wait] [--json] COMMAND\n"
+    "usage: tf-ctl [--address HOST:PORT|unix:PATH] [--token-file FILE] [--tls-ca FILE]\n"
+    "              [--timeout SECONDS] [--wait] [--json] [--allow-plaintext-token] COMMAND\n"
+    "  --address                   the run's control.address or unix:SOCKET; without it, the\n"
+    "                              control socket of your one run on this host\n"
+    "  --allow-plaintext-token     send the token to a plaintext address that is not loopback\n"
+    "                              (refused otherwise: anyone on the path could read it)\n"
     "  --timeout SECONDS           bound on every call but watch (default 60)\n"
     "  --wait                      wait up to the timeout for the server to come up (a run that\n"
     "                              is starting) instead of failing at once\n"
@@ -53,16 +66,69 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+// The control socket of the caller's one run on this host (private_dir.h).
+std::string local_run_socket() {
+  const std::string dir = tf::control::socket_directory();
+  const std::string hint = "; give --address HOST:PORT (the run's log says where it listens)";
+  struct stat found {};
+  if (::lstat(dir.c_str(), &found) != 0) {
+    throw tf::Error(
+        "no --address given, and no run of yours serves a control socket on this "
+        "host (" +
+        dir + " does not exist)" + hint);
+  }
+  tf::control::check_private_directory(dir, false);
+  std::vector<std::string> live;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("run-", 0) != 0 || entry.path().extension() != ".sock") continue;
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, entry.path().c_str(), sizeof address.sun_path - 1);
+    if (fd >= 0 &&
+        ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+      live.push_back("unix:" + entry.path().string());
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  if (live.empty()) {
+    throw tf::Error("no --address given, and no run of yours serves a control socket in " + dir +
+                    hint);
+  }
+  if (live.size() > 1) {
+    std::string list;
+    for (const std::string& one : live) list += (list.empty() ? "" : ", ") + one;
+    throw tf::Error("no --address given, and " + std::to_string(live.size()) +
+                    " runs of yours serve control sockets on this host (" + list +
+                    "): pick one with --address");
+  }
+  return live.front();
+}
+
+// Refuses to send the bearer token where anyone on the path could read it.
+void check_token_stays_private(const tf::CommandLine& line, const std::string& address) {
+  if (!line.has("token-file") || line.has("tls-ca") || line.has("allow-plaintext-token")) return;
+  if (tf::control::is_loopback(address)) return;
+  throw tf::Error("--address " + address +
+                  " is neither loopback nor a unix socket, and without --tls-ca the connection is "
+                  "plaintext: the token would cross the network readable by anyone on the path. "
+                  "Use TLS (control.tls_cert on the run, --tls-ca here), an SSH tunnel to a "
+                  "loopback port, or --allow-plaintext-token to send it anyway");
+}
+
 class Client {
  public:
   explicit Client(const tf::CommandLine& line)
       : json_(line.has("json")),
         tls_(line.has("tls-ca")),
         timeout_(line.number("timeout", 60)),
-        address_(line.value("address")),
+        address_(line.has("address") ? line.value("address") : local_run_socket()),
         channel_(grpc::CreateChannel(address_, credentials(line))),
         stub_(v1::TrainingControl::NewStub(channel_)) {
     if (!(timeout_ > 0)) throw tf::Error("--timeout must be a positive number of seconds");
+    check_token_stays_private(line, address_);
     if (line.has("token-file")) {
       token_ = trimmed(read_file(line.value("token-file"), "--token-file"));
     }
@@ -210,12 +276,11 @@ int main(int argc, char** argv) {
         tf::parse_command_line(argc, argv,
                                {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens",
                                 "proj-tokens", "ffn-tokens", "growth", "optimizer"},
-                               {"json", "wait", "help"});
+                               {"json", "wait", "help", "allow-plaintext-token"});
     if (line.has("help")) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (!line.has("address")) throw tf::Error("--address HOST:PORT is required");
     if (line.positional.size() != 1) throw tf::Error("give exactly one command");
     Client client(line);
     return client.run(line);
