@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libopenmpi-dev openmpi-bin
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libyaml-cpp-dev prometheus-cpp-dev libmicrohttpd-dev
+  libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev
   clang libclang-rt-14-dev
   nlohmann-json3-dev libicu-dev

@@ -99,9 +99,9 @@ ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service
 }
 
 ControlServer::~ControlServer() {
-  listener_.reset();  // no new connections; relayed ones end with the server
   server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server_->Wait();
+  listener_.reset();  // after the server: the relay passes on the last replies
   if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
   if (!relay_path_.empty()) ::unlink(relay_path_.c_str());
 }

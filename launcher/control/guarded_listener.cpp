@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "core/error.h"
 #include "launcher/control/listen_address.h"
@@ -19,6 +20,9 @@ namespace {
 
 // How often overdue connections are looked for when nothing else happens.
 constexpr int kSweepMillis = 100;
+// How long the destructor lets open sessions finish passing on what they hold (a reply the server
+// sent as it shut down).
+constexpr std::chrono::milliseconds kDrain{1000};
 // Connections accepted per wake-up, so that a flood cannot starve the sessions' traffic.
 constexpr int kAcceptBurst = 64;
 
@@ -137,8 +141,13 @@ void GuardedListener::accept_all() {
 void GuardedListener::serve() {
   std::vector<pollfd> polled;
   std::vector<uint64_t> owner;  // the session of each polled descriptor (0: listener, wake)
-  while (!stopping_) {
-    polled.assign({{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}});
+  std::optional<ConnectionGate::Clock::time_point> drain_until;
+  for (;;) {
+    if (stopping_ && !drain_until) drain_until = ConnectionGate::Clock::now() + kDrain;
+    if (drain_until && (sessions_.empty() || ConnectionGate::Clock::now() >= *drain_until)) break;
+    // While draining the listening socket and the wake-up are left out (fd -1: ignored).
+    polled.assign(
+        {{drain_until ? -1 : listen_fd_, POLLIN, 0}, {drain_until ? -1 : wake_fd_, POLLIN, 0}});
     owner.assign({0, 0});
     for (const auto& [id, session] : sessions_) {
       for (const Session::Want& want : session->wants()) {

@@ -59,6 +59,7 @@ class GuardedListener {
   // Throws tf::Error naming `key` when the address cannot be bound.
   GuardedListener(const std::string& key, const std::string& address, GateLimits limits,
                   SessionFactory factory, ListenerNote note);
+  // Stops accepting, lets open sessions finish for up to a second, then closes what is left.
   ~GuardedListener();
   GuardedListener(const GuardedListener&) = delete;
   GuardedListener& operator=(const GuardedListener&) = delete;
