@@ -1,5 +1,6 @@
 #include "launcher/control/control_plane.h"
 
+#include "launcher/control/listen_address.h"
 #include "launcher/control/status_code_name.h"
 
 namespace tf::control {
@@ -15,6 +16,11 @@ v1::Status initial_status(const ParallelContext& context, const ControlActions& 
   return status;
 }
 
+void warn_if_exposed(const Logger& log, const std::string& key, const std::string& address,
+                     bool tls) {
+  if (const auto warning = exposure_warning(key, address, tls)) log.info("warning: " + *warning);
+}
+
 }  // namespace
 
 ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const Logger& log,
@@ -26,6 +32,7 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
     log.info("metrics: serving http://" +
              config.metrics.address.substr(0, config.metrics.address.rfind(':')) + ":" +
              std::to_string(exposer_->port()) + "/metrics");
+    warn_if_exposed(log, "metrics.address", config.metrics.address, false);
   }
   const bool serve = primary && !config.control.address.empty();
   if (serve) {
@@ -46,6 +53,7 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
            (server_->uses_tls() ? " (TLS)" : " (plaintext)") +
            (auth_->has_token() ? "; mutating calls need the bearer token"
                                : "; no token configured: mutating calls are refused"));
+  warn_if_exposed(log, "control.address", config.control.address, server_->uses_tls());
 }
 
 ControlPlane::~ControlPlane() {

@@ -1,11 +1,10 @@
 #include "launcher/control/control_server.h"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "launcher/control/listen_address.h"
+#include "launcher/control/tls_files.h"
 
 namespace tf::control {
 namespace {
@@ -13,29 +12,13 @@ namespace {
 // Mutating calls wait for a step boundary; on shutdown they get this long to finish.
 constexpr std::chrono::seconds kShutdownGrace{2};
 
-std::string read_pem(const std::string& path, const char* key) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot read " + key);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::shared_ptr<grpc::ServerCredentials> credentials(const ControlConfig& config) {
-  if (config.tls_cert.empty()) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back(
-      {read_pem(config.tls_key, "control.tls_key"), read_pem(config.tls_cert, "control.tls_cert")});
-  return grpc::SslServerCredentials(options);
-}
-
 }  // namespace
 
 ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service)
     : uses_tls_(!config.tls_cert.empty()) {
   check_can_listen("control.address", config.address);  // our message, not gRPC's log line
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.address, credentials(config), &port_);
+  builder.AddListeningPort(config.address, server_credentials(config), &port_);
   builder.RegisterService(&service);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {

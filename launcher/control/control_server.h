@@ -16,7 +16,7 @@ namespace tf::control {
 class ControlServer {
  public:
   // `service` is borrowed and must outlive this object. Throws tf::Error when the address cannot
-  // be bound or the TLS files cannot be read.
+  // be bound or the TLS files are refused (tls_files.h).
   ControlServer(const ControlConfig& config, grpc::Service& service);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;

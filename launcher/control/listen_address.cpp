@@ -1,6 +1,8 @@
 #include "launcher/control/listen_address.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,6 +65,44 @@ void check_can_listen(const std::string& key, const std::string& address) {
                 (error == EADDRINUSE ? " (another process has the port: pick another)" : "") +
                 (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
   }
+}
+
+namespace {
+
+enum class Reach { kLoopback, kEveryInterface, kNetwork };
+
+Reach reach_of(const ResolvedAddress& where) {
+  if (where.storage.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(where.storage);
+    const uint32_t host = ntohl(v4.sin_addr.s_addr);
+    if (host == INADDR_ANY) return Reach::kEveryInterface;
+    return (host >> 24) == 127 ? Reach::kLoopback : Reach::kNetwork;
+  }
+  const in6_addr& v6 = reinterpret_cast<const sockaddr_in6&>(where.storage).sin6_addr;
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6)) return Reach::kEveryInterface;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return Reach::kLoopback;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] == 127 ? Reach::kLoopback : Reach::kNetwork;
+  return Reach::kNetwork;
+}
+
+}  // namespace
+
+std::optional<std::string> exposure_warning(const std::string& key, const std::string& address,
+                                            bool tls) {
+  if (tls || address.rfind("unix:", 0) == 0) return std::nullopt;
+  const Reach reach = reach_of(resolve_listen_address(key, address));
+  if (reach == Reach::kLoopback) return std::nullopt;
+  const std::string where =
+      reach == Reach::kEveryInterface ? "on every interface" : "from the network";
+  if (key.rfind("metrics.", 0) == 0) {
+    return key + " " + address + " serves plaintext HTTP " + where +
+           ": the run's figures are readable by anyone who reaches it; listen on 127.0.0.1 and "
+           "scrape over an SSH tunnel, or keep the port behind a firewall";
+  }
+  return key + " " + address + " accepts plaintext connections " + where +
+         ": anyone who reaches it reads the run's status, and a bearer token sent to it travels "
+         "in the clear; listen on a unix: socket or on 127.0.0.1 (reach it over an SSH tunnel), "
+         "or set control.tls_cert and control.tls_key";
 }
 
 }  // namespace tf::control

@@ -14,6 +14,7 @@
 #include "core/exit_status.h"
 #include "launcher/cli.h"
 #include "launcher/control/ctl_output.h"
+#include "launcher/control/secret_file.h"
 #include "launcher/control/status_code_name.h"
 #include "tokenformer/control/v1/control.grpc.pb.h"
 
@@ -47,12 +48,6 @@ std::string read_file(const std::string& path, const char* flag) {
   return text.str();
 }
 
-std::string trimmed(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 class Client {
  public:
   explicit Client(const tf::CommandLine& line)
@@ -64,7 +59,7 @@ class Client {
         stub_(v1::TrainingControl::NewStub(channel_)) {
     if (!(timeout_ > 0)) throw tf::Error("--timeout must be a positive number of seconds");
     if (line.has("token-file")) {
-      token_ = trimmed(read_file(line.value("token-file"), "--token-file"));
+      token_ = tf::control::read_secret_file(line.value("token-file"), "--token-file");
     }
   }
 
@@ -91,13 +86,9 @@ class Client {
   int fail(const grpc::Status& status) const {
     const std::string code = tf::control::status_code_name(status.error_code());
     std::string message = status.error_message();
-    // What a plaintext client sees of a TLS server (a closed socket), and the reverse (a failed
-    // handshake).
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-        (message.find("Socket closed") != std::string::npos ||
-         message.find("andshake") != std::string::npos)) {
-      message += tls_ ? " (is the server without TLS? then leave out --tls-ca)"
-                      : " (does the server use TLS, control.tls_cert? then give --tls-ca FILE)";
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      const std::string hint = tf::control::connection_hint(message, tls_);
+      if (!hint.empty()) message += " (" + hint + ")";
     }
     if (json_) {
       std::printf("%s\n", tf::control::json_error(code, message).c_str());
