@@ -24,6 +24,7 @@ std::string read_secret_file(const std::string& path, const std::string& what) {
   if (::stat(path.c_str(), &info) != 0) {
     throw Error(path + ": cannot read " + what + ": " + std::strerror(errno));
   }
+  if (S_ISDIR(info.st_mode)) throw Error(path + ": " + what + " is a directory, not a file");
   // The mode of the file itself (stat follows a link): what decides who else can read it.
   const unsigned mode = info.st_mode & 07777;
   if ((mode & (S_IRWXG | S_IRWXO)) != 0) {

@@ -52,8 +52,9 @@ class ControlServiceEcho : public ::testing::Test {
 TEST_F(ControlServiceEcho, AHugeGrowthNameGivesABoundedReplyAndLogLine) {
   auto control = service();
   grpc::ServerContext context;
-  grpc::testing::ServerContextTestSpouse(&context).AddClientMetadata(
-      "authorization", std::string("Bearer ") + kToken);
+  // The spouse holds the metadata's storage: it must live as long as the call.
+  grpc::testing::ServerContextTestSpouse spouse(&context);
+  spouse.AddClientMetadata("authorization", std::string("Bearer ") + kToken);
   v1::ScaleUpRequest request;
   std::string growth(4 * 1024 * 1024, 'g');
   growth.replace(10, 1, "\n[00:00:01 r0] control: Stop from ipv4:10.0.0.1:1 applied at step 9");

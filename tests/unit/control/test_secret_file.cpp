@@ -56,6 +56,12 @@ TEST(ReadSecretFile, AMissingFileIsNamed) {
       << message;
 }
 
+TEST(ReadSecretFile, ADirectoryIsRefusedAsSuch) {
+  const TempDir dir;
+  EXPECT_EQ(error_of([&] { read_secret_file(dir.path(), "control.tls_key"); }),
+            dir.path() + ": control.tls_key is a directory, not a file");
+}
+
 TEST(CheckTokenStrength, SixteenCharactersOrMore) {
   EXPECT_NO_THROW(check_token_strength(std::string(kMinTokenLength, 'x'), "control.token_env T"));
   EXPECT_NO_THROW(check_token_strength(std::string(64, 'x'), "control.token_env T"));
