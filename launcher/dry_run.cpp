@@ -14,7 +14,9 @@
 #include "core/stages.h"
 #include "launcher/preflight.h"
 #ifdef TF_WITH_CONTROL
+#include "launcher/control/auth.h"
 #include "launcher/control/listen_address.h"
+#include "launcher/control/tls_files.h"
 #endif
 
 namespace tf {
@@ -109,6 +111,9 @@ int dry_run(const Config& config, const ParallelContext& context, const DryRunOp
   if (log.is_primary()) {
     if (!config.control.address.empty()) {
       control::check_can_listen("control.address", config.control.address);
+      // The token and TLS files as the launch reads them: a dry run refuses what it would.
+      control::Authenticator::from_config(config.control);
+      if (!config.control.tls_cert.empty()) control::read_tls_files(config.control);
     }
     if (!config.metrics.address.empty()) {
       control::check_can_listen("metrics.address", config.metrics.address);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ccache pkg-config
   libopenmpi-dev openmpi-bin
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev
   clang libclang-rt-14-dev

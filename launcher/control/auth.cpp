@@ -1,30 +1,19 @@
 #include "launcher/control/auth.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "launcher/control/secret_file.h"
 
 namespace tf::control {
 namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
 
-std::string trimmed(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
-}
-
 std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot read control.token_file");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string token = trimmed(text.str());
+  const std::string token = read_secret_file(path, "control.token_file");
   if (token.empty()) throw Error(path + ": control.token_file is empty");
+  check_token_strength(token, path + ": control.token_file");
   return token;
 }
 
@@ -45,11 +34,12 @@ Authenticator Authenticator::from_config(const ControlConfig& config) {
   if (!config.token_file.empty()) return Authenticator(read_token_file(config.token_file));
   if (!config.token_env.empty()) {
     const char* value = std::getenv(config.token_env.c_str());
-    const std::string token = value ? trimmed(value) : "";
+    const std::string token = value ? trim_whitespace(value) : "";
     if (token.empty()) {
       throw Error("control.token_env: environment variable '" + config.token_env +
                   "' is not set or empty");
     }
+    check_token_strength(token, "control.token_env " + config.token_env);
     return Authenticator(token);
   }
   return Authenticator("");

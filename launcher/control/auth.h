@@ -19,7 +19,8 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 class Authenticator {
  public:
-  // Throws tf::Error when the configured file or variable is missing, unreadable or empty.
+  // Throws tf::Error when the configured file or variable is missing, unreadable or empty, when
+  // the file is open to group or others, or when the token is too short (secret_file.h).
   static Authenticator from_config(const ControlConfig& config);
 
   // `token` empty: none configured.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "launcher/control/listen_address.h"
 #include "launcher/control/status_code_name.h"
 #include "launcher/open_files.h"
 
@@ -19,6 +20,11 @@ v1::Status initial_status(const ParallelContext& context, const ControlActions& 
   status.mutable_capabilities()->set_scale_up(true);
   status.mutable_capabilities()->set_save_checkpoint(static_cast<bool>(actions.save_checkpoint));
   return status;
+}
+
+void warn_if_exposed(const Logger& log, const std::string& key, const std::string& address,
+                     bool tls) {
+  if (const auto warning = exposure_warning(key, address, tls)) log.info("warning: " + *warning);
 }
 
 }  // namespace
@@ -54,6 +60,7 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
     log.info("metrics: serving http://" +
              config.metrics.address.substr(0, config.metrics.address.rfind(':')) + ":" +
              std::to_string(exposer_->port()) + "/metrics");
+    warn_if_exposed(log, "metrics.address", config.metrics.address, false);
   }
   const bool serve = primary && (!config.control.address.empty() || !config.control.socket.empty());
   if (serve) {
@@ -97,6 +104,9 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
              bounds.metrics_connections, static_cast<unsigned long long>(in_use),
              static_cast<unsigned long long>(files.soft),
              static_cast<unsigned long long>(kFilesKeptForTheRun)));
+  if (server_->port() != 0) {
+    warn_if_exposed(log, "control.address", config.control.address, server_->uses_tls());
+  }
 }
 
 ControlPlane::~ControlPlane() {

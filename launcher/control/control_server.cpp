@@ -5,13 +5,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "launcher/control/control_relay.h"
 #include "launcher/control/listen_address.h"
 #include "launcher/control/private_dir.h"
+#include "launcher/control/tls_files.h"
 
 namespace tf::control {
 namespace {
@@ -20,22 +19,6 @@ namespace {
 constexpr std::chrono::seconds kShutdownGrace{2};
 constexpr int kIdleConnectionMillis = 60 * 1000;
 constexpr int kHandshakeMillis = 10 * 1000;
-
-std::string read_pem(const std::string& path, const char* key) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot read " + key);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::shared_ptr<grpc::ServerCredentials> credentials(const ControlConfig& config) {
-  if (config.tls_cert.empty()) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back(
-      {read_pem(config.tls_key, "control.tls_key"), read_pem(config.tls_cert, "control.tls_cert")});
-  return grpc::SslServerCredentials(options);
-}
 
 std::string directory_of(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -67,7 +50,7 @@ ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, kIdleConnectionMillis);
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, kHandshakeMillis);
-  const auto secure = credentials(config);
+  const auto secure = server_credentials(config);
   int bound = 0, bound_socket = 0, bound_relay = 0;
   if (direct_unix) builder.AddListeningPort(config.address, secure, &bound);
   if (!socket_path_.empty()) {

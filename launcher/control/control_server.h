@@ -27,7 +27,7 @@ constexpr int kMaxStreamsPerConnection = 32;
 class ControlServer {
  public:
   // `service` is borrowed and must outlive this object. Throws tf::Error when an address cannot be
-  // bound, the socket directory is not private, or the TLS files cannot be used.
+  // bound, the socket directory is not private, or the TLS files are refused (tls_files.h).
   ControlServer(const ControlConfig& config, grpc::Service& service, const GateLimits& tcp,
                 int max_threads, ListenerNote note);
   ~ControlServer();

@@ -1,8 +1,11 @@
 #include "launcher/control/control_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "launcher/control/control_relay.h"
+#include "launcher/control/printable.h"
 #include "launcher/control/request_validation.h"
 #include "launcher/control/status_code_name.h"
 
@@ -11,6 +14,19 @@ namespace {
 
 // How often a watcher checks whether its client has gone away.
 constexpr std::chrono::milliseconds kWatchPoll{200};
+
+// Refusal lines: at most this many per window, so that a flood of bad calls cannot fill the log.
+constexpr int64_t kRefusalLines = 10;
+constexpr std::chrono::seconds kRefusalWindow{10};
+// Bound on the echo of a refusal's message: the messages quote client input only cut (printable).
+constexpr size_t kMessageEcho = 512;
+
+void log_suppressed(const Logger& log, const LogLimiter::Admission& admission) {
+  if (admission.suppressed == 0) return;
+  log.info(format("control: %lld refusal lines suppressed in the last %.0f s",
+                  static_cast<long long>(admission.suppressed),
+                  std::max(1.0, std::ceil(admission.over_seconds))));
+}
 
 std::optional<std::string_view> authorization_of(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
@@ -22,21 +38,28 @@ std::optional<std::string_view> authorization_of(const grpc::ServerContext& cont
 }  // namespace
 
 ControlService::ControlService(const Authenticator& auth, CommandQueue& queue, StatusBoard& board,
-                               WatchSlots& watches, const Logger& log, ReplyRecorder record)
+                               WatchSlots& watches, const Logger& log, ReplyRecorder record,
+                               std::function<LogLimiter::Clock::time_point()> clock)
     : auth_(auth),
       queue_(queue),
       board_(board),
       watches_(watches),
       log_(log),
-      record_(std::move(record)) {}
+      record_(std::move(record)),
+      refusal_log_(kRefusalLines, kRefusalWindow, std::move(clock)) {}
+
+ControlService::~ControlService() { log_suppressed(log_, refusal_log_.take_suppressed()); }
 
 grpc::Status ControlService::finish(grpc::ServerContext* context, const std::string& method,
                                     const grpc::Status& status) {
   if (record_) record_(method, status.error_code());
-  if (!status.ok()) {
-    log_.info("control: " + method + " from " + client_address(*context) +
-              " refused: " + status_code_name(status.error_code()) + ": " + status.error_message());
-  }
+  if (status.ok()) return status;
+  const LogLimiter::Admission admission = refusal_log_.admit();
+  if (!admission.log) return status;
+  log_suppressed(log_, admission);
+  log_.info("control: " + method + " from " + printable(client_address(*context)) +
+            " refused: " + status_code_name(status.error_code()) + ": " +
+            printable(status.error_message(), kMessageEcho));
   return status;
 }
 
@@ -81,8 +104,8 @@ grpc::Status ControlService::mutate(grpc::ServerContext* context, const std::str
   }
   reply->set_applied_at_step(outcome.step);
   reply->set_message(outcome.message);
-  log_.info("control: " + method + " from " + client_address(*context) + " applied at step " +
-            std::to_string(outcome.step) + ": " + outcome.message);
+  log_.info("control: " + method + " from " + printable(client_address(*context)) +
+            " applied at step " + std::to_string(outcome.step) + ": " + outcome.message);
   return finish(context, method, grpc::Status::OK);
 }
 

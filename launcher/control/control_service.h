@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "launcher/control/auth.h"
 #include "launcher/control/command_queue.h"
+#include "launcher/control/log_limiter.h"
 #include "launcher/control/status_board.h"
 #include "launcher/control/watch_slots.h"
 #include "tokenformer/control/v1/control.grpc.pb.h"
@@ -24,8 +25,13 @@ using ReplyRecorder = std::function<void(const std::string& method, grpc::Status
 
 class ControlService final : public v1::TrainingControl::Service {
  public:
+  // Refused calls are logged at a bounded rate (LogLimiter), every call is recorded. `clock`: the
+  // limiter's (tests inject their own).
   ControlService(const Authenticator& auth, CommandQueue& queue, StatusBoard& board,
-                 WatchSlots& watches, const Logger& log, ReplyRecorder record);
+                 WatchSlots& watches, const Logger& log, ReplyRecorder record,
+                 std::function<LogLimiter::Clock::time_point()> clock = LogLimiter::Clock::now);
+  // Logs how many refusal lines were dropped since the last one printed, if any.
+  ~ControlService() override;
 
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::Status* reply) override;
@@ -58,6 +64,7 @@ class ControlService final : public v1::TrainingControl::Service {
   WatchSlots& watches_;
   const Logger& log_;
   ReplyRecorder record_;
+  LogLimiter refusal_log_;
 };
 
 }  // namespace tf::control

@@ -103,4 +103,29 @@ std::string human_event(const v1::ProgressEvent& e) {
   }
 }
 
+std::string connection_hint(const std::string& message, bool tls) {
+  const auto has = [&message](const char* part) { return message.find(part) != std::string::npos; };
+  if (!tls) {
+    // A TLS server closes the socket on a plaintext client's first bytes.
+    return has("Socket closed") || has("andshake")
+               ? "does the server use TLS, control.tls_cert? then give --tls-ca FILE"
+               : "";
+  }
+  // gRPC 1.51 with OpenSSL 3 says "Ssl handshake failed: SSL_ERROR_SSL: error:0A000086:SSL
+  // routines::certificate verify failed"; BoringSSL spells it CERTIFICATE_VERIFY_FAILED.
+  if (has("certificate verify failed") || has("CERTIFICATE_VERIFY_FAILED")) {
+    return "the server's certificate does not verify against the CA of --tls-ca: a wrong CA "
+           "file, or the host in --address is not among the certificate's names";
+  }
+  if (has("is not in peer certificate")) {
+    return "the host in --address is not among the names of the server's certificate (its "
+           "subjectAltName): address the server by a name or IP address the certificate lists";
+  }
+  // A plaintext server answers the TLS client hello with HTTP/2 bytes: not a TLS record.
+  if (has("wrong version number") || has("WRONG_VERSION_NUMBER")) {
+    return "is the server without TLS? then leave out --tls-ca";
+  }
+  return "";
+}
+
 }  // namespace tf::control

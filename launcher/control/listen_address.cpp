@@ -13,6 +13,26 @@
 
 namespace tf::control {
 
+namespace {
+
+enum class Reach { kLoopback, kEveryInterface, kNetwork };
+
+Reach reach_of(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const uint32_t host = ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+    if (host == INADDR_ANY) return Reach::kEveryInterface;
+    return (host >> 24) == 127 ? Reach::kLoopback : Reach::kNetwork;
+  }
+  if (address->sa_family != AF_INET6) return Reach::kNetwork;
+  const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+  if (IN6_IS_ADDR_UNSPECIFIED(&v6)) return Reach::kEveryInterface;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return Reach::kLoopback;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] == 127 ? Reach::kLoopback : Reach::kNetwork;
+  return Reach::kNetwork;
+}
+
+}  // namespace
+
 ResolvedAddress resolve_listen_address(const std::string& key, const std::string& address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon + 1 == address.size()) {
@@ -55,16 +75,7 @@ bool is_loopback(const std::string& address) {
   if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
   bool loopback = found != nullptr;
   for (const addrinfo* entry = found; entry; entry = entry->ai_next) {
-    if (entry->ai_family == AF_INET) {
-      const auto* v4 = reinterpret_cast<const sockaddr_in*>(entry->ai_addr);
-      loopback &= (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
-    } else if (entry->ai_family == AF_INET6) {
-      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(entry->ai_addr);
-      loopback &= IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
-                  (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127);
-    } else {
-      loopback = false;
-    }
+    loopback &= reach_of(entry->ai_addr) == Reach::kLoopback;
   }
   freeaddrinfo(found);
   return loopback;
@@ -85,7 +96,7 @@ void check_can_listen(const std::string& key, const std::string& address) {
   const int fd = ::socket(where.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw Error(key + ": cannot open a socket: " + std::strerror(errno));
   const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as gRPC and libmicrohttpd do
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as the listeners do
   const bool bound =
       ::bind(fd, reinterpret_cast<const sockaddr*>(&where.storage), where.length) == 0;
   const int error = errno;
@@ -95,6 +106,25 @@ void check_can_listen(const std::string& key, const std::string& address) {
                 (error == EADDRINUSE ? " (another process has the port: pick another)" : "") +
                 (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
   }
+}
+
+std::optional<std::string> exposure_warning(const std::string& key, const std::string& address,
+                                            bool tls) {
+  if (tls || address.rfind("unix:", 0) == 0) return std::nullopt;
+  const ResolvedAddress resolved = resolve_listen_address(key, address);
+  const Reach reach = reach_of(reinterpret_cast<const sockaddr*>(&resolved.storage));
+  if (reach == Reach::kLoopback) return std::nullopt;
+  const std::string where =
+      reach == Reach::kEveryInterface ? "on every interface" : "from the network";
+  if (key.rfind("metrics.", 0) == 0) {
+    return key + " " + address + " serves plaintext HTTP " + where +
+           ": the run's figures are readable by anyone who reaches it; listen on 127.0.0.1 and "
+           "scrape over an SSH tunnel, or keep the port behind a firewall";
+  }
+  return key + " " + address + " accepts plaintext connections " + where +
+         ": anyone who reaches it reads the run's status, and a bearer token sent to it travels "
+         "in the clear; listen on a unix: socket or on 127.0.0.1 (reach it over an SSH tunnel), "
+         "or set control.tls_cert and control.tls_key";
 }
 
 }  // namespace tf::control

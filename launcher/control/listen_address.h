@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <optional>
 #include <string>
 
 namespace tf::control {
@@ -26,5 +27,14 @@ bool is_loopback(const std::string& address);
 // (not HOST:PORT, unknown host, in use, not an address of this host). A unix:PATH address needs
 // its directory to exist.
 void check_can_listen(const std::string& key, const std::string& address);
+
+// The start-up warning for a listener that accepts plaintext from beyond this host, as etcd warns
+// for its plaintext listeners: `address` a TCP HOST:PORT whose host is not a loopback address
+// (0.0.0.0, ::, :PORT, or any other host than 127.0.0.0/8 and ::1) and `tls` false. Nothing for
+// unix: sockets, loopback or TLS. The text names `key` and `address` and what to do instead; for
+// a "metrics." key, that the figures are readable by anyone who reaches it. Throws tf::Error as
+// resolve_listen_address does.
+std::optional<std::string> exposure_warning(const std::string& key, const std::string& address,
+                                            bool tls);
 
 }  // namespace tf::control

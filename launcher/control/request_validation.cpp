@@ -5,6 +5,7 @@
 
 #include "core/checked_size.h"
 #include "core/config_choices.h"
+#include "launcher/control/printable.h"
 
 namespace tf::control {
 
@@ -13,13 +14,13 @@ grpc::Status validate(const v1::ScaleUpRequest& request) {
   if (!growth.empty() && !parse_choice<GrowthPolicy>(growth)) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "growth must be one of " +
                                                     choice_list<GrowthPolicy>() +
-                                                    " (or empty), not '" + growth + "'"};
+                                                    " (or empty), not '" + printable(growth) + "'"};
   }
   const std::string& optimizer = request.optimizer();
   if (!optimizer.empty() && !parse_choice<OptimizerRule>(optimizer)) {
-    return {grpc::StatusCode::INVALID_ARGUMENT, "optimizer must be one of " +
-                                                    choice_list<OptimizerRule>() +
-                                                    " (or empty), not '" + optimizer + "'"};
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "optimizer must be one of " + choice_list<OptimizerRule>() + " (or empty), not '" +
+                printable(optimizer) + "'"};
   }
   if (!request.has_tokens()) return grpc::Status::OK;
   const v1::TokenCounts& t = request.tokens();

@@ -11,7 +11,8 @@ namespace tf::control {
 
 namespace v1 = ::tokenformer::control::v1;
 
-// INVALID_ARGUMENT when explicit token counts are given and any is below 1.
+// INVALID_ARGUMENT for an unknown growth or optimizer name (quoted escaped and cut, printable.h)
+// and when explicit token counts are given and any is outside [1, kMaxSize].
 grpc::Status validate(const v1::ScaleUpRequest& request);
 
 }  // namespace tf::control

@@ -23,6 +23,7 @@
 #include "launcher/control/ctl_output.h"
 #include "launcher/control/listen_address.h"
 #include "launcher/control/private_dir.h"
+#include "launcher/control/secret_file.h"
 #include "launcher/control/status_code_name.h"
 #include "tokenformer/control/v1/control.grpc.pb.h"
 
@@ -58,12 +59,6 @@ std::string read_file(const std::string& path, const char* flag) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string trimmed(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 // The control socket of the caller's one run on this host (private_dir.h).
@@ -130,7 +125,7 @@ class Client {
     if (!(timeout_ > 0)) throw tf::Error("--timeout must be a positive number of seconds");
     check_token_stays_private(line, address_);
     if (line.has("token-file")) {
-      token_ = trimmed(read_file(line.value("token-file"), "--token-file"));
+      token_ = tf::control::read_secret_file(line.value("token-file"), "--token-file");
     }
   }
 
@@ -157,13 +152,9 @@ class Client {
   int fail(const grpc::Status& status) const {
     const std::string code = tf::control::status_code_name(status.error_code());
     std::string message = status.error_message();
-    // What a plaintext client sees of a TLS server (a closed socket), and the reverse (a failed
-    // handshake).
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-        (message.find("Socket closed") != std::string::npos ||
-         message.find("andshake") != std::string::npos)) {
-      message += tls_ ? " (is the server without TLS? then leave out --tls-ca)"
-                      : " (does the server use TLS, control.tls_cert? then give --tls-ca FILE)";
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      const std::string hint = tf::control::connection_hint(message, tls_);
+      if (!hint.empty()) message += " (" + hint + ")";
     }
     if (json_) {
       std::printf("%s\n", tf::control::json_error(code, message).c_str());

@@ -26,8 +26,7 @@ launch 1 "${args[@]}" --set checkpoint.dir="$WORK/one" --set train.metrics_file=
 # The run across hosts serves its control API on node1 (rank 0), where tf-ctl asks for its status
 # while it trains (held by a pause, resumed after).
 control=127.0.0.1:$((20000 + RANDOM % 20000))
-printf 'cluster-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
-chmod 600 "$WORK/token"
+(umask 077 && printf 'cluster-secret-%05d%05d%05d\n' $RANDOM $RANDOM $RANDOM >"$WORK/token")
 across node1:2,node2:2 "${args[@]}" --set parallel.tp=2 --set checkpoint.dir="$WORK/four" \
   --set train.metrics_file="$WORK/four.jsonl" --set control.address="$control" \
   --set control.token_file="$WORK/token" >"$WORK/run.log" 2>&1 &

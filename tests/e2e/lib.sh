@@ -65,7 +65,9 @@ launch() {
 start_config() {
   local config=$1
   shift
-  [ -f "$WORK/token" ] || printf 'e2e-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
+  # Owner-only from the start, and 26 characters: the run refuses others' files and short tokens.
+  [ -f "$WORK/token" ] ||
+    (umask 077 && printf 'e2e-secret-%05d%05d%05d\n' $RANDOM $RANDOM $RANDOM >"$WORK/token")
   chmod 600 "$WORK/token"
   local from=1
   [ ! -f "$WORK/run.log" ] || from=$(($(wc -l <"$WORK/run.log") + 1))

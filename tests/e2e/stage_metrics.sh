@@ -88,7 +88,9 @@ wait_exit 60 "$RUN_PID" || rc=$?
 stopped_at=$(json_field applied_at_step <<<"$reply")
 
 start_config "$CONFIG" "${SETS[@]}"
-grep -q "resumed from $WORK/ckpt/step_$stopped_at" "$WORK/run.log" || fail "the relaunch did not resume"
+# The control server starts before the trainer resumes: the line may follow the address's.
+wait_for 30 grep -q "resumed from $WORK/ckpt/step_$stopped_at" "$WORK/run.log" ||
+  fail "the relaunch did not resume"
 until_step "$stopped_at"
 check_stage 1
 until_stage large
