@@ -2,10 +2,10 @@
 and the training speed read from the run's log.
 
 Speed: the log's step lines (`step     25/2000000 | loss ... | 0.004 s | ...`, one per
-train.log_interval steps) are read as they arrive, each stamped with the time it was seen; the
-speed over a window is (last step - first step) / (time between them) of the lines that arrived in
-it. With fewer than two lines it falls back to the steps gained over the whole window (a stalled
-run reads 0)."""
+train.log_interval steps) are read as they arrive; the speed over a window is the steps gained
+between the last line seen at its start and the last seen at its end, over its length. A run that
+stalls or dies in the window reads as slow as it was, and the error is at most
+train.log_interval steps (5 in the tests: under 1% of a 5 s window at 100 steps/s)."""
 import os
 import re
 import threading
@@ -56,17 +56,16 @@ class LogTail:
                 self.arrivals.append((now, int(m.group(1))))
 
     def speed(self, began, ended):
-        """Steps per second between the monotonic times BEGAN and ENDED, and how it was read."""
-        inside = [(t, s) for t, s in self.arrivals if began <= t <= ended]
-        if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
-            (t0, s0), (t1, s1) = inside[0], inside[-1]
-            return (s1 - s0) / (t1 - t0), "lines"
-        before = [s for t, s in self.arrivals if t < began]
-        first = before[-1] if before else self.start_step
-        last = inside[-1][1] if inside else first
+        """Steps per second between the monotonic times BEGAN and ENDED (None: no step line)."""
+        first, last = self.start_step, self.start_step
+        for t, step in self.arrivals:
+            if t <= began:
+                first = step
+            if t <= ended:
+                last = step
         if first is None or last is None:
-            return None, "no step lines"
-        return (last - first) / max(ended - began, 1e-9), "window"
+            return None
+        return (last - first) / max(ended - began, 1e-9)
 
 
 class Monitor(threading.Thread):
@@ -106,9 +105,9 @@ class Monitor(threading.Thread):
             out["threads_peak"] = max(self.threads) if self.threads else None
             out["threads_end"] = self.threads[-1] if self.threads else None
         if self.tail:
-            speed, how = self.tail.speed(self.began, self.ended)
+            speed = self.tail.speed(self.began, self.ended)
             out["steps_per_s"] = None if speed is None else round(speed, 2)
-            out["speed_from"] = how
+            out["speed_window_s"] = round(self.ended - self.began, 2)
         return out
 
 
