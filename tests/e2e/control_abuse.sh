@@ -29,7 +29,9 @@ PYTHON=${TF_PROBE_PYTHON:-/usr/bin/python3}  # the system's, with python3-grpcio
 # One CPU for the run, another for the probes, when there are two.
 mapfile -t cpus < <("$PYTHON" -c 'import os; print(*sorted(os.sched_getaffinity(0)), sep="\n")')
 RUN_PIN=() PROBE_PIN=()
-if [ ${#cpus[@]} -ge 2 ]; then RUN_PIN=(taskset -c "${cpus[0]}") PROBE_PIN=(taskset -c "${cpus[1]}"); fi
+if [ ${#cpus[@]} -ge 2 ]; then
+  RUN_PIN=(taskset -c "${cpus[0]}") PROBE_PIN=(taskset -c "${cpus[1]}")
+fi
 probe() { "${PROBE_PIN[@]}" "$PYTHON" "$TF_E2E_DIR/abuse/probe.py" "$@"; }
 
 # lib.sh's launch, for one rank: under the open-file limit (soft and hard, this process only) and
@@ -49,8 +51,9 @@ PORT=${CONTROL##*:} MPORT=${METRICS##*:}
 echo "run: pid $RUN_PID, control $CONTROL, metrics $METRICS, cpus ${cpus[*]}"
 
 FAILED=0 CHECKS=() FIGURES=()
-check() {  # check NAME ok|FAIL FIGURES
-  local line="check $1: $2 ($3)"
+check() {  # check NAME ok|FAIL FIGURES (on one line: the line breaks of FIGURES become spaces)
+  local line
+  line="check $1: $2 ($(tr '\n' ' ' <<<"$3" | tr -s ' ' | sed 's/ $//'))"
   [ "$2" = ok ] || FAILED=1
   CHECKS+=("$line")
   echo "$line"
@@ -71,9 +74,14 @@ j() {  # j FILTER FILE: null when the probe wrote nothing
   v=$(jq -r "$1" "$2" 2>/dev/null) || v=
   echo "${v:-null}"
 }
-fraction() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "null" || b <= 0) print 0; else printf "%.2f", a / b }'; }
+fraction() {  # fraction A B: A / B to 2 places (0 when A is null)
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "null" || b <= 0) print 0; else printf "%.2f", a / b }'
+}
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-ctl_status() { timeout $(($1 + 2)) "$TF_CTL" --address "$CONTROL" --timeout "$1" status >/dev/null 2>&1; }
+ctl_status() {  # ctl_status SECONDS: tf-ctl status answered within SECONDS
+  timeout $(($1 + 2)) "$TF_CTL" --address "$CONTROL" --timeout "$1" status >/dev/null 2>&1
+}
+seconds_since() { awk -v d=$(($(ms) - $1)) 'BEGIN { printf "%.1f", d / 1000 }'; }  # since MS
 
 speed_figure() {  # speed_figure WHAT JSON
   local s
@@ -94,7 +102,10 @@ idle_flood() {
   wait "${PIDS[-1]}" || true
   t0=$(ms) after=none
   while [ $(($(ms) - t0)) -lt 5000 ]; do
-    if ctl_status 2; then after=$(awk -v d=$(($(ms) - t0)) 'BEGIN { printf "%.1f", d / 1000 }'); break; fi
+    if ctl_status 2; then
+      after=$(seconds_since "$t0")
+      break
+    fi
     sleep 0.2
   done
   # The saves due between the flood's first and last step lines; each one's line may follow its
@@ -104,7 +115,7 @@ idle_flood() {
     saves+=("$s")
   done
   expected=${#saves[@]}
-  [ "$expected" = 0 ] || wait_for 5 mentions "$mark" "step *${saves[-1]} | checkpoint saved to" || true
+  [ "$expected" = 0 ] || wait_for 5 mentions "$mark" "step *${saves[-1]} | checkpoint saved" || true
   for s in "${saves[@]}"; do
     if mentions "$mark" "step *$s | checkpoint saved to $WORK/ckpt/step_$s\$" &&
       [ -f "$WORK/ckpt/step_$s/COMPLETE" ]; then
@@ -112,8 +123,12 @@ idle_flood() {
     fi
   done
   emfile=$(grep -acE 'Too many open files|EMFILE' "$LOG" || true)
-  save_errors=$(since "$mark" | grep -aciE '(checkpoint|\.tmp).*(fail|error)|(fail|error).*checkpoint' || true)
-  figures="$(j '"\(.connected) connected, \(.greeted) accepted, \(.closed_by_server) closed by the server (first at \(.first_close_s) s)"' "$WORK/idle.json"); EMFILE lines $emfile; saves complete $complete of $expected, save errors $save_errors; status during the flood: $during; after: ${after} s"
+  save_errors=$(since "$mark" |
+    grep -aciE '(checkpoint|\.tmp).*(fail|error)|(fail|error).*checkpoint' || true)
+  figures=$(j '"\(.connected) connected, \(.greeted) accepted, \(.closed_by_server) closed by the
+    server (first at \(.first_close_s) s)"' "$WORK/idle.json")
+  figures+="; EMFILE lines $emfile; saves complete $complete of $expected, save errors"
+  figures+=" $save_errors; status during the flood: $during; after it: ${after} s"
   ok=FAIL
   [ "$emfile" = 0 ] && [ "$save_errors" = 0 ] && [ "$expected" -ge 1 ] &&
     [ "$complete" = "$expected" ] && [ "$after" != none ] && ok=ok
@@ -125,12 +140,16 @@ idle_flood() {
 # watch flood, with the token: the bound must hold for an authenticated client too.
 watch_flood() {
   local w=$WORK/watch.json peak share others figures ok
-  probe watch --port "$PORT" --count "$WATCH_COUNT" --hold "$WATCH_HOLD" --token-file "$WORK/token" \
-    --pid "$RUN_PID" --log "$LOG" >"$WORK/watch.json" || true
+  probe watch --port "$PORT" --count "$WATCH_COUNT" --hold "$WATCH_HOLD" \
+    --token-file "$WORK/token" --pid "$RUN_PID" --log "$LOG" >"$w" || true
   peak=$(j '.threads_peak // 0' "$w")
   share=$(fraction "$(j .steps_per_s "$w")" "$BASE")
-  others=$(j '[.refused_codes | to_entries[] | select(.key != "RESOURCE_EXHAUSTED") | .value] | add // 0' "$w")
-  figures="$(j '"\(.got_events) streams served, \(.refused) refused \(.refused_codes), \(.waiting_at_end) waiting; messages \(.messages)"' "$w"); threads peak $peak (bound $THREAD_BOUND); speed $share of the baseline (at least $SPEED_MIN)"
+  others=$(j '[.refused_codes | to_entries[] | select(.key != "RESOURCE_EXHAUSTED") | .value] |
+    add // 0' "$w")
+  figures=$(j '"\(.got_events) streams served, \(.refused) refused \(.refused_codes),
+    \(.waiting_at_end) waiting; messages \(.messages)"' "$w")
+  figures+="; threads peak $peak (bound $THREAD_BOUND); speed $share of the baseline"
+  figures+=" (at least $SPEED_MIN)"
   ok=FAIL
   [ "$(j .got_events "$w")" -ge 1 ] && [ "$peak" -lt "$THREAD_BOUND" ] && [ "$others" = 0 ] &&
     at_least "$share" "$SPEED_MIN" && ok=ok
@@ -141,7 +160,7 @@ watch_flood() {
 
 # metrics drip: scrapes while the slow headers are held.
 metrics_drip() {
-  local latencies ok
+  local latencies figures ok
   probe drip --port "$MPORT" --count "$DRIP_COUNT" --hold 10 --interval "$DRIP_INTERVAL" \
     --ready "$WORK/drip.ready" --log "$LOG" >"$WORK/drip.json" &
   PIDS+=($!)
@@ -149,33 +168,41 @@ metrics_drip() {
   sleep 2
   probe scrape --port "$MPORT" --times 3 --deadline 2 >"$WORK/scrape.json" || true
   wait "${PIDS[-1]}" || true
-  latencies=$(j '[.latencies_s[] | if . == null then "none" else tostring end] | join(" ")' "$WORK/scrape.json")
+  latencies=$(j '[.latencies_s[] | if . == null then "none" else tostring end] | join(" ")' \
+    "$WORK/scrape.json")
+  figures=$(j '"\(.connected) drip sockets, \(.closed_by_server) closed by the server"' \
+    "$WORK/drip.json")
+  figures+="; scrapes: $latencies s (errors $(j '.errors | map(. // "-") | join(" ")' \
+    "$WORK/scrape.json"))"
   ok=FAIL
   [ "$(j .answered "$WORK/scrape.json")" = 3 ] && ok=ok
-  check metrics_drip $ok "$(j '"\(.connected) drip sockets, \(.closed_by_server) closed by the server"' "$WORK/drip.json"); scrapes: $latencies s (errors $(j '.errors | map(. // "-") | join(" ")' "$WORK/scrape.json"))"
+  check metrics_drip $ok "$figures"
   speed_figure "metrics drip" "$WORK/drip.json"
   figure "scrape latencies under drip (s)" "$latencies"
   if [ "$DRIP_BURST" -gt 0 ]; then
     probe drip --port "$MPORT" --count "$DRIP_BURST" --hold 10 --interval "$DRIP_INTERVAL" \
       >"$WORK/burst.json" || true
     probe scrape --port "$MPORT" --until-ok 300 --deadline 2 >"$WORK/recovery.json" || true
-    figure "scrape back after a $DRIP_BURST-socket burst" "$(j .recovered_s "$WORK/recovery.json") s"
+    figure "scrape back after a $DRIP_BURST-socket burst" \
+      "$(j .recovered_s "$WORK/recovery.json") s"
   fi
 }
 
 # big growth: what a client sends is neither echoed whole nor able to forge log lines.
 big_growth() {
   local g=$WORK/growth.json longest forged ok
-  probe big-growth --port "$PORT" --token-file "$WORK/token" --bytes 4000000 >"$WORK/growth.json" || true
+  probe big-growth --port "$PORT" --token-file "$WORK/token" --bytes 4000000 >"$g" || true
   longest=$(LC_ALL=C awk '{ if (length > n) n = length } END { print n + 0 }' "$LOG")
-  forged=$(LC_ALL=C awk -v f="$(j .forged "$g")" 'index($0, f) == 1 { n++ } END { print n + 0 }' "$LOG")
+  forged=$(LC_ALL=C awk -v f="$(j .forged "$g")" 'index($0, f) == 1 { n++ } END { print n + 0 }' \
+    "$LOG")
   ok=FAIL
   case $(j .code "$g") in
     INVALID_ARGUMENT | RESOURCE_EXHAUSTED)
       [ "$(j .message_bytes "$g")" -lt 1024 ] && [ "$(j .message_has_newline "$g")" = false ] &&
         [ "$longest" -le 2048 ] && [ "$forged" = 0 ] && ok=ok ;;
   esac
-  check big_growth $ok "$(j '"reply \(.code), \(.message_bytes) bytes, newline \(.message_has_newline)"' "$g"); longest log line $longest bytes; forged lines $forged"
+  check big_growth $ok "$(j '"reply \(.code), \(.message_bytes) bytes, newline
+    \(.message_has_newline)"' "$g"); longest log line $longest bytes; forged lines $forged"
 }
 
 # unauthenticated flood: refusals are logged at a bounded rate. The line with the count of those
@@ -194,7 +221,8 @@ unauth_verdict() {
   local suppressed=no ok=FAIL
   mentions "$UNAUTH_MARK" suppressed && suppressed=yes
   [ "$UNAUTH_GREW" -lt 51200 ] && [ $suppressed = yes ] && ok=ok
-  check unauth_flood $ok "$(j '"\(.made) calls in \(.seconds) s, \(.codes)"' "$WORK/unauth.json"); log grew $UNAUTH_GREW bytes (under 51200); a suppressed count by the run's end: $suppressed"
+  check unauth_flood $ok "$(j '"\(.made) calls in \(.seconds) s, \(.codes)"' "$WORK/unauth.json");
+    log grew $UNAUTH_GREW bytes (under 51200); a suppressed count by the run's end: $suppressed"
 }
 
 # tf-ctl keeps the token off plaintext to a stranger (192.0.2.1: TEST-NET, never contacted):
@@ -211,7 +239,8 @@ ctl_plaintext() {
   ok=FAIL
   [ $rc = 2 ] && [ $took -lt 2000 ] && grep -qi plaintext <<<"$out" &&
     { [ "$connects" = 0 ] || [ ${#tracer[@]} = 0 ]; } && ok=ok
-  check ctl_plaintext $ok "exit $rc after $took ms, connects to 192.0.2.1: $connects: $(head -1 <<<"$out" | cut -c1-160)"
+  check ctl_plaintext $ok "exit $rc after $took ms, connects to 192.0.2.1: $connects:
+    $(head -1 <<<"$out" | cut -c1-160)"
 }
 
 # the run survived all of it.
@@ -219,12 +248,13 @@ still_trains() {
   local step0 trained=no grace=60 stop rc=0 ok
   step0=$(last_step)
   wait_for 10 past_step "$step0" && trained=yes
-  stop=$(timeout 40 "$TF_CTL" --address "$CONTROL" --timeout 30 --token-file "$WORK/token" stop 2>&1) ||
-    { stop="failed: $stop"; grace=5; }
+  stop=$(timeout 40 "$TF_CTL" --address "$CONTROL" --timeout 30 --token-file "$WORK/token" \
+    stop 2>&1) || { stop="failed: $stop"; grace=5; }
   wait_exit $grace "$RUN_PID" || rc=$?
   ok=FAIL
   [ $trained = yes ] && [ $rc = 0 ] && ok=ok
-  check still_trains $ok "trained on after the probes: $trained; stop: $(cut -c1-120 <<<"$stop"); exit status $rc"
+  check still_trains $ok "trained on after the probes: $trained; stop: $(cut -c1-120 <<<"$stop");
+    exit status $rc"
 }
 
 wait_for 60 past_step 0 || fail "no step line"
@@ -232,7 +262,8 @@ probe speed --log "$LOG" --seconds 4 >"$WORK/baseline.json"
 BASE=$(j .steps_per_s "$WORK/baseline.json")
 figure "baseline steps/s" "$BASE"
 # ABUSE_CHECKS: a subset, in this order, to look at one probe (still_trains always runs last).
-for name in ${ABUSE_CHECKS:-idle_flood watch_flood metrics_drip big_growth unauth_flood ctl_plaintext}; do
+ALL_CHECKS="idle_flood watch_flood metrics_drip big_growth unauth_flood ctl_plaintext"
+for name in ${ABUSE_CHECKS:-$ALL_CHECKS}; do
   "$name"
 done
 still_trains
