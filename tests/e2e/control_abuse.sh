@@ -32,7 +32,9 @@ RUN_PIN=() PROBE_PIN=()
 if [ ${#cpus[@]} -ge 2 ]; then
   RUN_PIN=(taskset -c "${cpus[0]}") PROBE_PIN=(taskset -c "${cpus[1]}")
 fi
-probe() { "${PROBE_PIN[@]}" "$PYTHON" "$TF_E2E_DIR/abuse/probe.py" "$@"; }
+probe() {
+  PYTHONDONTWRITEBYTECODE=1 "${PROBE_PIN[@]}" "$PYTHON" "$TF_E2E_DIR/abuse/probe.py" "$@"
+}
 
 # lib.sh's launch, for one rank: under the open-file limit (soft and hard, this process only) and
 # pinned. start_config runs it in the background, so exec leaves RUN_PID on tf-launch itself.
@@ -264,7 +266,11 @@ figure "baseline steps/s" "$BASE"
 # ABUSE_CHECKS: a subset, in this order, to look at one probe (still_trains always runs last).
 ALL_CHECKS="idle_flood watch_flood metrics_drip big_growth unauth_flood ctl_plaintext"
 for name in ${ABUSE_CHECKS:-$ALL_CHECKS}; do
-  "$name"
+  if kill -0 "$RUN_PID" 2>/dev/null; then
+    "$name"
+  else  # no probe against a port nobody serves
+    check "$name" FAIL "the run had ended before this probe: $(grep -a error "$LOG" | tail -1)"
+  fi
 done
 still_trains
 [ -z "$UNAUTH_MARK" ] || unauth_verdict

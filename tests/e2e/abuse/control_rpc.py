@@ -133,7 +133,7 @@ def forged_growth(size):
     return text, forged.strip("\n")
 
 
-def big_growth(target, token, size, deadline=30.0):
+def big_growth(target, token, size, deadline=10.0):
     """One ScaleUp, with the token, whose growth is SIZE bytes with forged log lines in it."""
     import grpc
 
@@ -159,7 +159,7 @@ def big_growth(target, token, size, deadline=30.0):
     }
 
 
-def unauth_flood(target, calls, in_flight=64, deadline=5.0, within=30.0):
+def unauth_flood(target, calls, in_flight=64, deadline=2.0, within=10.0):
     """CALLS Pause calls without a token, IN_FLIGHT at a time, each bounded by DEADLINE; no new
     call after WITHIN seconds."""
     import grpc

@@ -69,7 +69,7 @@ def main():
     s = probe("unauth-flood")
     s.add_argument("--calls", type=int, required=True)
     s.add_argument("--in-flight", type=int, default=64)
-    s.add_argument("--within", type=float, default=30.0, help="no new call after this many s")
+    s.add_argument("--within", type=float, default=10.0, help="no new call after this many s")
     a = p.parse_args()
 
     out = {"probe": a.probe}
