@@ -21,6 +21,9 @@ source "$(dirname "$0")/lib.sh"
 
 IDLE_COUNT=${IDLE_COUNT:-150} IDLE_HOLD=${IDLE_HOLD:-5}
 WATCH_COUNT=${WATCH_COUNT:-1000} WATCH_HOLD=${WATCH_HOLD:-5} THREAD_BOUND=${THREAD_BOUND:-150}
+# Few connections (10), so that most streams meet the stream bound rather than the connection
+# bound (idle_flood's); calls on a connection the server refused are counted apart (unconnected).
+WATCH_PER_CHANNEL=${WATCH_PER_CHANNEL:-100}
 DRIP_COUNT=${DRIP_COUNT:-20} DRIP_INTERVAL=${DRIP_INTERVAL:-1} DRIP_BURST=${DRIP_BURST:-0}
 SPEED_MIN=${SPEED_MIN:-0.5} NOFILE=${NOFILE:-128} SAVE_INTERVAL=200
 PYTHON=${TF_PROBE_PYTHON:-/usr/bin/python3}  # the system's, with python3-grpcio
@@ -143,12 +146,14 @@ idle_flood() {
 watch_flood() {
   local w=$WORK/watch.json peak share others figures ok
   probe watch --port "$PORT" --count "$WATCH_COUNT" --hold "$WATCH_HOLD" \
-    --token-file "$WORK/token" --pid "$RUN_PID" --log "$LOG" >"$w" || true
+    --per-channel "$WATCH_PER_CHANNEL" --token-file "$WORK/token" --pid "$RUN_PID" --log "$LOG" \
+    >"$w" || true
   peak=$(j '.threads_peak // 0' "$w")
   share=$(fraction "$(j .steps_per_s "$w")" "$BASE")
   others=$(j '[.refused_codes | to_entries[] | select(.key != "RESOURCE_EXHAUSTED") | .value] |
     add // 0' "$w")
-  figures=$(j '"\(.got_events) streams served, \(.refused) refused \(.refused_codes),
+  figures=$(j '"\(.channels) connections, \(.got_events) streams served, \(.refused) refused
+    \(.refused_codes), \(.unconnected) on no connection,
     \(.waiting_at_end) waiting; messages \(.messages)"' "$w")
   figures+="; threads peak $peak (bound $THREAD_BOUND); speed $share of the baseline"
   figures+=" (at least $SPEED_MIN)"

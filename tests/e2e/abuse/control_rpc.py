@@ -25,6 +25,10 @@ UNCAPPED = [
 ]
 
 
+# How gRPC's client words an UNAVAILABLE for a call that no connection carried.
+NO_CONNECTION = "failed to connect to all addresses"
+
+
 def stubs():
     """(control_pb2, control_pb2_grpc), generated into a temporary directory."""
     protoc, plugin = shutil.which("protoc"), shutil.which("grpc_python_plugin")
@@ -57,12 +61,13 @@ def _code_name(code):
 
 def watch(target, count, hold, per_channel, token=None, ready=None):
     """COUNT WatchProgress streams, PER_CHANNEL to a channel (one TCP connection each), drained
-    for HOLD seconds and then cancelled."""
+    for HOLD seconds and then cancelled. `refused`: calls the server ended with an error status;
+    `unconnected`: calls whose channel got no connection (counted apart)."""
     import grpc
 
     pb2, pb2_grpc = stubs()
     streams = {"events": 0, "got_events": 0, "ended_ok": 0, "refused": {}, "samples": {},
-               "first_event_s": []}
+               "first_event_s": [], "unconnected": 0, "unconnected_sample": None}
 
     seen = [0] * count  # events per stream
 
@@ -77,10 +82,17 @@ def watch(target, count, hold, per_channel, token=None, ready=None):
                 streams["events"] += 1
             streams["ended_ok"] += 1
         except grpc.aio.AioRpcError as e:
-            code = _code_name(e.code())
-            if code != "CANCELLED":
-                streams["refused"][code] = streams["refused"].get(code, 0) + 1
-                streams["samples"].setdefault(code, (e.details() or "")[:300])
+            code, details = _code_name(e.code()), e.details() or ""
+            if code == "CANCELLED":
+                return
+            if code == "UNAVAILABLE" and details.startswith(NO_CONNECTION):
+                # Never reached the server: its connection was refused or closed before the
+                # call went out (a connection bound, or no server).
+                streams["unconnected"] += 1
+                streams["unconnected_sample"] = details[:300]
+                return
+            streams["refused"][code] = streams["refused"].get(code, 0) + 1
+            streams["samples"].setdefault(code, details[:300])
         except asyncio.CancelledError:
             call.cancel()
             raise
@@ -118,6 +130,8 @@ def watch(target, count, hold, per_channel, token=None, ready=None):
         "refused": sum(streams["refused"].values()),
         "refused_codes": streams["refused"],
         "messages": streams["samples"],
+        "unconnected": streams["unconnected"],  # calls that never reached the server
+        "unconnected_message": streams["unconnected_sample"],
         "ended_ok": streams["ended_ok"],
         "open_at_end": open_at_end,
         "waiting_at_end": waiting,  # open, but not one event yet
