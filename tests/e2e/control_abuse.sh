@@ -96,7 +96,8 @@ speed_figure() {  # speed_figure WHAT JSON
 
 # idle flood: descriptors run out only if the server lets them.
 idle_flood() {
-  local mark step0 step1 during t0 after saves expected complete s emfile save_errors figures ok
+  local mark step0 step1 during t0 after saves expected complete missing s emfile save_errors
+  local figures ok
   mark=$(size) step0=$(last_step)
   probe idle --port "$PORT" --count "$IDLE_COUNT" --hold "$IDLE_HOLD" --ready "$WORK/idle.ready" \
     --pid "$RUN_PID" --log "$LOG" >"$WORK/idle.json" &
@@ -115,15 +116,18 @@ idle_flood() {
   done
   # The saves due between the flood's first and last step lines; each one's line may follow its
   # step line by the time a save takes.
-  step1=$(last_step) complete=0 saves=()
+  step1=$(last_step) complete=0 saves=() missing=""
   for ((s = (step0 / SAVE_INTERVAL + 1) * SAVE_INTERVAL; s <= step1; s += SAVE_INTERVAL)); do
     saves+=("$s")
   done
   expected=${#saves[@]}
   [ "$expected" = 0 ] || wait_for 5 mentions "$mark" "step *${saves[-1]} | checkpoint saved" || true
   for s in "${saves[@]}"; do
-    if mentions "$mark" "step *$s | checkpoint saved to $WORK/ckpt/step_$s\$" &&
-      [ -f "$WORK/ckpt/step_$s/COMPLETE" ]; then
+    if ! mentions "$mark" "step *$s | checkpoint saved to $WORK/ckpt/step_$s\$"; then
+      missing+=" $s (not logged)"
+    elif [ ! -f "$WORK/ckpt/step_$s/COMPLETE" ]; then
+      missing+=" $s (no COMPLETE)"
+    else
       complete=$((complete + 1))
     fi
   done
@@ -132,7 +136,8 @@ idle_flood() {
     grep -aciE '(checkpoint|\.tmp).*(fail|error)|(fail|error).*checkpoint' || true)
   figures=$(j '"\(.connected) connected, \(.greeted) accepted, \(.closed_by_server) closed by the
     server (first at \(.first_close_s) s)"' "$WORK/idle.json")
-  figures+="; EMFILE lines $emfile; saves complete $complete of $expected, save errors"
+  figures+="; EMFILE lines $emfile; saves complete $complete of $expected (steps"
+  figures+=" $((step0 + 1))-$step1${missing:+; missing:$missing}), save errors"
   figures+=" $save_errors; status during the flood: $during; after it: ${after} s"
   ok=FAIL
   [ "$emfile" = 0 ] && [ "$save_errors" = 0 ] && [ "$expected" -ge 1 ] &&
