@@ -73,7 +73,9 @@ last_step() {
 past_step() { [ "$(last_step)" -gt "$1" ]; }
 since() { tail -c +"$(($1 + 1))" "$LOG"; }  # since BYTES: the log after its first BYTES
 size() { stat -c %s "$LOG"; }
-mentions() { since "$1" | grep -aq "$2"; }  # mentions BYTES TEXT
+# mentions BYTES PATTERN: the log after BYTES has a line with PATTERN. (Not grep -q: it would stop
+# reading early, and tail's SIGPIPE would fail the pipeline under pipefail.)
+mentions() { since "$1" | grep -a -- "$2" >/dev/null; }
 j() {  # j FILTER FILE: null when the probe wrote nothing
   local v
   v=$(jq -r "$1" "$2" 2>/dev/null) || v=
