@@ -17,7 +17,7 @@ packages=(
   nlohmann-json3-dev libicu-dev
   zlib1g-dev
   prometheus jq curl openssl procps strace time bc iproute2 util-linux
-  python3-matplotlib python3-venv
+  python3-matplotlib python3-venv python3-grpcio
   slurm-wlm munge
 )
 
