@@ -51,7 +51,9 @@ ControlPlane::ControlPlane(const Config& config, ParallelContext& context, const
   const OpenFileLimit files = current_open_file_limit();
   const uint64_t in_use = open_file_count();
   const ServerBounds bounds = server_bounds(config.control, files_for_clients(files, in_use));
-  const ListenerNote note = [&log](const std::string& line) { log.info(line); };
+  connection_log_ = std::make_unique<LimitedLog>(log, "control and metrics", "connection refusal");
+  LimitedLog* limited = connection_log_.get();
+  const ListenerNote note = [limited](const std::string& line) { limited->line(line); };
   if (primary && !config.metrics.address.empty()) {
     metrics_ = std::make_unique<TrainingMetrics>(config, context);
     exposer_ = std::make_unique<MetricsExposer>(

@@ -16,6 +16,7 @@
 #include "launcher/control/control_loop.h"
 #include "launcher/control/control_server.h"
 #include "launcher/control/control_service.h"
+#include "launcher/control/log_limiter.h"
 #include "launcher/control/metrics_exposer.h"
 #include "launcher/control/status_board.h"
 #include "launcher/control/training_metrics.h"
@@ -48,6 +49,7 @@ class ControlPlane {
 
  private:
   // Declaration order is destruction order in reverse: servers go before what they borrow.
+  std::unique_ptr<LimitedLog> connection_log_;  // the servers' refused connections
   std::unique_ptr<TrainingMetrics> metrics_;
   std::unique_ptr<MetricsExposer> exposer_;
   std::optional<Authenticator> auth_;

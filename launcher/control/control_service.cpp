@@ -21,13 +21,6 @@ constexpr std::chrono::seconds kRefusalWindow{10};
 // Bound on the echo of a refusal's message: the messages quote client input only cut (printable).
 constexpr size_t kMessageEcho = 512;
 
-void log_suppressed(const Logger& log, const LogLimiter::Admission& admission) {
-  if (admission.suppressed == 0) return;
-  log.info(format("control: %lld refusal lines suppressed in the last %.0f s",
-                  static_cast<long long>(admission.suppressed),
-                  std::max(1.0, std::ceil(admission.over_seconds))));
-}
-
 std::optional<std::string_view> authorization_of(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   const auto found = metadata.find("authorization");
@@ -46,20 +39,15 @@ ControlService::ControlService(const Authenticator& auth, CommandQueue& queue, S
       watches_(watches),
       log_(log),
       record_(std::move(record)),
-      refusal_log_(kRefusalLines, kRefusalWindow, std::move(clock)) {}
-
-ControlService::~ControlService() { log_suppressed(log_, refusal_log_.take_suppressed()); }
+      refusal_log_(log, "control", "refusal", kRefusalLines, kRefusalWindow, std::move(clock)) {}
 
 grpc::Status ControlService::finish(grpc::ServerContext* context, const std::string& method,
                                     const grpc::Status& status) {
   if (record_) record_(method, status.error_code());
   if (status.ok()) return status;
-  const LogLimiter::Admission admission = refusal_log_.admit();
-  if (!admission.log) return status;
-  log_suppressed(log_, admission);
-  log_.info("control: " + method + " from " + printable(client_address(*context)) +
-            " refused: " + status_code_name(status.error_code()) + ": " +
-            printable(status.error_message(), kMessageEcho));
+  refusal_log_.line("control: " + method + " from " + printable(client_address(*context)) +
+                    " refused: " + status_code_name(status.error_code()) + ": " +
+                    printable(status.error_message(), kMessageEcho));
   return status;
 }
 

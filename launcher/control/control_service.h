@@ -30,8 +30,6 @@ class ControlService final : public v1::TrainingControl::Service {
   ControlService(const Authenticator& auth, CommandQueue& queue, StatusBoard& board,
                  WatchSlots& watches, const Logger& log, ReplyRecorder record,
                  std::function<LogLimiter::Clock::time_point()> clock = LogLimiter::Clock::now);
-  // Logs how many refusal lines were dropped since the last one printed, if any.
-  ~ControlService() override;
 
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::Status* reply) override;
@@ -64,7 +62,7 @@ class ControlService final : public v1::TrainingControl::Service {
   WatchSlots& watches_;
   const Logger& log_;
   ReplyRecorder record_;
-  LogLimiter refusal_log_;
+  LimitedLog refusal_log_;
 };
 
 }  // namespace tf::control

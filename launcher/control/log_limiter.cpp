@@ -1,5 +1,8 @@
 #include "launcher/control/log_limiter.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace tf::control {
 
 LogLimiter::LogLimiter(int64_t max_lines, Clock::duration window,
@@ -38,6 +41,30 @@ LogLimiter::Admission LogLimiter::take_suppressed() {
   const Clock::time_point now = now_();
   const std::lock_guard<std::mutex> lock(mutex_);
   return drain(now);
+}
+
+LimitedLog::LimitedLog(const Logger& log, std::string source, std::string noun, int64_t max_lines,
+                       LogLimiter::Clock::duration window,
+                       std::function<LogLimiter::Clock::time_point()> now)
+    : log_(log),
+      source_(std::move(source)),
+      noun_(std::move(noun)),
+      limiter_(max_lines, window, std::move(now)) {}
+
+LimitedLog::~LimitedLog() { report(limiter_.take_suppressed()); }
+
+void LimitedLog::report(const LogLimiter::Admission& admission) const {
+  if (admission.suppressed == 0) return;
+  log_.info(format("%s: %lld %s lines suppressed in the last %.0f s", source_.c_str(),
+                   static_cast<long long>(admission.suppressed), noun_.c_str(),
+                   std::max(1.0, std::ceil(admission.over_seconds))));
+}
+
+void LimitedLog::line(const std::string& text) {
+  const LogLimiter::Admission admission = limiter_.admit();
+  if (!admission.log) return;
+  report(admission);
+  log_.info(text);
 }
 
 }  // namespace tf::control

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
+
+#include "core/log.h"
 
 namespace tf::control {
 
@@ -38,6 +41,29 @@ class LogLimiter {
   int64_t in_window_ = 0;
   int64_t suppressed_ = 0;
   Clock::time_point first_suppressed_{};
+};
+
+// One kind of line written through a LogLimiter: before the next line let through after some were
+// dropped, and at destruction, "SOURCE: N NOUN lines suppressed in the last T s" (e.g. "control:
+// 4183 refusal lines suppressed in the last 10 s"). Any thread may call line().
+class LimitedLog {
+ public:
+  LimitedLog(const Logger& log, std::string source, std::string noun, int64_t max_lines = 10,
+             LogLimiter::Clock::duration window = std::chrono::seconds(10),
+             std::function<LogLimiter::Clock::time_point()> now = LogLimiter::Clock::now);
+  ~LimitedLog();
+  LimitedLog(const LimitedLog&) = delete;
+  LimitedLog& operator=(const LimitedLog&) = delete;
+
+  // `text`: the whole line.
+  void line(const std::string& text);
+
+ private:
+  void report(const LogLimiter::Admission& admission) const;
+
+  const Logger& log_;
+  const std::string source_, noun_;
+  LogLimiter limiter_;
 };
 
 }  // namespace tf::control
