@@ -50,22 +50,27 @@ expect_refusal FAILED_PRECONDITION "${TOKEN[@]}" resume
 grep -q "control: Pause from ipv4:127.0.0.1:[0-9]* refused: UNAUTHENTICATED" "$WORK/run.log" ||
   fail "refusal not logged with the peer"
 
-# A growth name with a line end and 100 KB after it: echoed escaped and cut, in the reply and the
-# log, so that it can neither forge a log line nor flood either.
+# A growth name with a line end and 60 KB after it (requests are capped at 64 KiB): echoed escaped
+# and cut, in the reply and the log, so that it can neither forge a log line nor flood either.
 forged=$'bad\n[00:00:00 r0] control: Stop from ipv4:10.0.0.1:1 applied at step 1'
-filler=$(head -c 100000 /dev/zero | tr '\0' x)
+filler=$(head -c 60000 /dev/zero | tr '\0' x)
 rc=0
 out=$(ctl --json "${TOKEN[@]}" scale-up --growth "$forged$filler") || rc=$?
 [ $rc -eq 1 ] && [ "$(json_field code <<<"$out")" = INVALID_ARGUMENT ] || fail "growth: $out"
 message=$(json_field message <<<"$out")
 [ ${#message} -lt 400 ] || fail "the reply echoes ${#message} characters"
 grep -qF "'bad\n[00:00:00 r0] control: Stop from" <<<"$message" || fail "not escaped: $message"
-grep -qF "... ($((${#forged} + 100000)) bytes)'" <<<"$message" ||
+grep -qF "... ($((${#forged} + 60000)) bytes)'" <<<"$message" ||
   fail "the cut does not say the length: $message"
 ! grep -q "^\[00:00:00 r0\] control: Stop" "$WORK/run.log" || fail "a forged line reached the log"
 line=$(grep "ScaleUp from .* refused: INVALID_ARGUMENT: growth must be" "$WORK/run.log") ||
   fail "the growth refusal is not logged"
 [ ${#line} -lt 1000 ] || fail "the growth refusal's log line has ${#line} characters"
+# Beyond 64 KiB the request is refused whole.
+rc=0
+out=$(ctl --json "${TOKEN[@]}" scale-up --growth "$filler$filler") || rc=$?
+[ $rc -eq 1 ] && [ "$(json_field code <<<"$out")" = RESOURCE_EXHAUSTED ] &&
+  grep -q "larger than max (120[0-9]* vs. 65536)" <<<"$out" || fail "120 KB request: $out"
 
 # Pause: the step stops moving until resume.
 reply=$(ctl --json "${TOKEN[@]}" pause)
