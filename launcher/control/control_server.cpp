@@ -1,6 +1,7 @@
 #include "launcher/control/control_server.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +21,15 @@ constexpr std::chrono::seconds kShutdownGrace{2};
 constexpr int kIdleConnectionMillis = 60 * 1000;
 constexpr int kHandshakeMillis = 10 * 1000;
 
+// A unix socket's path must fit sockaddr_un (107 bytes); gRPC's own message would not name the key.
+void check_socket_path(const std::string& key, const std::string& path) {
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    throw Error(key + ": the socket path " + path + " has " + std::to_string(path.size()) +
+                " bytes; a unix socket's path must have fewer than " +
+                std::to_string(sizeof(sockaddr_un{}.sun_path)) + ": choose a shorter one");
+  }
+}
+
 std::string directory_of(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
@@ -33,12 +43,16 @@ ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service
   const bool direct_unix = config.address.rfind("unix:", 0) == 0;
   const bool tcp_address = !config.address.empty() && !direct_unix;
   socket_path_ = control_socket_path(config.socket);
-  if (!socket_path_.empty()) check_private_directory(directory_of(socket_path_), true);
+  if (!socket_path_.empty()) {
+    check_socket_path("control.socket", socket_path_);
+    check_private_directory(directory_of(socket_path_), true);
+  }
   if (tcp_address) {
     check_can_listen("control.address", config.address);  // our message, not gRPC's log line
     const std::string dir = socket_path_.empty() ? socket_directory() : directory_of(socket_path_);
     check_private_directory(dir, true);
     relay_path_ = dir + "/relay-" + std::to_string(::getpid()) + ".sock";
+    check_socket_path("control.socket (its directory holds the relay socket)", relay_path_);
   }
   if (direct_unix) check_can_listen("control.address", config.address);
 

@@ -33,6 +33,18 @@ ctl status | grep -Eq "^ranks       rank 0 on $host, local rank 0, cpu: last ste
 ctl status | grep -Eq "^            rank 1 on $host, local rank 1, cpu: last step [0-9.]+ s$" ||
   fail "human status of rank 1: $(ctl status)"
 
+# The unix socket: mode 0600 in a directory of mode 0700, found by tf-ctl without --address; the
+# calls on it are logged as from "local".
+socket=$(sed -n 's/.*control: unix socket \(.*\) (mode 0600).*/\1/p' "$WORK/run.log" | head -1)
+[ -S "$socket" ] || fail "no control socket named in the log: $(grep 'control:' "$WORK/run.log")"
+[ "$(stat -c %a "$socket")" = 600 ] || fail "$socket has mode $(stat -c %a "$socket")"
+[ "$(stat -c %a "$(dirname "$socket")")" = 700 ] || fail "$(dirname "$socket") is not mode 700"
+[ "$("$TF_CTL" --json status | jq -r .state)" = RUN_STATE_RUNNING ] ||
+  fail "tf-ctl without --address: $("$TF_CTL" status 2>&1)"
+"$TF_CTL" --address "unix:$socket" pause >/dev/null 2>&1 || true
+grep -q "control: Pause from local refused: UNAUTHENTICATED" "$WORK/run.log" ||
+  fail "a call on the socket is not logged as local"
+
 # expect_refusal CODE ARGS...: tf-ctl exits 1 and prints CODE.
 expect_refusal() {
   local code=$1 out rc=0

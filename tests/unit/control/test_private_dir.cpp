@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "core/error.h"
+#include "launcher/control/private_dir.h"
+
+namespace tf::control {
+namespace {
+
+class PrivateDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/tf-private-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    root_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::string refusal(const std::string& dir, bool create) {
+    try {
+      check_private_directory(dir, create);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::string root_;
+};
+
+TEST_F(PrivateDir, CreatesAMissingOneOwnerOnly) {
+  const std::string dir = root_ + "/a/tokenformer";
+  EXPECT_EQ(refusal(dir, true), "");
+  struct stat made {};
+  ASSERT_EQ(stat(dir.c_str(), &made), 0);
+  EXPECT_EQ(made.st_mode & 0777, 0700u);
+  EXPECT_EQ(refusal(dir, false), "");  // and accepts it as it is
+}
+
+TEST_F(PrivateDir, RefusesOneOpenToOthersALinkOrAFile) {
+  const std::string open = root_ + "/open";
+  ASSERT_EQ(mkdir(open.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(open.c_str(), 0755), 0);
+  EXPECT_EQ(refusal(open, true), open +
+                                     ": the control socket directory is open to group or others "
+                                     "(mode 0755): chmod 700 " +
+                                     open);
+  const std::string link = root_ + "/link";
+  const std::string target = root_ + "/target";
+  ASSERT_EQ(mkdir(target.c_str(), 0700), 0);
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_NE(refusal(link, true).find("is not a directory (or is a symbolic link)"),
+            std::string::npos);
+  EXPECT_NE(refusal(root_ + "/missing", false).find("No such file or directory"),
+            std::string::npos);
+}
+
+TEST_F(PrivateDir, AutoNamesTheSocketAfterThisProcess) {
+  EXPECT_EQ(control_socket_path(""), "");
+  EXPECT_EQ(control_socket_path("/x/y.sock"), "/x/y.sock");
+  const std::string automatic = control_socket_path("auto");
+  EXPECT_EQ(automatic, socket_directory() + "/run-" + std::to_string(getpid()) + ".sock");
+}
+
+}  // namespace
+}  // namespace tf::control
