@@ -15,6 +15,15 @@ namespace tf::control {
 
 namespace {
 
+// The HOST of HOST:PORT (`colon`: the last colon), without the brackets of [v6].
+std::string host_of(const std::string& address, size_t colon) {
+  const std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 enum class Reach { kLoopback, kEveryInterface, kNetwork };
 
 Reach reach_of(const sockaddr* address) {
@@ -38,10 +47,7 @@ ResolvedAddress resolve_listen_address(const std::string& key, const std::string
   if (colon == std::string::npos || colon + 1 == address.size()) {
     throw Error(key + ": '" + address + "' is not HOST:PORT (for example 127.0.0.1:7000)");
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  const std::string host = host_of(address, colon);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -64,10 +70,7 @@ bool is_loopback(const std::string& address) {
   if (address.rfind("unix:", 0) == 0) return true;
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  const std::string host = host_of(address, colon);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

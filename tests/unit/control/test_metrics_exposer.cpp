@@ -27,13 +27,7 @@ int connect_to(int port) {
 
 // One HTTP/1.0 request to 127.0.0.1:port; the whole response (status line, headers, body).
 std::string http(int port, const std::string& request_line) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in where{};
-  where.sin_family = AF_INET;
-  where.sin_port = htons(static_cast<uint16_t>(port));
-  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&where), sizeof where), 0);
+  const int fd = connect_to(port);
   const std::string request = request_line + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
   EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
   std::string response;
