@@ -57,5 +57,19 @@ TEST(ExposureWarning, MetricsSaysTheFiguresAreReadable) {
   EXPECT_FALSE(contains(warning, "tls_cert")) << *warning;  // the metrics endpoint has no TLS
 }
 
+// Where tf-ctl may send a token in plaintext: only to this host.
+TEST(IsLoopback, OnlyAddressesThatStayOnThisHost) {
+  EXPECT_TRUE(is_loopback("127.0.0.1:7070"));
+  EXPECT_TRUE(is_loopback("127.8.9.10:7070"));
+  EXPECT_TRUE(is_loopback("[::1]:7070"));
+  EXPECT_TRUE(is_loopback("localhost:7070"));
+  EXPECT_TRUE(is_loopback("unix:/run/user/1000/tokenformer/run-1.sock"));
+  EXPECT_FALSE(is_loopback("192.0.2.1:7070"));
+  EXPECT_FALSE(is_loopback("[2001:db8::1]:7070"));
+  EXPECT_FALSE(is_loopback("0.0.0.0:7070"));
+  EXPECT_FALSE(is_loopback(":7070"));
+  EXPECT_FALSE(is_loopback("7070"));
+}
+
 }  // namespace
 }  // namespace tf::control
