@@ -46,6 +46,7 @@ ControlServer::ControlServer(const ControlConfig& config, grpc::Service& service
   if (!socket_path_.empty()) {
     check_socket_path("control.socket", socket_path_);
     check_private_directory(directory_of(socket_path_), true);
+    remove_stale_sockets(directory_of(socket_path_));
   }
   if (tcp_address) {
     check_can_listen("control.address", config.address);  // our message, not gRPC's log line

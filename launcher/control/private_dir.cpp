@@ -1,6 +1,9 @@
 #include "launcher/control/private_dir.h"
 
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +21,19 @@ std::string octal(mode_t mode) {
   char text[8];
   std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
   return text;
+}
+
+// Whether a server accepts connections on the unix socket at `path`.
+bool answers(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  const bool connected =
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
 }
 
 }  // namespace
@@ -55,6 +71,26 @@ void check_private_directory(const std::string& dir, bool create) {
   if ((found.st_mode & 077) != 0) {
     throw Error(dir + ": the control socket directory is open to group or others (mode " +
                 octal(found.st_mode) + "): chmod 700 " + dir);
+  }
+}
+
+void remove_stale_sockets(const std::string& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const size_t dash = name.find('-');
+    if (dash == std::string::npos || entry.path().extension() != ".sock") continue;
+    const std::string kind = name.substr(0, dash);
+    const std::string pid = name.substr(dash + 1, name.size() - dash - 1 - 5);
+    if ((kind != "run" && kind != "relay") || pid.empty() ||
+        pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) {
+      continue;
+    }
+    // Its process is gone and nothing answers on it (a process of another PID namespace might).
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH &&
+        !answers(entry.path().string())) {
+      std::filesystem::remove(entry.path(), error);
+    }
   }
 }
 

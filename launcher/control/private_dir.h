@@ -16,6 +16,10 @@ std::string socket_directory();
 // made (mode 0700, parents as needed).
 void check_private_directory(const std::string& dir, bool create);
 
+// Removes the sockets (run-PID.sock, relay-PID.sock) that runs killed by a signal left in `dir`:
+// those whose process no longer exists and on which nothing answers. Others are left alone.
+void remove_stale_sockets(const std::string& dir);
+
 // control.socket resolved: "" stays "", "auto" is socket_directory()/run-PID.sock.
 std::string control_socket_path(const std::string& setting);
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "core/error.h"
@@ -58,6 +59,21 @@ TEST_F(PrivateDir, RefusesOneOpenToOthersALinkOrAFile) {
             std::string::npos);
   EXPECT_NE(refusal(root_ + "/missing", false).find("No such file or directory"),
             std::string::npos);
+}
+
+TEST_F(PrivateDir, RemovesOnlyTheSocketsOfProcessesThatAreGone) {
+  const std::string gone = root_ + "/run-999999999.sock";  // beyond any pid_max
+  const std::string gone_relay = root_ + "/relay-999999998.sock";
+  const std::string alive = root_ + "/run-" + std::to_string(getpid()) + ".sock";
+  const std::string other = root_ + "/notes-1.sock";
+  for (const auto& path : {gone, gone_relay, alive, other}) {
+    std::ofstream(path) << "";
+  }
+  remove_stale_sockets(root_);
+  EXPECT_FALSE(std::filesystem::exists(gone));
+  EXPECT_FALSE(std::filesystem::exists(gone_relay));
+  EXPECT_TRUE(std::filesystem::exists(alive));
+  EXPECT_TRUE(std::filesystem::exists(other));
 }
 
 TEST_F(PrivateDir, AutoNamesTheSocketAfterThisProcess) {
