@@ -2,45 +2,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "core/error.h"
 #include "launcher/control/private_dir.h"
+#include "tests/unit/checkpoint_test_util.h"
+#include "tests/unit/temp_dir.h"
 
 namespace tf::control {
 namespace {
 
+using tf::testing::error_of;
+
 class PrivateDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/tf-private-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   std::string refusal(const std::string& dir, bool create) {
-    try {
-      check_private_directory(dir, create);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
+    return error_of([&] { check_private_directory(dir, create); });
   }
 
-  std::string root_;
+  const TempDir scratch_;
+  const std::string root_ = scratch_.path();
 };
 
 TEST_F(PrivateDir, CreatesAMissingOneOwnerOnly) {
   const std::string dir = root_ + "/a/tokenformer";
-  EXPECT_EQ(refusal(dir, true), "");
+  EXPECT_EQ(refusal(dir, true), "no error");
   struct stat made {};
   ASSERT_EQ(stat(dir.c_str(), &made), 0);
   EXPECT_EQ(made.st_mode & 0777, 0700u);
-  EXPECT_EQ(refusal(dir, false), "");  // and accepts it as it is
+  EXPECT_EQ(refusal(dir, false), "no error");  // and accepts it as it is
 }
 
 TEST_F(PrivateDir, RefusesOneOpenToOthersALinkOrAFile) {

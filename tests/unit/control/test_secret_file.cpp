@@ -2,11 +2,11 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <functional>
 #include <string>
 
 #include "core/error.h"
 #include "launcher/control/secret_file.h"
+#include "tests/unit/checkpoint_test_util.h"
 #include "tests/unit/temp_dir.h"
 
 namespace tf::control {
@@ -18,14 +18,7 @@ std::string write_file(const std::string& path, const std::string& text, mode_t 
   return path;
 }
 
-std::string error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tf::testing::error_of;
 
 TEST(ReadSecretFile, OwnerOnlyFilesAreReadAndTrimmed) {
   const TempDir dir;

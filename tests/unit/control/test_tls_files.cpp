@@ -6,11 +6,11 @@
 
 #include <cstdio>
 #include <fstream>
-#include <functional>
 #include <string>
 
 #include "core/error.h"
 #include "launcher/control/tls_files.h"
+#include "tests/unit/checkpoint_test_util.h"
 #include "tests/unit/temp_dir.h"
 
 namespace tf::control {
@@ -41,14 +41,7 @@ void write_pair(const std::string& dir, const std::string& name) {
   EVP_PKEY_free(key);
 }
 
-std::string error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tf::testing::error_of;
 
 class TlsFilesTest : public ::testing::Test {
  protected:
