@@ -61,8 +61,7 @@ GuardedListener::GuardedListener(const std::string& key, const std::string& addr
       ::listen(listen_fd_, 128) != 0) {
     const int error = errno;
     ::close(listen_fd_);
-    throw Error(key + ": cannot listen on '" + address + "': " + std::strerror(error) +
-                (error == EADDRINUSE ? " (another process has the port: pick another)" : ""));
+    throw cannot_listen(key, address, error);
   }
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;

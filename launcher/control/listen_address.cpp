@@ -104,11 +104,13 @@ void check_can_listen(const std::string& key, const std::string& address) {
       ::bind(fd, reinterpret_cast<const sockaddr*>(&where.storage), where.length) == 0;
   const int error = errno;
   ::close(fd);
-  if (!bound) {
-    throw Error(key + ": cannot listen on '" + address + "': " + std::strerror(error) +
-                (error == EADDRINUSE ? " (another process has the port: pick another)" : "") +
-                (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
-  }
+  if (!bound) throw cannot_listen(key, address, error);
+}
+
+Error cannot_listen(const std::string& key, const std::string& address, int error) {
+  return Error(key + ": cannot listen on '" + address + "': " + std::strerror(error) +
+               (error == EADDRINUSE ? " (another process has the port: pick another)" : "") +
+               (error == EADDRNOTAVAIL ? " (not an address of this host)" : ""));
 }
 
 std::optional<std::string> exposure_warning(const std::string& key, const std::string& address,

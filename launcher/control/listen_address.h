@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "core/error.h"
+
 namespace tf::control {
 
 struct ResolvedAddress {
@@ -18,6 +20,9 @@ struct ResolvedAddress {
 
 // `address` as HOST:PORT ([v6]:PORT, or :PORT for every interface); throws tf::Error naming `key`.
 ResolvedAddress resolve_listen_address(const std::string& key, const std::string& address);
+
+// The error of a failed bind or listen (`error`: its errno) on `address`, naming `key`.
+Error cannot_listen(const std::string& key, const std::string& address, int error);
 
 // Whether a client of `address` (HOST:PORT, unix:PATH) stays on this host: a unix socket, or a host
 // whose every resolved address is a loopback one. ":PORT" and unresolvable hosts are not.

@@ -23,8 +23,9 @@ std::string octal(mode_t mode) {
   return text;
 }
 
-// Whether a server accepts connections on the unix socket at `path`.
-bool answers(const std::string& path) {
+}  // namespace
+
+bool socket_answers(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_un address{};
@@ -35,8 +36,6 @@ bool answers(const std::string& path) {
   ::close(fd);
   return connected;
 }
-
-}  // namespace
 
 std::string socket_directory() {
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
@@ -88,7 +87,7 @@ void remove_stale_sockets(const std::string& dir) {
     }
     // Its process is gone and nothing answers on it (a process of another PID namespace might).
     if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH &&
-        !answers(entry.path().string())) {
+        !socket_answers(entry.path().string())) {
       std::filesystem::remove(entry.path(), error);
     }
   }

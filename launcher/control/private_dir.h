@@ -16,6 +16,9 @@ std::string socket_directory();
 // made (mode 0700, parents as needed).
 void check_private_directory(const std::string& dir, bool create);
 
+// Whether a server accepts connections on the unix socket at `path`.
+bool socket_answers(const std::string& path);
+
 // Removes the sockets (run-PID.sock, relay-PID.sock) that runs killed by a signal left in `dir`:
 // those whose process no longer exists and on which nothing answers. Others are left alone.
 void remove_stale_sockets(const std::string& dir);

@@ -1,15 +1,11 @@
 // tf-ctl: command-line client of a run's control API (docs/operations.md).
 // Exit status: 0 done, 1 the call was refused or failed (the gRPC code is printed), 2 bad usage.
 #include <grpcpp/grpcpp.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -78,15 +74,9 @@ std::string local_run_socket() {
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("run-", 0) != 0 || entry.path().extension() != ".sock") continue;
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, entry.path().c_str(), sizeof address.sun_path - 1);
-    if (fd >= 0 &&
-        ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+    if (tf::control::socket_answers(entry.path().string())) {
       live.push_back("unix:" + entry.path().string());
     }
-    if (fd >= 0) ::close(fd);
   }
   if (live.empty()) {
     throw tf::Error("no --address given, and no run of yours serves a control socket in " + dir +
