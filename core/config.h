@@ -2,8 +2,8 @@
 // section's key list: type, name, default, range and a one-line doc. Those lists make the
 // structs, and core/config_keys.h walks them to read a file (config_reader.cpp), to write the
 // resolved config (config_yaml.cpp) and to print the key tables of docs/configuration.md
-// (config_doc.cpp, tf-config-doc), so the four cannot drift. Loading validates everything up front and throws tf::Error naming the file,
-// line and key.
+// (config_doc.cpp, tf-config-doc), so the four cannot drift. Loading validates everything up front
+// and throws tf::Error naming the file, line and key.
 #pragma once
 
 #include <cstdint>
@@ -116,7 +116,8 @@ namespace tf {
   X(KEY, std::string, tokenizer, "byte", any(),                                                    \
     "`byte` or the path of a Hugging Face `tokenizer.json`")                                       \
   X(KEY, bool, allow_change, false, any(),                                                         \
-    "`true`: resume from a checkpoint trained on other data (datasets, blend weights, tokenizer), "\
+    "`true`: resume from a checkpoint trained on other data (datasets, blend weights, "            \
+    "tokenizer), "                                                                                 \
     "logging both sides; otherwise such a resume is refused (docs/checkpoints.md)")                \
   X(SECTION, SyntheticDataConfig, synthetic, "the embedded corpus")
 
@@ -155,7 +156,7 @@ namespace tf {
     "name of an environment variable holding that token (instead of `token_file`)")              \
   X(KEY, std::string, tls_cert, "", any(),                                                       \
     "PEM certificate; with `tls_key` the API speaks TLS (both or neither)")                      \
-  X(KEY, std::string, tls_key, "", any(), "PEM private key of `tls_cert`")                        \
+  X(KEY, std::string, tls_key, "", any(), "PEM private key of `tls_cert`")                       \
   X(KEY, std::string, socket, "auto", any(),                                                     \
     "unix socket of the control API (mode 0600 in a private directory); `auto`: "                \
     "$XDG_RUNTIME_DIR/tokenformer/run-PID.sock, else /tmp/tokenformer-UID/run-PID.sock; "        \
@@ -169,12 +170,15 @@ namespace tf {
   X(KEY, int64_t, max_watches_per_client, 4, at_least(1),                                        \
     "WatchProgress streams at once from one client address without the token")
 
-#define TF_METRICS_KEYS(X)                                  \
-  X(KEY, std::string, address, "", any(),                   \
-    "Prometheus exposer address on world rank 0; empty "    \
-    "disables")                                             \
-  X(KEY, double, peak_flops, 0, non_negative("0: unknown"), \
-    "peak FLOP/s of one rank, for `tokenformer_mfu_ratio`; 0: unknown, no MFU")
+#define TF_METRICS_KEYS(X)                                                                 \
+  X(KEY, std::string, address, "", any(),                                                  \
+    "Prometheus exposer address on world rank 0; empty "                                   \
+    "disables")                                                                            \
+  X(KEY, double, peak_flops, 0, non_negative("0: unknown"),                                \
+    "peak FLOP/s of one rank, for `tokenformer_mfu_ratio`; 0: unknown, no MFU")            \
+  X(KEY, std::string, tensorboard_dir, "", any(),                                          \
+    "directory of TensorBoard event files, written by world rank 0 (docs/operations.md); " \
+    "empty: none")
 
 #define TF_FAULT_KEYS(X)                                                                           \
   X(KEY, double, startup_timeout, 900, non_negative("0: no time-out"),                             \
@@ -217,7 +221,7 @@ namespace tf {
   X(SECTION, ParallelConfig, parallel, "the layout of the ranks")                              \
   X(SECTION, CheckpointConfig, checkpoint, "checkpoint directory and retention")               \
   X(SECTION, ControlConfig, control, "the gRPC control API")                                   \
-  X(SECTION, MetricsConfig, metrics, "the Prometheus exposer")                                 \
+  X(SECTION, MetricsConfig, metrics, "the Prometheus exposer and TensorBoard")                 \
   X(SECTION, FaultConfig, fault, "time-outs and failure detection")                            \
   X(LIST, StageConfig, stages, "progressive-scaling stages; empty: one stage from model and train")
 

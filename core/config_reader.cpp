@@ -9,6 +9,7 @@
 #include "core/config_keys.h"
 #include "core/log.h"
 #include "core/yaml_reader.h"
+#include "tensorboard/event_file.h"
 
 namespace tf {
 namespace {
@@ -159,6 +160,12 @@ void validate(YamlMap& map, ControlConfig& c, const ControlConfig&, const Config
           "set either token_file or token_env, not both");
   require(map, "tls_key", c.tls_cert.empty() == c.tls_key.empty(),
           "tls_cert and tls_key go together");
+}
+
+void validate(YamlMap& map, MetricsConfig& m, const MetricsConfig&, const Config&) {
+  require(map, "tensorboard_dir", m.tensorboard_dir.empty() || tensorboard::available(),
+          "this build writes no TensorBoard event files: protobuf was not found when it was "
+          "configured");
 }
 
 void validate(YamlMap& map, Config& c, const Config&, const Config&) {

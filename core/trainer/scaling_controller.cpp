@@ -149,7 +149,7 @@ bool ScalingController::start_next_stage() {
   const Stage& next = stages_[index_ + 1];
   if (!runs_here(next)) return false;  // compared with this process: a relaunch goes on
   log_.info(format("stage '%s' ends at step %lld", stage().name.c_str(), (long long)t_.step_));
-  t_.log_validation(" | before growth");
+  t_.log_validation(ValidationPoint::kBeforeGrowth);
   grow(next.tokens, next.growth, next.carry_optimizer);
   ++index_;
   start_ = t_.step_;
@@ -157,7 +157,7 @@ bool ScalingController::start_next_stage() {
   log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s)",
                    next.name.c_str(), (long long)t_.step_, (long long)next.steps,
                    next.schedule.peak, choice_name(next.growth)));
-  t_.log_validation(" | after growth");
+  t_.log_validation(ValidationPoint::kAfterGrowth);
   return true;
 }
 

@@ -1,7 +1,8 @@
 // What a run reports of its steps and validations: the log line of a step (every
 // train.log_interval steps, the first step a process trains and the last of a stage), the line of
-// a validation, and their records in train.metrics_file (core/trainer/metrics_log.h, on world rank
-// 0). Owns the metrics file. Training thread only.
+// a validation, and their records in train.metrics_file (core/trainer/metrics_log.h) and
+// metrics.tensorboard_dir (core/trainer/tensorboard_log.h), both on world rank 0. Owns both.
+// Training thread only.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/topology.h"
 #include "core/trainer/metrics_log.h"
+#include "core/trainer/tensorboard_log.h"
 
 namespace tf {
 
@@ -37,18 +39,24 @@ struct StepStats {
 // Where the run is: added to every metrics record.
 struct RunProgress {
   int64_t step = 0;
-  std::string stage;   // the current stage's name
-  int64_t tokens = 0;  // trained on so far
-  double flops = 0;    // training FLOPs spent so far
+  std::string stage;        // the current stage's name
+  int64_t stage_index = 0;  // its place in the run's stages, from 0
+  int64_t parameters = 0;   // of the model as it is now
+  int64_t tokens = 0;       // trained on so far
+  double flops = 0;         // training FLOPs spent so far
 };
+
+// When a validation pass runs: its log line's suffix, and in its record a stage's growth says
+// whether the pass saw the model before or after it.
+enum class ValidationPoint { kInterval, kBeforeGrowth, kAfterGrowth, kEnd };
 
 class StepReporter {
  public:
   // `config` and `topology` must outlive the reporter.
   StepReporter(const Config& config, const Topology& topology, const Logger& log);
 
-  // Opens train.metrics_file (world rank 0 only) to continue a run at `step`; before the first
-  // report. Throws as MetricsLog.
+  // Opens train.metrics_file and metrics.tensorboard_dir (world rank 0 only) to continue a run at
+  // `step`; before the first report. Throws as MetricsLog and TensorBoardLog.
   void open_metrics(int64_t step);
   // Whether step `step` gets a log line.
   bool due(int64_t step, int64_t first_step, bool stage_end) const;
@@ -56,17 +64,18 @@ class StepReporter {
   // training FLOPs per token; `total_steps`: the run's length.
   void report_step(const StepStats& stats, double flops_per_token, int64_t total_steps,
                    const RunProgress& at);
-  void report_validation(double loss, const char* suffix, const RunProgress& at);
+  void report_validation(double loss, ValidationPoint point, const RunProgress& at);
 
  private:
-  // Adds `at` to `record` and writes it to the metrics file; a failed write is logged once and
-  // training goes on.
+  // Adds `at` to `record` and writes it to the metrics file and TensorBoard; a failed write is
+  // logged once and training goes on.
   void record(nlohmann::json record, const RunProgress& at);
 
   const Config& config_;
   const Topology& topology_;
   const Logger& log_;
   MetricsLog metrics_;
+  TensorBoardLog tensorboard_;
 };
 
 }  // namespace tf

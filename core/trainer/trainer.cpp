@@ -165,13 +165,18 @@ double Trainer::evaluate() {
 }
 
 RunProgress Trainer::progress() const {
-  return {step_, stage().name, samples_consumed_ * config_.model.seq_len, flops_spent_};
+  return {step_,
+          stage().name,
+          int64_t(stage_index()),
+          parameter_count(model_->config()),
+          samples_consumed_ * config_.model.seq_len,
+          flops_spent_};
 }
 
-void Trainer::log_validation(const char* suffix) {
+void Trainer::log_validation(ValidationPoint point) {
   PhaseClock::Scope phase(clock_, Phase::kValidation, step_);
   const double loss = evaluate();
-  reporter_.report_validation(loss, suffix, progress());
+  reporter_.report_validation(loss, point, progress());
   if (with_.observer) with_.observer->on_validation(step_, loss);
 }
 
@@ -202,7 +207,7 @@ Trainer::RunEnd Trainer::run() {
     after_step(train_step());
   }
   checkpoints_.save_unless_saved(step_);
-  log_validation(" | done");
+  log_validation(ValidationPoint::kEnd);
   return RunEnd::kFinished;
 }
 
@@ -273,7 +278,8 @@ void Trainer::after_step(const StepStats& stats) {
   }
   checkpoints_.after_step(stats.step, skipped_in_a_row_);
   const int64_t eval_interval = config_.train.eval_interval;
-  if (eval_interval > 0 && stats.step % eval_interval == 0 && !stage_end) log_validation("");
+  if (eval_interval > 0 && stats.step % eval_interval == 0 && !stage_end)
+    log_validation(ValidationPoint::kInterval);
 }
 
 void Trainer::check_skipped(const StepStats& stats) {

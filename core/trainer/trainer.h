@@ -186,7 +186,7 @@ class Trainer {
   // the newest checkpoint saved before the run began.
   void check_skipped(const StepStats& stats);
   // Runs evaluate() and reports it with the FLOPs spent so far.
-  void log_validation(const char* suffix);
+  void log_validation(ValidationPoint point);
   // Where the run is, for the reporter.
   RunProgress progress() const;
   // This process's layout, as the memory estimate sees it.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end: a real Prometheus server (on loopback, temporary storage) scrapes a running
-# tf-launch through the shipped deploy/prometheus configuration; every PromQL expression of the
-# Grafana dashboard must return data (those of GPU figures must return none: the run is on CPUs),
-# and the alert rules must load.
+# tf-launch through the shipped deploy/prometheus configuration; the Grafana dashboard must decode
+# with Grafana's own schema without loss (tests/e2e/grafana_schema.py), every PromQL expression of
+# it must return data (those of GPU figures must return none: the run is on CPUs), and the alert
+# rules must load.
 source "$(dirname "$0")/lib.sh"
 : "${TF_DEPLOY_DIR:?path of deploy/}"
 PROMETHEUS=${PROMETHEUS:-prometheus}
@@ -40,6 +41,15 @@ wait_for 60 has_data 'up{job="tokenformer"} == 1' ||
   { tail -20 "$WORK/prometheus.log" >&2; fail "Prometheus does not scrape $METRICS"; }
 sleep 5  # rate() over [1m] needs two samples at least; give it a few
 
+# The dashboard decodes with Grafana's own schema without loss; its queries, as that schema reads
+# them, are the expressions checked below.
+dashboard=$TF_DEPLOY_DIR/grafana/tokenformer-training.json
+"$TF_ENV_PYTHON" "$TF_E2E_DIR/grafana_schema.py" "$dashboard" || fail "the dashboard does not fit Grafana's schema"
+queries=$("$TF_ENV_PYTHON" "$TF_E2E_DIR/grafana_schema.py" "$dashboard" --queries) ||
+  fail "cannot read the dashboard's queries"
+[ "$(wc -l <<<"$queries")" -eq "$(jq '[.panels[].targets[]] | length' "$dashboard")" ] ||
+  fail "the schema's queries are not the file's"
+
 missing=0
 while IFS= read -r expr; do
   if [[ $expr == *_gpu_* ]]; then
@@ -55,7 +65,7 @@ while IFS= read -r expr; do
     echo "NO DATA: $expr" >&2
     missing=$((missing + 1))
   fi
-done < <(jq -r '.panels[].targets[].expr' "$TF_DEPLOY_DIR/grafana/tokenformer-training.json")
+done <<<"$queries"
 [ $missing -eq 0 ] || fail "$missing dashboard expressions return no data (or GPU data on CPUs)"
 
 has_data 'tokenformer_step > 0' || fail "tokenformer_step is not positive"

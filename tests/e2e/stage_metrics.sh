@@ -2,7 +2,9 @@
 # End to end: status and metrics describe the model that trains, in every stage of
 # configs/tiny-stages.yaml, and again after a relaunch that resumes mid-chain. In each stage the
 # run is paused and GetStatus and /metrics are compared with what the banner of the log says of
-# that stage (tokens, parameters, FLOPs per token, through MFU) and with the run's length.
+# that stage (tokens, parameters, FLOPs per token, through MFU) and with the run's length. The
+# TensorBoard event files of the whole chain, read by the `tensorboard` package, equal its metrics
+# file, with the validations before and after each growth under their own tags.
 source "$(dirname "$0")/lib.sh"
 : "${TF_SOURCE_DIR:?path of the project}"
 
@@ -11,7 +13,8 @@ TOKEN=(--token-file "$WORK/token")
 PEAK=1.0e11
 # Bigger batches than the config's make each stage last seconds, long enough to pause in.
 SETS=(--set checkpoint.dir="$WORK/ckpt" --set metrics.peak_flops=$PEAK
-  --set train.global_batch=32 --set train.micro_batch=16 --set train.log_interval=1)
+  --set train.global_batch=32 --set train.micro_batch=16 --set train.log_interval=1
+  --set train.metrics_file="$WORK/metrics.jsonl" --set metrics.tensorboard_dir="$WORK/tb")
 STAGES=(small medium large)
 TOTAL=180  # 3 stages of 60 steps
 
@@ -99,4 +102,7 @@ rc=0
 wait_exit 120 "$RUN_PID" || rc=$?
 [ $rc -eq 0 ] || fail "relaunch exited $rc"
 grep -q "step *$TOTAL/$TOTAL" "$WORK/run.log" || fail "did not train to step $TOTAL"
+"$TF_ENV_PYTHON" "$TF_E2E_DIR/tensorboard_check.py" "$WORK/metrics.jsonl" "$WORK/tb" train/mfu \
+  validation/valid_loss_before_growth progress/stage_index progress/parameters ||
+  fail "the event files disagree with the metrics file"
 echo "PASS"
