@@ -23,16 +23,17 @@ set_token() {
     status=none
 }
 cp "$WORK/data.bin" "$WORK/good.bin"
-set_token 61234 ffff  # document 612, token 34
+# Read at step 71 by the second micro batch: at 2 ranks by rank 1, which must end the job alone.
+set_token 45678 ffff  # document 456, token 78
 
 run_args=(--config "$TF_SOURCE_DIR/configs/tiny.yaml" --set control.address=
   --set "data.train=[{path: $WORK/data}]" --set train.steps=300 --set train.log_interval=1
   --set train.eval_interval=0 --set checkpoint.interval=3)
 
-# expect_bad_step RANKS NAME: the launch fails with exit 2 within 120 s and one error line that
-# names the step, the file, the document and the position; sets STEP to the failed step.
+# expect_bad_step RANKS NAME RANK: the launch fails with exit 2 within 120 s and one error line,
+# from RANK, that names the step, the file, the document and the position; sets STEP to the step.
 expect_bad_step() {
-  local ranks=$1 name=$2 rc=0
+  local ranks=$1 name=$2 rank=$3 rc=0
   rm -rf "$WORK/ckpt"
   local command=("$TF_LAUNCH")
   # shellcheck disable=SC2206  # TF_MPIRUN is a command line
@@ -43,20 +44,20 @@ expect_bad_step() {
   local line
   line=$(grep "error:" "$WORK/$name.log") || fail "$name: no error line: $(tail -20 "$WORK/$name.log")"
   [ "$(echo "$line" | wc -l)" = 1 ] || fail "$name: more than one error line: $line"
-  echo "$line" | grep -q "tf-launch: rank [0-9]*: error: step [0-9]*: training samples [0-9]* to [0-9]*: $WORK/data.bin: token id 65535 at token 61234 (document 612, token 34 of it) is outside the vocabulary \[0, 257): model.vocab_size is too small" ||
+  echo "$line" | grep -q "tf-launch: rank $rank: error: step [0-9]*: training samples [0-9]* to [0-9]*: $WORK/data.bin: token id 65535 at token 45678 (document 456, token 78 of it) is outside the vocabulary \[0, 257): model.vocab_size is too small" ||
     fail "$name: unexpected error: $line"
   STEP=$(echo "$line" | sed 's/.*error: step \([0-9]*\):.*/\1/')
   # The failed step logged nothing: the last step logged is the one before it.
   local last
-  last=$(grep -o "step *[0-9]* |" "$WORK/$name.log" | tail -1 | tr -dc 0-9)
+  last=$(grep -o "step *[0-9]*/" "$WORK/$name.log" | tail -1 | tr -dc 0-9)
   [ "$last" = $((STEP - 1)) ] || fail "$name: failed at step $STEP, but step $last was logged last"
   [ "$STEP" -gt 10 ] || fail "$name: step $STEP is not far from the start"
   echo "$name: $line"
 }
 
-expect_bad_step 1 one_rank
+expect_bad_step 1 one_rank 0
 one_rank_step=$STEP
-expect_bad_step 2 two_ranks
+expect_bad_step 2 two_ranks 1
 # The ranks read disjoint halves of each global batch: the sample is the same, so is the step.
 [ "$STEP" = "$one_rank_step" ] || fail "1 rank failed at step $one_rank_step, 2 ranks at $STEP"
 
@@ -70,7 +71,7 @@ launch 2 "${run_args[@]}" --set checkpoint.dir="$WORK/ckpt" --set train.steps=$(
   >"$WORK/resume.log" 2>&1 || fail "the resume failed: $(tail -20 "$WORK/resume.log")"
 grep -q "resumed from $WORK/ckpt/step_$saved: step $saved" "$WORK/resume.log" ||
   fail "did not resume from step_$saved: $(grep -i resum "$WORK/resume.log")"
-grep -q "step *$((STEP + 2)) |" "$WORK/resume.log" || fail "the resumed run did not reach step $((STEP + 2))"
+grep -q "step *$((STEP + 2))/" "$WORK/resume.log" || fail "the resumed run did not reach step $((STEP + 2))"
 echo "resumed from step_$saved and trained past step $STEP on the repaired file"
 
 # In the held-out validation part (the last 1%: documents 990 to 999).
