@@ -2,7 +2,7 @@
 # Usage: tests/bench/data_check_scaling.sh [BUILD_DIR] [REPEATS]
 # Launch cost against corpus size: `tf-launch --dry-run` and a one-step run of configs/tiny.yaml
 # (start-up, one step, the closing validation) on a small dataset (the synthetic corpus,
-# 512,000 tokens) and on a 16 GiB sparse .bin (8,589,934,592 uint16 zeros in 5 documents; the
+# 514,000 tokens) and on a 16 GiB sparse .bin (8,589,934,592 uint16 zeros in 5 documents; the
 # holes take no disk). Prints the best of REPEATS (default 3) wall-clock seconds of each and the
 # ratio 16 GiB / small. Not run by ctest: timings need a quiet machine.
 set -euo pipefail
