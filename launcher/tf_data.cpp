@@ -107,14 +107,14 @@ void check(const tf::CommandLine& line) {
   tf::ProgressPace pace;
   const int64_t largest = dataset.check_all_ids([&](int64_t checked, int64_t total) {
     if (!pace.due()) return;
-    std::printf("tf-data: %s: %.0f%% of %s checked in %.0f s, about %.0f s left\n",
-                prefix.c_str(), 100.0 * checked / total, tf::count_of(total, "token id").c_str(),
+    std::printf("tf-data: %s: %.0f%% of %s checked in %.0f s, about %.0f s left\n", prefix.c_str(),
+                100.0 * checked / total, tf::count_of(total, "token id").c_str(),
                 pace.elapsed_seconds(), pace.seconds_left(checked, total));
     std::fflush(stdout);
   });
-  std::printf("tf-data: %s: %s in %.1f s, all inside the vocabulary [0, %lld)%s\n",
-              prefix.c_str(), tf::count_of(dataset.size(), "token id").c_str(),
-              pace.elapsed_seconds(), static_cast<long long>(vocab),
+  std::printf("tf-data: %s: %s in %.1f s, all inside the vocabulary [0, %lld)%s\n", prefix.c_str(),
+              tf::count_of(dataset.size(), "token id").c_str(), pace.elapsed_seconds(),
+              static_cast<long long>(vocab),
               largest < 0 ? "" : tf::format("; the largest is %lld", (long long)largest).c_str());
 }
 

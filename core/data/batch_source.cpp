@@ -170,8 +170,7 @@ torch::Tensor WindowSampler::samples(int64_t first, int64_t count) const {
   return out;
 }
 
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size,
-                     uint64_t seed) {
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed) {
   const std::vector<NamedStream> train =
       config.train.empty() ? std::vector<NamedStream>{synthetic_stream(config, vocab_size)}
                            : open_datasets(config.train, "data.train", vocab_size);

@@ -88,8 +88,7 @@ struct DataSplits {
 // unreadable data.tokenizer file. Its cost does not grow with the size of the .bin files: their
 // token ids are checked against `vocab_size` as samples are read, and samples() throws tf::Error
 // naming the file, document and position of an id outside it (IndexedDataset).
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size,
-                     uint64_t seed);
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed);
 
 // The first global sample of micro batch `micro` of data-parallel rank `dp_rank`, `consumed`
 // samples into training: the ranks read consecutive, disjoint slices of each global batch, so a

@@ -19,7 +19,7 @@ done >"$WORK/corpus.jsonl"
 
 # set_token POSITION HEX4: overwrites the uint16 token at POSITION (little-endian bytes).
 set_token() {
-  printf "\\x${2:2:2}\\x${2:0:2}" | dd of="$WORK/data.bin" bs=1 seek=$(($1 * 2)) conv=notrunc \
+  printf '%b' "\\x${2:2:2}\\x${2:0:2}" | dd of="$WORK/data.bin" bs=1 seek=$(($1 * 2)) conv=notrunc \
     status=none
 }
 cp "$WORK/data.bin" "$WORK/good.bin"
@@ -46,7 +46,8 @@ expect_bad_step() {
   [ "$(echo "$line" | wc -l)" = 1 ] || fail "$name: more than one error line: $line"
   echo "$line" | grep -q "tf-launch: rank $rank: error: step [0-9]*: training samples [0-9]* to [0-9]*: $WORK/data.bin: token id 65535 at token 45678 (document 456, token 78 of it) is outside the vocabulary \[0, 257): model.vocab_size is too small" ||
     fail "$name: unexpected error: $line"
-  STEP=$(echo "$line" | sed 's/.*error: step \([0-9]*\):.*/\1/')
+  STEP=${line#*error: step }
+  STEP=${STEP%%:*}
   # The failed step logged nothing: the last step logged is the one before it.
   local last
   last=$(grep -o "step *[0-9]*/" "$WORK/$name.log" | tail -1 | tr -dc 0-9)

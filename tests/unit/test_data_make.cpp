@@ -161,14 +161,18 @@ TEST_F(MakeDataTest, ABadTokenIdStopsOnlyTheSampleThatReadsIt) {
     const std::string error = sample_error(*splits.train, i);
     if (error.empty()) continue;
     failed.push_back(i);
-    EXPECT_EQ(error, bin + ": token id 250 at token 167 (document 3, token 17 of it) is outside "
-                           "the vocabulary [0, 200" + hint);
+    EXPECT_EQ(error, bin +
+                         ": token id 250 at token 167 (document 3, token 17 of it) is outside "
+                         "the vocabulary [0, 200" +
+                         hint);
   }
   EXPECT_EQ(failed.size(), 1u) << "training samples that failed";
   ASSERT_EQ(splits.valid->epoch_size(), 1);
   EXPECT_EQ(sample_error(*splits.valid, 0),
-            bin + ": token id 251 at token 960 (document 19, token 10 of it) is outside the "
-                  "vocabulary [0, 200" + hint);
+            bin +
+                ": token id 251 at token 960 (document 19, token 10 of it) is outside the "
+                "vocabulary [0, 200" +
+                hint);
 
   // A separate validation set is checked as it is read too.
   config.valid = config.train;

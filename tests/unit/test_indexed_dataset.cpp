@@ -113,9 +113,9 @@ TEST_F(IndexedDatasetTest, TheFullCheckReportsItsProgress) {
   write({std::vector<int32_t>(tokens, 7)}, 1000);
   std::vector<std::pair<int64_t, int64_t>> reports;
   const IndexedDataset dataset(prefix_, 1000);
-  EXPECT_EQ(dataset.check_all_ids([&](int64_t checked, int64_t total) {
-    reports.emplace_back(checked, total);
-  }), 7);
+  EXPECT_EQ(dataset.check_all_ids(
+                [&](int64_t checked, int64_t total) { reports.emplace_back(checked, total); }),
+            7);
   const std::vector<std::pair<int64_t, int64_t>> expected{{int64_t{1} << 24, tokens},
                                                           {int64_t{1} << 25, tokens}};
   EXPECT_EQ(reports, expected);
