@@ -106,7 +106,7 @@ int dry_run(const Config& config, const ParallelContext& context, const DryRunOp
   log_budget("this rank has " + bytes_text(budget.bytes) + " (" + budget.source + ")", too_big,
              log);
   log_resolved_config(config, options, log);
-  check_run_inputs(config, log);
+  check_run_inputs(config);
 #ifdef TF_WITH_CONTROL
   if (log.is_primary()) {
     if (!config.control.address.empty()) {
@@ -148,7 +148,7 @@ int dry_run_for_ranks(const Config& config, const DryRunOptions& options, const 
         "train.device is cpu)");
   }
   log_resolved_config(config, options, log);
-  check_run_inputs(config, log);
+  check_run_inputs(config);
   log.info("dry run for " + ranks +
            ": config valid; every stage's layout, batch split and memory planned; data, "
            "tokenizer, init_from and checkpoint.dir checked (addresses are not: the ranks run "

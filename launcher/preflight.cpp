@@ -40,7 +40,7 @@ void check_writable_dir(const std::string& dir) {
 
 }  // namespace
 
-void check_run_inputs(const Config& config, const Logger& log) {
+void check_run_inputs(const Config& config) {
   // Without data.train, make_data loads the tokenizer itself to encode the embedded corpus.
   if (config.data.tokenizer != "byte" && !config.data.train.empty()) {
     under_key(config, "data.tokenizer", [&] {
@@ -53,7 +53,7 @@ void check_run_inputs(const Config& config, const Logger& log) {
     });
   }
   try {  // make_data names the key (data.train[k], data.valid[k]) itself
-    make_data(config.data, config.model.seq_len, config.model.vocab_size, config.train.seed, &log);
+    make_data(config.data, config.model.seq_len, config.model.vocab_size, config.train.seed);
   } catch (const Error& e) {
     throw Error(config.source + ": " + e.what());
   }

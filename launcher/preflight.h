@@ -4,14 +4,13 @@
 #pragma once
 
 #include "core/config.h"
-#include "core/log.h"
 
 namespace tf {
 
-// data.train and data.valid (opened and validated as the trainer opens them: index, token ids
-// inside model.vocab_size, enough tokens for seq_len), data.tokenizer, model.init_from (exists;
-// a checkpoint step directory is complete) and checkpoint.dir (writable, or creatable). Checking
-// a large dataset's token ids logs its progress to `log`.
-void check_run_inputs(const Config& config, const Logger& log);
+// data.train and data.valid (opened and validated as the trainer opens them: the index against
+// the .bin's size, enough tokens for seq_len; token ids are checked as training reads them, and
+// on demand by tf-data check), data.tokenizer, model.init_from (exists; a checkpoint step
+// directory is complete) and checkpoint.dir (writable, or creatable).
+void check_run_inputs(const Config& config);
 
 }  // namespace tf

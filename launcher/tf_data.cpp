@@ -30,6 +30,9 @@ constexpr const char* kUsage =
     "                 for any number\n"
     "  tf-data inspect PREFIX [--tokenizer byte|PATH/tokenizer.json]\n"
     "      counts, dtype, and the first document decoded when a tokenizer is given\n"
+    "  tf-data check PREFIX (--vocab-size N | --tokenizer byte|PATH/tokenizer.json)\n"
+    "      reads every token id and checks it against the vocabulary (training checks the\n"
+    "      ids it reads as it reads them); prints the largest id\n"
     "  tf-data synth --output PREFIX [--tokenizer byte|PATH] [--documents N] [--doc-len N]\n"
     "                [--seed N]\n"
     "      the embedded synthetic corpus (the demo's data), with the same defaults as\n"
@@ -90,6 +93,31 @@ void inspect(const tf::CommandLine& line) {
               text.c_str());
 }
 
+// The full scan that launches no longer make: the whole .bin, a line every few seconds.
+void check(const tf::CommandLine& line) {
+  if (line.positional.size() != 2) throw tf::Error("check needs exactly one PREFIX");
+  if (line.has("vocab-size") == line.has("tokenizer")) {
+    throw tf::Error("check needs one of --vocab-size N and --tokenizer");
+  }
+  const std::string& prefix = line.positional[1];
+  const int64_t vocab = line.has("vocab-size")
+                            ? integer_flag(line, "vocab-size", 0)
+                            : tf::make_tokenizer(line.value("tokenizer"))->vocab_size();
+  const tf::IndexedDataset dataset(prefix, vocab);
+  tf::ProgressPace pace;
+  const int64_t largest = dataset.check_all_ids([&](int64_t checked, int64_t total) {
+    if (!pace.due()) return;
+    std::printf("tf-data: %s: %.0f%% of %s checked in %.0f s, about %.0f s left\n", prefix.c_str(),
+                100.0 * checked / total, tf::count_of(total, "token id").c_str(),
+                pace.elapsed_seconds(), pace.seconds_left(checked, total));
+    std::fflush(stdout);
+  });
+  std::printf("tf-data: %s: %s in %.1f s, all inside the vocabulary [0, %lld)%s\n", prefix.c_str(),
+              tf::count_of(dataset.size(), "token id").c_str(), pace.elapsed_seconds(),
+              static_cast<long long>(vocab),
+              largest < 0 ? "" : tf::format("; the largest is %lld", (long long)largest).c_str());
+}
+
 void synth(const tf::CommandLine& line) {
   tf::SyntheticDataConfig config;
   config.documents = integer_flag(line, "documents", config.documents);
@@ -114,7 +142,7 @@ int run(int argc, char** argv) {
   const tf::CommandLine line =
       tf::parse_command_line(argc, argv,
                              {"input", "format", "json-key", "tokenizer", "output", "workers",
-                              "documents", "doc-len", "seed"},
+                              "documents", "doc-len", "seed", "vocab-size"},
                              {"append-eod", "help"});
   if (line.has("help")) {
     std::fputs(kUsage, stdout);
@@ -125,6 +153,8 @@ int run(int argc, char** argv) {
     build(line);
   } else if (command == "inspect") {
     inspect(line);
+  } else if (command == "check") {
+    check(line);
   } else if (command == "synth") {
     synth(line);
   } else {

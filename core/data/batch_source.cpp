@@ -10,7 +10,6 @@
 #include "core/data/permutation.h"
 #include "core/data/synthetic.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace tf {
@@ -34,22 +33,13 @@ DatasetRecord identity(const std::string& path, const TokenStream& stream, std::
 }
 
 std::vector<NamedStream> open_datasets(const std::vector<DataSource>& sources,
-                                       const std::string& key, int64_t vocab_size,
-                                       const Logger* log) {
+                                       const std::string& key, int64_t vocab_size) {
   std::vector<NamedStream> streams;
   for (size_t k = 0; k < sources.size(); ++k) {
     const std::string name = key + "[" + std::to_string(k) + "]";
-    // Checking every token id reads the whole .bin: a line every few seconds for a large one.
-    ProgressPace pace;
-    const auto progress = [&](int64_t checked, int64_t total) {
-      if (log == nullptr || !pace.due()) return;
-      log->info(format("%s (%s): token ids checked: %.0f%% of %s in %.0f s, about %.0f s left",
-                       name.c_str(), sources[k].path.c_str(), 100.0 * checked / total,
-                       count_of(total, "token").c_str(), pace.elapsed_seconds(),
-                       pace.seconds_left(checked, total)));
-    };
     try {
-      auto dataset = std::make_shared<IndexedDataset>(sources[k].path, vocab_size, progress);
+      // Reads the .idx and a few pages of the .bin; token ids are checked as samples are read.
+      auto dataset = std::make_shared<IndexedDataset>(sources[k].path, vocab_size);
       DatasetRecord record =
           identity(sources[k].path, *dataset, dataset->identity_crc32(), sources[k].weight);
       streams.push_back({name + " (" + sources[k].path + ")", dataset, std::move(record)});
@@ -180,11 +170,10 @@ torch::Tensor WindowSampler::samples(int64_t first, int64_t count) const {
   return out;
 }
 
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed,
-                     const Logger* log) {
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed) {
   const std::vector<NamedStream> train =
       config.train.empty() ? std::vector<NamedStream>{synthetic_stream(config, vocab_size)}
-                           : open_datasets(config.train, "data.train", vocab_size, log);
+                           : open_datasets(config.train, "data.train", vocab_size);
   const std::vector<DataSource> train_weights =
       config.train.empty() ? std::vector<DataSource>{DataSource{}} : config.train;
   std::vector<std::shared_ptr<BatchSource>> train_samplers, valid_samplers;
@@ -213,7 +202,7 @@ DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_si
     record.train.push_back(std::move(dataset));
   }
   if (!config.valid.empty()) {
-    for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size, log)) {
+    for (const NamedStream& named : open_datasets(config.valid, "data.valid", vocab_size)) {
       valid_samplers.push_back(
           sampler(named, 0, named.stream->size(), seq_len, seed, /*shuffle=*/false));
       record.valid.push_back(named.record);

@@ -14,14 +14,13 @@
 
 namespace tf {
 
-class Logger;
-
 // A flat stream of token ids (documents packed with end-of-document tokens between them).
 class TokenStream {
  public:
   virtual ~TokenStream() = default;
   virtual int64_t size() const = 0;
-  // Copies tokens [offset, offset + count) into `out`.
+  // Copies tokens [offset, offset + count) into `out`; throws tf::Error where the stream checks
+  // its ids as they are read (IndexedDataset) and one lies outside the vocabulary.
   virtual void read(int64_t offset, int64_t count, int64_t* out) const = 0;
   // Where the document holding token `offset` starts (0 for an empty stream); splits cut there so
   // that no document is shared by training and validation.
@@ -49,7 +48,8 @@ class VectorTokenStream : public TokenStream {
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
-  // Global samples [first, first + count) as int64 [count, seq_len + 1].
+  // Global samples [first, first + count) as int64 [count, seq_len + 1]; throws what the
+  // stream's read throws (a token id outside the vocabulary).
   virtual torch::Tensor samples(int64_t first, int64_t count) const = 0;
   // Distinct samples in one pass; indices wrap around (reshuffled) past it.
   virtual int64_t epoch_size() const = 0;
@@ -84,11 +84,11 @@ struct DataSplits {
 // The training and validation data named by `config` for sequences of `seq_len` tokens: the
 // blend of the indexed datasets in data.train (or the embedded synthetic corpus, encoded with
 // data.tokenizer, when it is empty) and data.valid (or the last valid_fraction of each training
-// dataset, cut at a document start). Throws tf::Error naming the key or file at fault, including
-// any token id not below `vocab_size`, and an unreadable data.tokenizer file. Checking the token ids of a large dataset takes a while:
-// `log`, when given, gets a progress line every few seconds.
-DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed,
-                     const Logger* log = nullptr);
+// dataset, cut at a document start). Throws tf::Error naming the key or file at fault, and an
+// unreadable data.tokenizer file. Its cost does not grow with the size of the .bin files: their
+// token ids are checked against `vocab_size` as samples are read, and samples() throws tf::Error
+// naming the file, document and position of an id outside it (IndexedDataset).
+DataSplits make_data(const DataConfig& config, int64_t seq_len, int64_t vocab_size, uint64_t seed);
 
 // The first global sample of micro batch `micro` of data-parallel rank `dp_rank`, `consumed`
 // samples into training: the ranks read consecutive, disjoint slices of each global batch, so a

@@ -34,11 +34,9 @@ const std::string& checked_prefix(const std::string& prefix) {
 
 }  // namespace
 
-IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size,
-                               const ScanProgress& progress)
-    : index_(checked_prefix(prefix) + ".idx"), bin_(prefix + ".bin") {
+IndexedDataset::IndexedDataset(const std::string& prefix, int64_t vocab_size)
+    : index_(checked_prefix(prefix) + ".idx"), bin_(prefix + ".bin"), vocab_size_(vocab_size) {
   validate_index();
-  validate_tokens(vocab_size, progress);
 }
 
 void IndexedDataset::fail(const MappedFile& file, const std::string& check) const {
@@ -126,16 +124,22 @@ void IndexedDataset::validate_index() {
 
 namespace {
 
-// Position of the first of `count` ids of type T at `data` outside [0, vocab), or -1. Chunks are
-// checked by their minimum and maximum (a loop the compiler vectorises); only a failing chunk is
-// searched id by id. `progress` hears of every 2^24 ids.
+struct IdScan {
+  int64_t first_outside = -1;  // the position of the first id outside [0, vocab), or -1
+  int64_t largest = -1;        // the largest id before it
+};
+
+// Scans `count` ids of type T at `data` in chunks, each checked by its minimum and maximum (a loop
+// the compiler vectorises); only a failing chunk is searched id by id. `progress` hears of every
+// 2^24 ids.
 template <typename T>
-int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab,
-                      const IndexedDataset::ScanProgress& progress) {
+IdScan scan_ids(const uint8_t* data, int64_t count, int64_t vocab,
+                const IndexedDataset::ScanProgress& progress) {
   constexpr int64_t kChunk = 1 << 16;
   constexpr int64_t kChunksPerReport = 256;
   // The .bin is mapped at a page boundary, so every id is aligned for T.
   const T* ids = reinterpret_cast<const T*>(data);
+  IdScan result;
   for (int64_t begin = 0; begin < count; begin += kChunk) {
     if (progress && begin % (kChunk * kChunksPerReport) == 0 && begin > 0) progress(begin, count);
     const int64_t n = std::min(kChunk, count - begin);
@@ -145,35 +149,62 @@ int64_t first_outside(const uint8_t* data, int64_t count, int64_t vocab,
       lo = std::min(lo, chunk[i]);
       hi = std::max(hi, chunk[i]);
     }
-    if (static_cast<int64_t>(lo) >= 0 && static_cast<int64_t>(hi) < vocab) continue;
+    if (static_cast<int64_t>(lo) >= 0 && static_cast<int64_t>(hi) < vocab) {
+      result.largest = std::max(result.largest, static_cast<int64_t>(hi));
+      continue;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const auto id = static_cast<int64_t>(chunk[i]);
-      if (id < 0 || id >= vocab) return begin + i;
+      if (id < 0 || id >= vocab) {
+        result.first_outside = begin + i;
+        return result;
+      }
+      result.largest = std::max(result.largest, id);
     }
   }
-  return -1;
+  return result;
 }
 
 }  // namespace
 
-void IndexedDataset::validate_tokens(int64_t vocab_size, const ScanProgress& progress) const {
+int64_t IndexedDataset::check_all_ids(const ScanProgress& progress) const {
   const uint8_t* data = bin_.data();
-  int64_t position = -1;
+  IdScan result;
   const auto scan = [&](auto id) {
-    return first_outside<decltype(id)>(data, tokens_, vocab_size, progress);
+    return scan_ids<decltype(id)>(data, tokens_, vocab_size_, progress);
   };
   switch (dtype_) {
-    case mmidx::kUint8: position = scan(uint8_t{}); break;
-    case mmidx::kInt8: position = scan(int8_t{}); break;
-    case mmidx::kInt16: position = scan(int16_t{}); break;
-    case mmidx::kUint16: position = scan(uint16_t{}); break;
-    case mmidx::kInt32: position = scan(int32_t{}); break;
-    default: position = scan(int64_t{}); break;
+    case mmidx::kUint8: result = scan(uint8_t{}); break;
+    case mmidx::kInt8: result = scan(int8_t{}); break;
+    case mmidx::kInt16: result = scan(int16_t{}); break;
+    case mmidx::kUint16: result = scan(uint16_t{}); break;
+    case mmidx::kInt32: result = scan(int32_t{}); break;
+    default: result = scan(int64_t{}); break;
   }
-  if (position < 0) return;
+  if (result.first_outside >= 0) outside_vocabulary(result.first_outside);
+  return result.largest;
+}
+
+void IndexedDataset::check_ids(int64_t offset, int64_t count, const int64_t* ids) const {
+  if (count == 0) return;
+  // A few thousand ids per sample: their minimum and maximum cost next to nothing.
+  int64_t lo = ids[0], hi = ids[0];
+  for (int64_t i = 1; i < count; ++i) {
+    lo = std::min(lo, ids[i]);
+    hi = std::max(hi, ids[i]);
+  }
+  if (lo >= 0 && hi < vocab_size_) return;
+  for (int64_t i = 0; i < count; ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab_size_) outside_vocabulary(offset + i);
+  }
+}
+
+void IndexedDataset::outside_vocabulary(int64_t position) const {
+  const int64_t d = document_at(position);
   fail(bin_, "token id " + std::to_string(token_at(position)) + " at token " +
-                 std::to_string(position) + " is outside the vocabulary [0, " +
-                 std::to_string(vocab_size) +
+                 std::to_string(position) + " (document " + std::to_string(d) + ", token " +
+                 std::to_string(position - document_start(d)) +
+                 " of it) is outside the vocabulary [0, " + std::to_string(vocab_size_) +
                  "): model.vocab_size is too small for the tokenizer the data was built with "
                  "(tf-data build --tokenizer), or the data was built with another one");
 }
@@ -212,6 +243,7 @@ void IndexedDataset::read(int64_t offset, int64_t count, int64_t* out) const {
   TF_CHECK(offset >= 0 && count >= 0 && offset + count <= tokens_, "read [", offset, ", ",
            offset + count, ") of ", tokens_);
   for (int64_t i = 0; i < count; ++i) out[i] = token_at(offset + i);
+  check_ids(offset, count, out);
 }
 
 int64_t IndexedDataset::document_start(int64_t d) const {
@@ -249,11 +281,10 @@ std::string IndexedDataset::identity_crc32() const {
 
 std::vector<int32_t> IndexedDataset::document(int64_t d) const {
   TF_CHECK(d >= 0 && d < documents(), "document ", d, " of ", documents());
-  std::vector<int32_t> tokens;
-  for (int64_t position = document_start(d); position < document_start(d + 1); ++position) {
-    tokens.push_back(static_cast<int32_t>(token_at(position)));
-  }
-  return tokens;
+  const int64_t start = document_start(d);
+  std::vector<int64_t> ids(static_cast<size_t>(document_start(d + 1) - start));
+  read(start, static_cast<int64_t>(ids.size()), ids.data());
+  return std::vector<int32_t>(ids.begin(), ids.end());
 }
 
 }  // namespace tf

@@ -1,8 +1,11 @@
 // Read-only, memory-mapped Megatron / GPT-NeoX indexed dataset (PREFIX.bin + PREFIX.idx, format
-// in mmidx_format.h). The constructor validates everything before training starts and throws
-// tf::Error naming the file and the failed check; afterwards reads cannot fail. As a TokenStream
-// it is the concatenation of all sequences in file order (documents packed as GPT-NeoX does).
-// Immutable after construction: safe to read from several threads.
+// in mmidx_format.h). The constructor checks the index against the token file (its cost grows with
+// the number of sequences, not of tokens) and throws tf::Error naming the file and the failed
+// check. Token ids are checked as they are read: read() and document() throw tf::Error naming the
+// file, the document and the position of an id outside [0, vocab_size), so no caller ever sees
+// one; check_all_ids() reads the whole file on demand (tf-data check). As a TokenStream it is the
+// concatenation of all sequences in file order (documents packed as GPT-NeoX does). Immutable
+// after construction: safe to read from several threads.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +20,11 @@ namespace tf {
 
 class IndexedDataset : public TokenStream {
  public:
-  // Called now and then while the token ids are checked: (ids checked, ids in all).
+  // Called now and then by check_all_ids: (ids checked, ids in all).
   using ScanProgress = std::function<void(int64_t, int64_t)>;
 
-  // Every token id must lie in [0, vocab_size).
-  IndexedDataset(const std::string& prefix, int64_t vocab_size, const ScanProgress& progress = {});
+  // Every token id read must lie in [0, vocab_size).
+  IndexedDataset(const std::string& prefix, int64_t vocab_size);
 
   int64_t size() const override { return tokens_; }
   void read(int64_t offset, int64_t count, int64_t* out) const override;
@@ -38,6 +41,9 @@ class IndexedDataset : public TokenStream {
   uint8_t dtype_code() const { return dtype_; }
   // Tokens of document d (sequences doc_index[d] .. doc_index[d + 1]).
   std::vector<int32_t> document(int64_t d) const;
+  // Reads every token id (minutes for hundreds of GB) and returns the largest; throws read()'s
+  // error for the first id outside the vocabulary. `progress` hears of every 2^24 ids.
+  int64_t check_all_ids(const ScanProgress& progress = {}) const;
 
  private:
   int64_t pointer(int64_t sequence) const;
@@ -46,7 +52,9 @@ class IndexedDataset : public TokenStream {
   int64_t document_start(int64_t d) const;  // in tokens; d == documents() gives size()
   int64_t token_at(int64_t position) const;
   void validate_index();
-  void validate_tokens(int64_t vocab_size, const ScanProgress& progress) const;
+  // Throws unless ids[0, count), read from token `offset` on, all lie in [0, vocab_size_).
+  void check_ids(int64_t offset, int64_t count, const int64_t* ids) const;
+  [[noreturn]] void outside_vocabulary(int64_t position) const;
   [[noreturn]] void fail(const MappedFile& file, const std::string& check) const;
   // The index and the token file do not agree on the token file's size.
   [[noreturn]] void disagree(const std::string& index_says) const;
@@ -58,6 +66,7 @@ class IndexedDataset : public TokenStream {
   int64_t sequences_ = 0;
   int64_t doc_index_count_ = 0;
   int64_t tokens_ = 0;
+  int64_t vocab_size_ = 0;
 };
 
 }  // namespace tf

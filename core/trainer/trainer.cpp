@@ -22,6 +22,20 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Samples [first, first + count) of `source`. A token id outside the vocabulary is found here, as
+// the dataset reads it (IndexedDataset): the error names `what` (the step and the data) and ends
+// the job before any step uses the batch.
+torch::Tensor read_samples(const BatchSource& source, int64_t first, int64_t count,
+                           const char* what, int64_t step) {
+  try {
+    return source.samples(first, count);
+  } catch (const Error& e) {
+    throw Error(format("step %lld: %s samples %lld to %lld: ", static_cast<long long>(step), what,
+                       static_cast<long long>(first), static_cast<long long>(first + count - 1)) +
+                e.what());
+  }
+}
+
 // The layers per pipeline rank, once the config's parallel.pp is the mesh's.
 std::vector<int64_t> checked_split(const Config& config, int64_t pp_size) {
   if (config.parallel.pp != pp_size) {
@@ -63,7 +77,7 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
   if (t.precision == Precision::kBf16) model_->set_compute_dtype(torch::kBFloat16);
   model_->set_activation_checkpointing(t.activation_checkpointing ==
                                        ActivationCheckpointing::kLayer);
-  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed, &log_);
+  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
   attach_gradient_sync();
   scaling_.announce_model();
@@ -116,7 +130,8 @@ StepStats Trainer::train_step() {
     const int64_t first =
         first_sample(samples_consumed_, context_.dp_rank(), accumulation_, micro, t.micro_batch);
     const auto data_start = Clock::now();
-    torch::Tensor batch = to_device(data_.train->samples(first, t.micro_batch), device);
+    torch::Tensor batch =
+        to_device(read_samples(*data_.train, first, t.micro_batch, "training", step_ + 1), device);
     data_seconds += seconds_since(data_start);
     return batch;
   });
@@ -156,7 +171,9 @@ double Trainer::evaluate() {
   torch::Tensor total = forward_only(
       [&](int64_t k) {
         const int64_t i = context_.dp_rank() + k * dp;
-        return to_device(data_.valid->samples(i * t.micro_batch, t.micro_batch), context_.device());
+        return to_device(
+            read_samples(*data_.valid, i * t.micro_batch, t.micro_batch, "validation", step_),
+            context_.device());
       },
       count);
   context_.sum_over_pp(total);

@@ -132,5 +132,57 @@ TEST_F(MakeDataTest, ErrorsNameTheSetting) {
   }
 }
 
+// What samples(index, 1) throws, or "".
+std::string sample_error(const BatchSource& source, int64_t index) {
+  try {
+    source.samples(index, 1);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Opening reads no token id; the one sample whose window holds the bad id throws, naming the file,
+// the document and the position; every other sample reads.
+TEST_F(MakeDataTest, ABadTokenIdStopsOnlyTheSampleThatReadsIt) {
+  constexpr int64_t kSmallVocab = 200;
+  std::vector<std::vector<int32_t>> documents(20, std::vector<int32_t>(50, 7));
+  documents[3][17] = 250;   // token 167: in training window 5, [160, 193)
+  documents[19][10] = 251;  // token 960: in the one validation window, [950, 983)
+  DataConfig config = config_;
+  config.train = {{write("bad", documents), 1.0}};
+  const DataSplits splits = make_data(config, kSeqLen, kSmallVocab, kSeed);
+  const std::string bin = dir_.path() + "/bad.bin";
+  const std::string hint =
+      "): model.vocab_size is too small for the tokenizer the data was built with (tf-data build "
+      "--tokenizer), or the data was built with another one";
+  std::vector<int64_t> failed;
+  for (int64_t i = 0; i < splits.train->epoch_size(); ++i) {
+    const std::string error = sample_error(*splits.train, i);
+    if (error.empty()) continue;
+    failed.push_back(i);
+    EXPECT_EQ(error, bin +
+                         ": token id 250 at token 167 (document 3, token 17 of it) is outside "
+                         "the vocabulary [0, 200" +
+                         hint);
+  }
+  EXPECT_EQ(failed.size(), 1u) << "training samples that failed";
+  ASSERT_EQ(splits.valid->epoch_size(), 1);
+  EXPECT_EQ(sample_error(*splits.valid, 0),
+            bin +
+                ": token id 251 at token 960 (document 19, token 10 of it) is outside the "
+                "vocabulary [0, 200" +
+                hint);
+
+  // A separate validation set is checked as it is read too.
+  config.valid = config.train;
+  const DataSplits separate = make_data(config, kSeqLen, kSmallVocab, kSeed);
+  int64_t valid_failures = 0;
+  for (int64_t i = 0; i < separate.valid->epoch_size(); ++i) {
+    valid_failures += sample_error(*separate.valid, i).empty() ? 0 : 1;
+  }
+  EXPECT_EQ(valid_failures, 3);  // windows 5, 29 ([928, 961)) and 30 ([960, 993)), in order
+}
+
 }  // namespace
 }  // namespace tf

@@ -108,13 +108,14 @@ TEST_F(IndexedDatasetTest, WriterCreatesTheDirectoryOfItsPrefix) {
   }
 }
 
-TEST_F(IndexedDatasetTest, TheTokenCheckReportsItsProgress) {
+TEST_F(IndexedDatasetTest, TheFullCheckReportsItsProgress) {
   const int64_t tokens = (int64_t{1} << 24) * 2 + 5;  // two reports: after 2^24 and 2^25 ids
   write({std::vector<int32_t>(tokens, 7)}, 1000);
   std::vector<std::pair<int64_t, int64_t>> reports;
-  IndexedDataset dataset(prefix_, 1000, [&](int64_t checked, int64_t total) {
-    reports.emplace_back(checked, total);
-  });
+  const IndexedDataset dataset(prefix_, 1000);
+  EXPECT_EQ(dataset.check_all_ids(
+                [&](int64_t checked, int64_t total) { reports.emplace_back(checked, total); }),
+            7);
   const std::vector<std::pair<int64_t, int64_t>> expected{{int64_t{1} << 24, tokens},
                                                           {int64_t{1} << 25, tokens}};
   EXPECT_EQ(reports, expected);
@@ -216,21 +217,68 @@ TEST_F(IndexedDatasetTest, DocumentIndicesMustBeOrdered) {
             prefix_ + ".idx: document indices must run from 0 to the sequence count 4");
 }
 
-TEST_F(IndexedDatasetTest, TokenIdsMustBeBelowTheVocabulary) {
-  const std::string hint =
-      ": model.vocab_size is too small for the tokenizer the data was built with (tf-data build "
-      "--tokenizer), or the data was built with another one";
+// The error of an id outside the vocabulary, for token `position` of document `document`.
+std::string outside(const std::string& bin, int64_t id, int64_t position, int64_t document,
+                    int64_t within, int64_t vocab) {
+  return bin + ": token id " + std::to_string(id) + " at token " + std::to_string(position) +
+         " (document " + std::to_string(document) + ", token " + std::to_string(within) +
+         " of it) is outside the vocabulary [0, " + std::to_string(vocab) +
+         "): model.vocab_size is too small for the tokenizer the data was built with (tf-data "
+         "build --tokenizer), or the data was built with another one";
+}
+
+// What read(offset, count) throws, or "no error".
+std::string read_error(const IndexedDataset& dataset, int64_t offset, int64_t count) {
+  std::vector<int64_t> ids(static_cast<size_t>(count));
+  try {
+    dataset.read(offset, count, ids.data());
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST_F(IndexedDatasetTest, TokenIdsAreCheckedAsTheyAreRead) {
   write(documents_, 1000);
-  EXPECT_EQ(open_error(999),
-            prefix_ + ".bin: token id 999 at token 4 is outside the vocabulary [0, 999)" + hint);
-  // Checked in chunks of 65536 ids: the first bad one is found past the first chunk too.
+  const IndexedDataset dataset(prefix_, 999);  // opening reads no token id
+  const std::string bad = outside(prefix_ + ".bin", 999, 4, 2, 0, 999);  // document 1 is empty
+  EXPECT_EQ(read_error(dataset, 0, 4), "no error");
+  EXPECT_EQ(read_error(dataset, 5, 6), "no error");
+  EXPECT_EQ(read_error(dataset, 0, 11), bad);
+  EXPECT_EQ(read_error(dataset, 4, 1), bad);
+  EXPECT_EQ(dataset.document(0), std::vector<int32_t>({5, 6, 7, 0}));
+  try {
+    dataset.document(2);
+    ADD_FAILURE() << "document 2 read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what(), bad);
+  }
+  try {
+    dataset.check_all_ids();
+    ADD_FAILURE() << "the full check passed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what(), bad);
+  }
+  EXPECT_EQ(IndexedDataset(prefix_, 1000).check_all_ids(), 999);
+}
+
+TEST_F(IndexedDatasetTest, TheFirstBadIdOfAReadIsNamed) {
+  // The full check goes in chunks of 65536 ids: the first bad one is found past the first chunk.
   std::vector<int32_t> long_document(200000, 7);
   long_document[150001] = 300;
   long_document[190000] = 400;
-  write({long_document}, 1000);
-  EXPECT_EQ(open_error(300),
-            prefix_ + ".bin: token id 300 at token 150001 is outside the vocabulary [0, 300)" +
-                hint);
+  write({{1, 2}, long_document}, 1000);
+  const IndexedDataset dataset(prefix_, 300);
+  const std::string first = outside(prefix_ + ".bin", 300, 150003, 1, 150001, 300);
+  EXPECT_EQ(read_error(dataset, 0, dataset.size()), first);
+  EXPECT_EQ(read_error(dataset, 150004, 45000),
+            outside(prefix_ + ".bin", 400, 190002, 1, 190000, 300));
+  try {
+    dataset.check_all_ids();
+    ADD_FAILURE() << "the full check passed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.what(), first);
+  }
 }
 
 }  // namespace
