@@ -67,10 +67,17 @@ void import_authors_layout(const std::string& path, TokenFormer& model) {
 
 void import_authors_layout(const SafetensorsContent& content, const std::string& path,
                            TokenFormer& model) {
+  const int64_t num_layers = model->config().num_layers;
+  import_layout(content, path, model,
+                [&](const std::string& name) { return authors_key(name, num_layers); });
+}
+
+void import_layout(const SafetensorsContent& content, const std::string& path, TokenFormer& model,
+                   const std::function<std::string(const std::string&)>& key_of) {
   const ModelConfig& m = model->config();
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // checked first, then applied
   for (const ModelTensor& t : model_tensors(model)) {
-    const std::string key = authors_key(t.name, m.num_layers);
+    const std::string key = key_of(t.name);
     auto found = content.tensors.find(key);
     if (found == content.tensors.end()) throw Error(path + ": tensor '" + key + "' is missing");
     torch::Tensor stored = found->second;
