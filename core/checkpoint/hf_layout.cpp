@@ -233,7 +233,7 @@ void HfModel::load_into(TokenFormer& model) const {
   agree("rotary_pct", number_text(rotary_pct_), "rotary_pct", number_text(m.rotary_pct));
   import_layout(weights_, weights_path_, model, hf_key);
   if (scales_.empty()) return;
-  const auto layers = model->pattentions();
+  auto layers = model->pattentions();
   for (size_t i = 0; i < layers.size(); ++i) {
     layers[i]->set_tau(scales_[model->first_pattention() + static_cast<int64_t>(i)]);
   }
