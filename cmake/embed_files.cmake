@@ -1,6 +1,7 @@
-# cmake -DOUTPUT=FILE.cpp -DSYMBOL=NAME -DFILES="a;b" -P embed_files.cmake
+# cmake -DOUTPUT=FILE.cpp -DSYMBOL=NAME -DFILES="a|b" -P embed_files.cmake
 # Writes FILE.cpp defining `const tf::EmbeddedFile NAME[]` (file name without directory, bytes) and
 # `NAME_count`, so that a program carries files of the source tree wherever it is installed.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(count 0)
 foreach(path IN LISTS FILES)
@@ -9,8 +10,8 @@ foreach(path IN LISTS FILES)
   string(LENGTH "${hex}" hex_length)
   math(EXPR size "${hex_length} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
-  string(APPEND body "const char k${SYMBOL}${count}[] = {${bytes} 0};\n")
-  list(APPEND entries "{\"${name}\", std::string(k${SYMBOL}${count}, ${size})}")
+  string(APPEND body "const char ${SYMBOL}Bytes${count}[] = {${bytes} 0};\n")
+  list(APPEND entries "{\"${name}\", std::string(${SYMBOL}Bytes${count}, ${size})}")
   math(EXPR count "${count} + 1")
 endforeach()
 list(JOIN entries ",\n    " joined)

@@ -6,6 +6,7 @@
 #include "core/checkpoint/safetensors.h"
 #include "core/error.h"
 #include "core/local_context.h"
+#include "core/log.h"
 #include "core/tokenizer/tokenizer.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"

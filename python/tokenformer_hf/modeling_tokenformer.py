@@ -70,15 +70,17 @@ class Rotary(nn.Module):
         super().__init__()
         dims = int(math.floor(head_dim * rotary_pct))
         self.dims = dims - dims % 2
-        exponents = torch.arange(0, self.dims, 2, dtype=torch.float64) / self.dims
-        self.register_buffer("inv_freq", (1.0 / torch.pow(base, exponents)).float(),
-                             persistent=False)
+        self.base = base
 
     def forward(self, x):  # x: [batch, heads, seq, head_dim]
         if self.dims == 0:
             return x
+        # Computed here rather than kept as a buffer: from_pretrained builds modules on the meta
+        # device and would leave a non-persistent buffer unset.
+        exponents = torch.arange(0, self.dims, 2, dtype=torch.float64) / self.dims
+        inv_freq = (1.0 / torch.pow(self.base, exponents)).float()
         positions = torch.arange(x.size(-2), dtype=torch.float32)
-        freqs = torch.outer(positions, self.inv_freq.float().cpu())
+        freqs = torch.outer(positions, inv_freq)
         angles = torch.cat([freqs, freqs], -1)
         cos = angles.cos().to(x.device, x.dtype)
         sin = angles.sin().to(x.device, x.dtype)
