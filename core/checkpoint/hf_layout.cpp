@@ -175,7 +175,9 @@ HfModel::HfModel(const std::string& dir)
     }
   }
 
-  if (!path_exists(weights_path_)) throw Error(weights_path_ + ": missing (" + path + " is here)");
+  if (!path_exists(weights_path_)) {
+    throw Error(weights_path_ + ": no such file, though " + path + " is there");
+  }
   weights_ = decode_safetensors(read_file(weights_path_), weights_path_);
   // Every tensor config.json implies, with its shape, and nothing else.
   std::map<std::string, std::pair<std::vector<int64_t>, std::string>> expected;
