@@ -197,6 +197,10 @@ stages:
         "train: {global_batch: 8, micro_batch: 8, eval_interval: 0}\n")
     step = train(tf_launch, stages, os.path.join(work, "stages"))
     export = parity("growth", tf_launch, tf_export, grown, step, work, prompt)
+    authors = os.path.join(work, "growth_authors")
+    run(tf_export, "--checkpoint", step, "--output", authors)  # the frozen scales stay behind
+    check(os.path.exists(os.path.join(authors, "model.safetensors")),
+          "growth: the authors' layout is written too, without the frozen scales")
     scales = json.load(open(os.path.join(export, "config.json")))["pattention_scales"]
     check(scales is not None and scales[0] == 4.0,
           f"growth: config.json carries the frozen scales (sqrt(16) = 4 for Q): "
