@@ -123,7 +123,18 @@ TEST_F(HfExport, DisagreementsAreRefusedNamingFileAndKey) {
             dir + "/model.safetensors: tensor 'lm_head.weight' is not part of the model " + dir +
                 "/config.json describes (num_hidden_layers 2)");
   dir = variant(
-      "layers", [](json& c) { c["num_hidden_layers"] = 3; }, unchanged);
+      "scales", [](json& c) { c["pattention_scales"] = {1.0}; }, unchanged);
+  EXPECT_EQ(error_of([&] { HfModel model(dir); }),
+            dir +
+                "/config.json: 'pattention_scales' must be null or a list of 10 numbers (5 per "
+                "layer), not [1.0]");
+  dir = variant(
+      "layers",
+      [](json& c) {
+        c["num_hidden_layers"] = 3;
+        c["pattention_scales"] = nullptr;
+      },
+      unchanged);
   EXPECT_EQ(error_of([&] { HfModel model(dir); }),
             dir + "/model.safetensors: tensor 'model.layers.2.key.key_tokens' is missing (" + dir +
                 "/config.json has 3 layers)");
