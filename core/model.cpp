@@ -9,7 +9,6 @@
 namespace tf {
 namespace {
 
-constexpr double kLayerNormEps = 1e-5;
 constexpr double kInitStd = 0.02;
 
 torch::Tensor plain_layer_norm(const torch::Tensor& x) {

@@ -18,6 +18,9 @@
 
 namespace tf {
 
+// ε of every LayerNorm of the model (the weightless ones in the blocks and the final one).
+inline constexpr double kLayerNormEps = 1e-5;
+
 class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(const ModelConfig& config, int64_t tp_size, int64_t tp_rank);

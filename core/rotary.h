@@ -7,9 +7,12 @@
 
 namespace tf {
 
+// The base of the rotary frequencies, base^(-2i/dims) (GPT-NeoX's rotary_emb_base).
+inline constexpr double kRotaryBase = 10000.0;
+
 class Rotary {
  public:
-  Rotary(int64_t head_dim, double rotary_pct, double base = 10000.0);
+  Rotary(int64_t head_dim, double rotary_pct, double base = kRotaryBase);
 
   // x: [batch, heads, seq, head_dim]; returns x with its first rotary_dims() dims rotated.
   torch::Tensor apply(const torch::Tensor& x) const;

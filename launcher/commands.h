@@ -6,6 +6,9 @@ namespace tf {
 
 // eval --config F (--checkpoint DIR | --init-from PATH.safetensors) --data PATH [--batch N]
 int run_eval_command(int argc, char** argv);
+// generate --config F (--checkpoint DIR | --init-from PATH) (--prompt IDS | --text S) [--tokens N]
+// [--logits FILE]: the greedy continuation of a prompt (launcher/generate_command.cpp)
+int run_generate_command(int argc, char** argv);
 // inspect-ckpt DIR
 int run_inspect_command(int argc, char** argv);
 // plan --config F [--ranks N]: the launches a chain of the config's stages needs

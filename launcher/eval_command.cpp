@@ -1,25 +1,30 @@
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/checkpoint/authors_layout.h"
+#include "core/checkpoint/hf_layout.h"
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/reader.h"
 #include "core/checkpoint/stored_model.h"
 #include "core/data/indexed_dataset.h"
 #include "core/device.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/local_context.h"
+#include "core/log.h"
 #include "launcher/cli.h"
 #include "launcher/commands.h"
 #include "launcher/evaluate_stream.h"
+#include "launcher/loaded_model.h"
 
 namespace tf {
 namespace {
 
 constexpr const char* kEvalUsage =
-    "usage: tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH.safetensors)\n"
-    "                      --data PREFIX [--batch N] [--set key.path=value ...]\n";
+    "usage: tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH)\n"
+    "                      --data PREFIX [--batch N] [--set key.path=value ...]\n"
+    "  PATH: an authors'-layout .safetensors file or a Hugging Face export directory\n";
+
 void load_checkpoint_weights(const std::string& dir, TokenFormer& model) {
   const CheckpointReader checkpoint(dir);
   check_holds_model(checkpoint, model->config(),
@@ -28,9 +33,25 @@ void load_checkpoint_weights(const std::string& dir, TokenFormer& model) {
   for (const ModelTensor& t : model_tensors(model)) {
     t.param.copy_(read_model_rows(checkpoint, t.name, t));
   }
+  read_frozen_scales(checkpoint, model);
 }
 
 }  // namespace
+
+TokenFormer load_model(const Config& config, const CommandLine& line) {
+  if (config.train.threads > 0) at::set_num_threads(config.train.threads);
+  TokenFormer model(config.model);
+  const std::string init_from = line.value("init-from");
+  if (line.has("checkpoint")) {
+    load_checkpoint_weights(line.value("checkpoint"), model);
+  } else if (std::filesystem::is_directory(init_from) && is_hf_directory(init_from)) {
+    HfModel(init_from).load_into(model);
+  } else {
+    import_authors_layout(init_from, model);
+  }
+  model->to(take_device(config.train.device, process_device_facts(), config.source));
+  return model;
+}
 
 int run_eval_command(int argc, char** argv) {
   const CommandLine line = parse_command_line(
@@ -44,16 +65,9 @@ int run_eval_command(int argc, char** argv) {
                 kEvalUsage);
   }
   const Config config = load_config(line.value("config"), line.sets);
-  if (config.train.threads > 0) at::set_num_threads(config.train.threads);
   const int64_t batch = line.count("batch", config.train.micro_batch);
   LocalContext context;
-  TokenFormer model(config.model);
-  if (line.has("checkpoint")) {
-    load_checkpoint_weights(line.value("checkpoint"), model);
-  } else {
-    import_authors_layout(line.value("init-from"), model);
-  }
-  model->to(take_device(config.train.device, process_device_facts(), config.source));
+  TokenFormer model = load_model(config, line);
   std::unique_ptr<IndexedDataset> data;
   try {
     data = std::make_unique<IndexedDataset>(line.value("data"), config.model.vocab_size);

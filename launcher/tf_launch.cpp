@@ -21,9 +21,9 @@
 #include "launcher/commands.h"
 #include "launcher/commit_guard.h"
 #include "launcher/dry_run.h"
-#include "launcher/open_files.h"
 #include "launcher/fault_report.h"
 #include "launcher/lease.h"
+#include "launcher/open_files.h"
 #include "launcher/preemption.h"
 #include "launcher/step_status.h"
 #include "launcher/terminal.h"
@@ -127,6 +127,8 @@ constexpr const char* kUsage =
     "usage: tf-launch --config FILE [--set key.path=value ...] [--dry-run [--ranks N] "
     "[--print-config]]\n"
     "       tf-launch eval --config FILE (--checkpoint DIR | --init-from PATH) --data PATH\n"
+    "       tf-launch generate --config FILE (--checkpoint DIR | --init-from PATH)\n"
+    "                          (--prompt \"ID ...\" | --text STRING) [--tokens N] [--logits FILE]\n"
     "       tf-launch inspect-ckpt DIR\n"
     "       tf-launch plan --config FILE [--ranks N]\n"
     "       tf-launch summary DIR [--unless-printed]\n";
@@ -135,6 +137,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
   const int64_t launcher = tf::launcher_pid();  // before a dead launcher could orphan this rank
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "eval") return tf::run_eval_command(argc - 1, argv + 1);
+  if (command == "generate") return tf::run_generate_command(argc - 1, argv + 1);
   if (command == "inspect-ckpt") return tf::run_inspect_command(argc - 1, argv + 1);
   if (command == "plan") return tf::run_plan_command(argc - 1, argv + 1);
   if (command == "summary") return tf::run_summary_command(argc - 1, argv + 1);

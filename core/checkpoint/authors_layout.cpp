@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <set>
 
 #include "core/checkpoint/directory.h"
 #include "core/checkpoint/file_io.h"
@@ -46,9 +47,11 @@ std::string export_authors_layout(const CheckpointReader& checkpoint, const std:
   const std::string manifest = join_path(checkpoint.directory(), kManifestFile);
   const Config config = parse_config(checkpoint.manifest().run.config_yaml, manifest);
   const ModelConfig& m = config.model;
+  std::set<std::string> frozen_scales;  // no place for them in this layout (docs/model.md)
+  for (int64_t k = 0; k < 5 * m.num_layers; ++k) frozen_scales.insert(frozen_scale_name(k));
   NamedTensors named;
   for (const auto& [name, info] : checkpoint.manifest().tensors) {
-    if (name.compare(0, 6, "optim.") == 0) continue;
+    if (name.compare(0, 6, "optim.") == 0 || frozen_scales.count(name)) continue;
     named.emplace_back(authors_key(name, m.num_layers),
                        checkpoint.tensor(name).to(torch::kFloat32));
   }
@@ -67,10 +70,17 @@ void import_authors_layout(const std::string& path, TokenFormer& model) {
 
 void import_authors_layout(const SafetensorsContent& content, const std::string& path,
                            TokenFormer& model) {
+  const int64_t num_layers = model->config().num_layers;
+  import_layout(content, path, model,
+                [&](const std::string& name) { return authors_key(name, num_layers); });
+}
+
+void import_layout(const SafetensorsContent& content, const std::string& path, TokenFormer& model,
+                   const std::function<std::string(const std::string&)>& key_of) {
   const ModelConfig& m = model->config();
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // checked first, then applied
   for (const ModelTensor& t : model_tensors(model)) {
-    const std::string key = authors_key(t.name, m.num_layers);
+    const std::string key = key_of(t.name);
     auto found = content.tensors.find(key);
     if (found == content.tensors.end()) throw Error(path + ": tensor '" + key + "' is missing");
     torch::Tensor stored = found->second;

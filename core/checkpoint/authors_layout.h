@@ -7,6 +7,7 @@
 //   sequential.<L+3>.norm.<weight|bias>
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "core/checkpoint/reader.h"
@@ -32,5 +33,10 @@ void import_authors_layout(const std::string& path, TokenFormer& model);
 // The same from the decoded contents of the file at `path`.
 void import_authors_layout(const SafetensorsContent& content, const std::string& path,
                            TokenFormer& model);
+
+// The import of both key layouts (this one and hf_layout.h): `key_of` gives the file's key of each
+// of our tensor names (model_tensors.h); the checks and the embedding's padding are as above.
+void import_layout(const SafetensorsContent& content, const std::string& path, TokenFormer& model,
+                   const std::function<std::string(const std::string&)>& key_of);
 
 }  // namespace tf

@@ -12,6 +12,11 @@ namespace tf {
 
 InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std::move(path)) {
   if (!path_exists(path_)) throw Error(path_ + ": model.init_from does not exist");
+  if (std::filesystem::is_directory(path_) && is_hf_directory(path_)) {
+    hf_.emplace(path_);
+    tokens_ = hf_->tokens();
+    return;
+  }
   if (std::filesystem::is_directory(path_)) {
     checkpoint_.emplace(path_);
     tokens_ = stored_token_counts(*checkpoint_);
@@ -33,6 +38,7 @@ InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std
 
 void InitialWeights::load_into(TokenFormer& model) const {
   if (authors_) return import_authors_layout(*authors_, path_, model);
+  if (hf_) return hf_->load_into(model);
   check_holds_model(*checkpoint_, model->config(),
                     "model.init_from may hold fewer parameter tokens than the run's model (it is "
                     "grown), but its other sizes must be the run's");

@@ -1,5 +1,6 @@
-// model.init_from: the weights a run starts from, either a safetensors file in the authors' layout
-// (authors_layout.h) or a step directory of one of our checkpoints (parameters only: the run
+// model.init_from: the weights a run starts from: a safetensors file in the authors' layout
+// (authors_layout.h), a Hugging Face directory written by tf-export --format hf (hf_layout.h) or a
+// step directory of one of our checkpoints (parameters only: the run
 // starts at step 0 with a fresh optimizer). The stored model may have fewer parameter tokens than
 // the run's first stage; the trainer then loads it at its own size and grows it (docs/model.md,
 // Growth).
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/checkpoint/hf_layout.h"
 #include "core/checkpoint/reader.h"
 #include "core/checkpoint/safetensors.h"
 #include "core/growth.h"
@@ -17,8 +19,9 @@ namespace tf {
 
 class InitialWeights {
  public:
-  // Reads the file (or the checkpoint's manifest); throws tf::Error naming `path` when it is
-  // neither or lacks the parameter tokens of the first block.
+  // Reads the file (the Hugging Face directory, or the checkpoint's manifest); throws tf::Error
+  // naming `path` (or the file in it) when it is none of them or lacks the parameter tokens of the
+  // first block.
   InitialWeights(std::string path, int64_t num_layers);
 
   const std::string& path() const { return path_; }
@@ -31,6 +34,7 @@ class InitialWeights {
  private:
   std::string path_;
   std::optional<SafetensorsContent> authors_;   // a file in the authors' layout
+  std::optional<HfModel> hf_;                   // a Hugging Face directory
   std::optional<CheckpointReader> checkpoint_;  // a checkpoint step directory
   TokenCounts tokens_;
 };

@@ -81,4 +81,14 @@ TokenCounts stored_token_counts(const CheckpointReader& checkpoint) {
   return token_counts_from_rows(rows, checkpoint.directory(), names);
 }
 
+std::string frozen_scale_name(int64_t index) { return "tau." + std::to_string(index); }
+
+void read_frozen_scales(const CheckpointReader& checkpoint, TokenFormer& model) {
+  auto layers = model->pattentions();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string name = frozen_scale_name(model->first_pattention() + int64_t(i));
+    layers[i]->set_tau(checkpoint.has(name) ? checkpoint.tensor(name).item<double>() : 0.0);
+  }
+}
+
 }  // namespace tf

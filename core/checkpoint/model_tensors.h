@@ -33,10 +33,17 @@ std::vector<ModelTensor> model_tensors(const TokenFormer& model);
 torch::Tensor read_model_rows(const CheckpointReader& checkpoint, const std::string& name,
                               const ModelTensor& t);
 
+// The checkpoint name of the scale τ that a `preserve` growth froze in Pattention `index` (global,
+// five per layer in pattentions() order): "tau.<index>" (docs/model.md, Scale τ).
+std::string frozen_scale_name(int64_t index);
+// Sets the scale override of every Pattention of `model` to the checkpoint's frozen scale, or to
+// none (the default) where it has none.
+void read_frozen_scales(const CheckpointReader& checkpoint, TokenFormer& model);
+
 // The first block's key-token tensors, whose row counts are the model's token counts (qkv, proj,
 // ffn); every block has the same.
-constexpr const char* kTokenCountTensors[] = {"blocks.0.query.key_tokens",
-                                              "blocks.0.proj.key_tokens", "blocks.0.mlp.key_tokens"};
+constexpr const char* kTokenCountTensors[] = {
+    "blocks.0.query.key_tokens", "blocks.0.proj.key_tokens", "blocks.0.mlp.key_tokens"};
 
 // The token counts (qkv, proj, ffn) given by the row counts of the kTokenCountTensors (or their
 // authors'-layout names) in `where`; tf::Error naming the file and tensor for a count below 1.

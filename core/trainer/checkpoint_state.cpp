@@ -11,8 +11,7 @@
 namespace tf {
 
 std::string Trainer::tau_name(size_t local_pattention) const {
-  return "tau." +
-         std::to_string(model_->first_pattention() + static_cast<int64_t>(local_pattention));
+  return frozen_scale_name(model_->first_pattention() + static_cast<int64_t>(local_pattention));
 }
 
 CheckpointState Trainer::checkpoint_state() {
@@ -96,7 +95,8 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   check_holds_model(
       checkpoint, model_->config(),
       "To train this run's model, give it a new checkpoint.dir; to start it from this "
-      "checkpoint, set model.init_from: " + checkpoint.directory() +
+      "checkpoint, set model.init_from: " +
+          checkpoint.directory() +
           " with a new checkpoint.dir (model.init_from grows a model with fewer parameter "
           "tokens; the other sizes must be the same)");
   torch::NoGradGuard no_grad;
@@ -110,12 +110,7 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
     moments.step = checkpoint.tensor(prefix + "step").item<int64_t>();
     set_adamw_state(*optimizer_, t.param, moments);
   }
-  for (auto layer : model_->pattentions()) layer->set_tau(0);
-  auto layers = model_->pattentions();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const std::string name = tau_name(i);
-    if (checkpoint.has(name)) layers[i]->set_tau(checkpoint.tensor(name).item<double>());
-  }
+  read_frozen_scales(checkpoint, model_);
   attach_gradient_sync();  // ZeRO-1 takes the restored state
   step_ = run.step;
   scaling_.restore(static_cast<size_t>(run.stage_index), run.stage_start, run.growths);
