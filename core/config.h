@@ -38,8 +38,9 @@ namespace tf {
   X(KEY, double, rotary_pct, 0.25, within('[', 0, 1, ']'),                                         \
     "fraction of each head's dimensions that get rotary embedding")                                \
   X(KEY, std::string, init_from, "", any(),                                                        \
-    "weights to start from: a safetensors file in the authors' key layout or a checkpoint step "   \
-    "directory (parameters only; step 0, fresh optimizer). It may hold fewer parameter tokens "    \
+    "weights to start from: a safetensors file in the authors' key layout, a Hugging Face export " \
+    "directory (tf-export --format hf) or a checkpoint step directory (parameters only; step 0, "  \
+    "fresh optimizer). It may hold fewer parameter tokens "                                        \
     "than the first stage: it is loaded at its size and grown")                                    \
   X(KEY, GrowthPolicy, init_growth, GrowthPolicy::kPreserve, any(),                                \
     "how `init_from` grows when it holds fewer tokens (docs/progressive-scaling.md)")
