@@ -1,6 +1,5 @@
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
 #include "core/checkpoint/authors_layout.h"
 #include "core/checkpoint/hf_layout.h"
@@ -44,7 +43,7 @@ TokenFormer load_model(const Config& config, const CommandLine& line) {
   const std::string init_from = line.value("init-from");
   if (line.has("checkpoint")) {
     load_checkpoint_weights(line.value("checkpoint"), model);
-  } else if (std::filesystem::is_directory(init_from) && is_hf_directory(init_from)) {
+  } else if (is_hf_directory(init_from)) {
     HfModel(init_from).load_into(model);
   } else {
     import_authors_layout(init_from, model);

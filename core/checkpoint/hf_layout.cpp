@@ -11,6 +11,7 @@
 #include "core/checkpoint/model_tensors.h"
 #include "core/checkpoint/stored_model.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "core/pattention_row_types.h"
 
 namespace tf {
@@ -21,8 +22,6 @@ using nlohmann::json;
 constexpr const char* kModelType = "tokenformer";
 constexpr const char* kLayerNames[] = {"query", "key", "value", "proj", "mlp"};
 constexpr int kPattentionsPerLayer = 5;
-
-std::string number_text(double value) { return json(value).dump(); }
 
 json config_json(const ModelConfig& m, const ModelSizes& sizes, const std::vector<double>& scales) {
   json config = {{"model_type", kModelType},
@@ -232,7 +231,7 @@ void HfModel::load_into(TokenFormer& model) const {
   agree("num_attention_heads", std::to_string(num_heads_), "num_heads",
         std::to_string(m.num_heads));
   agree("pattention_norm", norm_, "norm", choice_name(m.norm));
-  agree("rotary_pct", number_text(rotary_pct_), "rotary_pct", number_text(m.rotary_pct));
+  agree("rotary_pct", shortest_text(rotary_pct_), "rotary_pct", shortest_text(m.rotary_pct));
   import_layout(weights_, weights_path_, model, hf_key);
   if (scales_.empty()) return;
   auto layers = model->pattentions();

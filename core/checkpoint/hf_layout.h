@@ -33,7 +33,8 @@ using HfFile = std::pair<std::string, std::string>;
 std::string export_hf(const CheckpointReader& checkpoint, const std::string& out_dir,
                       const std::vector<HfFile>& files);
 
-// Whether `dir` is meant as a Hugging Face directory: it has a config.json and no manifest.
+// Whether `dir` is meant as a Hugging Face directory: it has a config.json and no manifest (false
+// for a path that is not a directory).
 bool is_hf_directory(const std::string& dir);
 
 // A Hugging Face directory, read and checked: config.json's fields against the weights' keys and

@@ -12,7 +12,7 @@ namespace tf {
 
 InitialWeights::InitialWeights(std::string path, int64_t num_layers) : path_(std::move(path)) {
   if (!path_exists(path_)) throw Error(path_ + ": model.init_from does not exist");
-  if (std::filesystem::is_directory(path_) && is_hf_directory(path_)) {
+  if (is_hf_directory(path_)) {
     hf_.emplace(path_);
     tokens_ = hf_->tokens();
     return;
