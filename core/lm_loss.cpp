@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/matmul.h"
 #include "core/precision.h"
 
 namespace tf {
@@ -22,7 +23,7 @@ struct ChunkedCrossEntropy : torch::autograd::Function<ChunkedCrossEntropy> {
     torch::Tensor total = torch::zeros({}, h.options().dtype(fp));
     for (int64_t first = 0; first < rows; first += step) {
       const int64_t count = std::min(step, rows - first);
-      const torch::Tensor logits = at_least_fp32(torch::matmul(h.narrow(0, first, count), w.t()));
+      const torch::Tensor logits = at_least_fp32(tf::matmul(h.narrow(0, first, count), w.t()));
       const torch::Tensor chunk_lse = torch::logsumexp(logits, -1);
       lse.narrow(0, first, count).copy_(chunk_lse);
       const torch::Tensor picked = logits.gather(1, targets.narrow(0, first, count).unsqueeze(1));
@@ -47,14 +48,14 @@ struct ChunkedCrossEntropy : torch::autograd::Function<ChunkedCrossEntropy> {
     for (int64_t first = 0; first < rows; first += step) {
       const int64_t count = std::min(step, rows - first);
       const torch::Tensor h_chunk = h.narrow(0, first, count);
-      torch::Tensor d = at_least_fp32(torch::matmul(h_chunk, w.t()));
+      torch::Tensor d = at_least_fp32(tf::matmul(h_chunk, w.t()));
       d.sub_(lse.narrow(0, first, count).unsqueeze(1)).exp_();
       d.scatter_add_(1, targets.narrow(0, first, count).unsqueeze(1),
                      torch::full({count, 1}, -1.0, d.options()));
       d.mul_(scale);
       const torch::Tensor d_compute = d.to(h.scalar_type());
-      grad_h.narrow(0, first, count).copy_(torch::matmul(d_compute, w));
-      grad_w.add_(torch::matmul(d_compute.t(), h_chunk).to(grad_w.scalar_type()));
+      grad_h.narrow(0, first, count).copy_(tf::matmul(d_compute, w));
+      grad_w.add_(tf::matmul(d_compute.t(), h_chunk).to(grad_w.scalar_type()));
     }
     return {grad_h, grad_w.to(weight.scalar_type()), torch::Tensor(), torch::Tensor()};
   }

@@ -72,26 +72,25 @@ MemoryEstimate estimate_rank_memory(const ModelConfig& m, const TrainConfig& tra
     e.buffers = dp > 1 ? kFloat * params : 0;
   }
   e.buffers += (2 * 8 + 2 * kFloat) * largest;
-  // Per row of the micro batch (micro_batch x seq_len rows). An l2_norm_gelu Pattention keeps its
-  // scores and its activation in the compute dtype (core/pattention_rows.h); the other norms keep
-  // the scores, the normalised scores and the activation in fp32 whatever the compute dtype (12
-  // bytes per token it holds). A block keeps about a dozen hidden-size vectors; attention is
-  // ATen's fused scaled-dot-product kernel (flash attention on the CPU and on CUDA), which keeps
-  // one fp32 log-sum-exp per head and never a [seq x seq] score matrix.
+  // Per row of the micro batch (micro_batch x seq_len rows). A Pattention keeps its scores and its
+  // activation in the compute dtype, whatever its norm (core/pattention_rows.h). A block keeps
+  // about a dozen hidden-size vectors; attention is ATen's fused scaled-dot-product kernel (flash
+  // attention on the CPU and on CUDA), which keeps one fp32 log-sum-exp per head and never a [seq x
+  // seq] score matrix.
   const double compute = train.precision == Precision::kBf16 ? 2 : kFloat;
   const double seq = static_cast<double>(m.seq_len);
   const double heads = static_cast<double>(m.num_heads);
-  const double per_token = m.norm == PattentionNorm::kL2NormGelu ? 2 * compute : 3 * kFloat;
+  const double per_token = 2 * compute;
   const double per_layer = per_token * token_rows + compute * 12 * d + kFloat * heads;
   // The head and loss hold one chunk of fp32 logits at a time (core/lm_loss.h): per row only the
   // final hidden states and their gradient.
   const double head = compute * 4 * d;
-  // On top of what is saved: the backward of the widest Pattention holds two fp32
-  // [rows x tokens] gradients at once, and in bf16 the LibTorch path of its rows also holds fp32
-  // copies of the scores and of the incoming gradient (core/pattention_rows.cpp); fused attention
-  // works on blocks of a few rows.
-  const double row_temporaries = compute < kFloat ? 4 : 2;
-  const double transient = row_temporaries * kFloat * std::max({qkv, proj, ffn});
+  // On top of what is saved, the backward of the widest Pattention holds about one fp32
+  // [rows x tokens] tensor's worth: the incoming gradient and ∂L/∂A in the compute dtype (the
+  // fused rows write ∂L/∂A directly, core/pattention_rows.h), and in bf16 on a CPU without bf16
+  // arithmetic the fp32 operand of a product (core/matmul.h). Fused attention works on blocks of
+  // a few rows.
+  const double transient = kFloat * std::max({qkv, proj, ffn});
   const double rows = static_cast<double>(train.micro_batch) * seq;
   // Activation checkpointing keeps each block's input (one hidden-size vector) and holds one
   // block's saved activations at a time, while it is recomputed.

@@ -1,9 +1,13 @@
 #include "core/model.h"
 
+#include "core/pattention_rows.h"
+
 #include <cmath>
 
 #include "core/error.h"
 #include "core/lm_loss.h"
+#include "core/matmul.h"
+#include "core/pattention_rows.h"
 #include "core/torch_ops.h"
 
 namespace tf {
@@ -78,6 +82,12 @@ std::vector<torch::Tensor> BlockImpl::qkv(const torch::Tensor& x, const TokenPar
   const Pattention layers[] = {query, key, value};
   std::vector<torch::Tensor> scores, stats, maxima;
   for (const auto& layer : layers) scores.push_back(layer->scores(shared));
+  if (ops.size() == 1) {  // the collectives are identities: Θ in one pass per row and layer
+    std::vector<torch::Tensor> out;
+    for (int i = 0; i < 3; ++i)
+      out.push_back(layers[i]->mix(fused_rows(scores[i], layers[i]->rows())));
+    return out;
+  }
   if (query->norm() == PattentionNorm::kSoftmax) {
     std::vector<torch::Tensor> local;
     for (const auto& a : scores) local.push_back(PattentionImpl::row_max(a));
@@ -104,8 +114,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotary& rotary,
   const auto q = rotary.apply(heads(qkv_out[0]));
   const auto k = rotary.apply(heads(qkv_out[1]));
   const auto v = heads(qkv_out[2]);
-  const auto attended =
-      torch_ops::causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
+  const auto attended = causal_attention(q, k, v).transpose(1, 2).reshape({batch, seq, d});
   const auto h = x + proj->forward(attended, ops);
   return h + mlp->forward(plain_layer_norm(h), ops);
 }
@@ -173,7 +182,7 @@ torch::Tensor TokenFormerImpl::hidden(const torch::Tensor& tokens, const TokenPa
 
 torch::Tensor TokenFormerImpl::forward(const torch::Tensor& tokens, const TokenParallelOps& ops) {
   const torch::Tensor h = hidden(tokens, ops);
-  const auto logits = torch::matmul(h, embedding.to(h.scalar_type()).t());
+  const auto logits = tf::matmul(h, embedding.to(h.scalar_type()).t());
   return logits.scalar_type() == torch::kFloat64 ? logits : logits.to(torch::kFloat32);
 }
 

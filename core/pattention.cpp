@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/matmul.h"
 #include "core/pattention_rows.h"
-#include "core/precision.h"
 
 namespace tf {
 namespace {
@@ -63,40 +63,28 @@ double PattentionImpl::scale() const {
 }
 
 torch::Tensor PattentionImpl::scores(const torch::Tensor& x) const {
-  return torch::matmul(x, key_tokens.to(x.scalar_type()).t());
+  return tf::matmul(x, key_tokens.to(x.scalar_type()).t());
 }
 
 torch::Tensor PattentionImpl::local_stat(const torch::Tensor& a,
                                          const torch::Tensor& row_max) const {
-  if (norm_ == PattentionNorm::kL2NormGelu) return row_square_sum(a);
-  const torch::Tensor a32 = at_least_fp32(a);
-  if (norm_ == PattentionNorm::kGeluL2Norm) {
-    return torch::gelu(a32).square().sum(-1, /*keepdim=*/true);
-  }
-  return torch::exp(a32 - row_max).sum(-1, /*keepdim=*/true);  // softmax
+  return row_stat(a, row_max, rows());
 }
 
 torch::Tensor PattentionImpl::activate(const torch::Tensor& a, const torch::Tensor& total_stat,
                                        const torch::Tensor& row_max) const {
-  // l2_norm_gelu, the default, keeps only A and the row totals (core/pattention_rows.h).
-  if (norm_ == PattentionNorm::kL2NormGelu) return l2_norm_gelu_rows(a, total_stat, scale());
-  const torch::Tensor a32 = at_least_fp32(a);
-  const torch::Tensor s = norm_ == PattentionNorm::kGeluL2Norm
-                              ? torch::gelu(a32) * (scale() / torch::sqrt(total_stat + kNormEps))
-                              : torch::exp(a32 - row_max) * (scale() / total_stat);  // softmax
-  return s.to(a.scalar_type());
+  return row_activation(a, total_stat, row_max, rows());
 }
 
 torch::Tensor PattentionImpl::mix(const torch::Tensor& s) const {
-  return torch::matmul(s, value_tokens.to(s.scalar_type()));
+  return tf::matmul(s, value_tokens.to(s.scalar_type()));
 }
 
-torch::Tensor PattentionImpl::row_max(const torch::Tensor& scores) {
-  return std::get<0>(at_least_fp32(scores.detach()).max(-1, /*keepdim=*/true));
-}
+torch::Tensor PattentionImpl::row_max(const torch::Tensor& scores) { return row_maxima(scores); }
 
 torch::Tensor PattentionImpl::forward(const torch::Tensor& x, const TokenParallelOps& ops) {
   const torch::Tensor a = scores(ops.enter(x));
+  if (ops.size() == 1) return mix(fused_rows(a, rows()));  // the collectives are identities
   torch::Tensor maxima;
   if (norm_ == PattentionNorm::kSoftmax) maxima = ops.max_stats(row_max(a));
   const torch::Tensor stat = ops.sum_stats(local_stat(a, maxima));

@@ -30,13 +30,16 @@ class PattentionImpl : public torch::nn::Module {
   // Per-row local statistic [..., 1] (at least fp32) that sum_stats reduces. For softmax `row_max`
   // is the group maximum of the scores; otherwise it is ignored.
   torch::Tensor local_stat(const torch::Tensor& scores, const torch::Tensor& row_max = {}) const;
-  // S from the scores and the group-reduced statistic; then the local partial output S V.
+  // S from the scores and the group-reduced statistic; then the local partial output S V. A group
+  // of one rank can take fused_rows(scores, rows()) instead of the three steps.
   torch::Tensor activate(const torch::Tensor& scores, const torch::Tensor& total_stat,
                          const torch::Tensor& row_max = {}) const;
   torch::Tensor mix(const torch::Tensor& s) const;
 
   // τ (or n for softmax) unless overridden; growth with `preserve` freezes it.
   double scale() const;
+  // Θ as core/pattention_rows.h takes it.
+  RowNorm rows() const { return {norm_, scale()}; }
   // Per-row maximum of the scores (at least fp32, no gradient), the input of max_stats.
   static torch::Tensor row_max(const torch::Tensor& scores);
   void set_tau(double tau) { tau_ = tau; }

@@ -1,5 +1,5 @@
 // LibTorch calls the model, the trainer and the checkpoints share, where LibTorch's own API is
-// lower-level than they need: a seeded generator, causal attention, the key of a parameter's
+// lower-level than they need: a seeded generator, the key of a parameter's
 // optimizer state, and one AdamW step (fused on CUDA).
 #pragma once
 
@@ -14,17 +14,8 @@ inline at::Generator make_generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
 
-// Causal multi-head attention, q/k/v [batch, heads, seq, head_dim], scale 1/sqrt(head_dim):
-// ATen's scaled-dot-product attention (flash or memory-efficient kernels on CUDA).
-inline torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
-                                      const torch::Tensor& v) {
-  return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
-}
-
 // Key of a parameter in torch::optim::Optimizer::state(): the address of its TensorImpl.
-inline void* optimizer_state_key(const torch::Tensor& param) {
-  return param.unsafeGetTensorImpl();
-}
+inline void* optimizer_state_key(const torch::Tensor& param) { return param.unsafeGetTensorImpl(); }
 
 // One AdamW update of every parameter of `optimizer` that has a gradient. With parameters on CUDA
 // devices: the fused multi-tensor kernel (one launch per group instead of a dozen per parameter),

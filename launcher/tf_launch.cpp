@@ -22,6 +22,7 @@
 #include "launcher/commit_guard.h"
 #include "launcher/dry_run.h"
 #include "launcher/fault_report.h"
+#include "launcher/host_allocator.h"
 #include "launcher/lease.h"
 #include "launcher/open_files.h"
 #include "launcher/preemption.h"
@@ -233,6 +234,7 @@ int run(int argc, char** argv, const tf::parallel::MpiRuntime& runtime, Faults& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  tf::reuse_freed_memory();
   try {
     const tf::parallel::MpiRuntime runtime(&argc, &argv);
     Faults faults;

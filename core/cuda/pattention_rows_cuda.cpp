@@ -9,11 +9,34 @@
 namespace tf {
 namespace {
 
-bool handled(const torch::Tensor& scores, const torch::Tensor& total) {
+bool one_per_row(const torch::Tensor& stat, const torch::Tensor& scores) {
+  return stat.device() == scores.device() && stat.numel() * scores.size(-1) == scores.numel();
+}
+
+bool handled(const torch::Tensor& scores, const torch::Tensor& total, const torch::Tensor& row_max,
+             RowNorm norm) {
   const auto type = scores.scalar_type();
   return scores.is_cuda() && (type == torch::kFloat32 || type == torch::kBFloat16) &&
-         scores.is_contiguous() && total.scalar_type() == torch::kFloat32 &&
-         total.device() == scores.device() && total.numel() * scores.size(-1) == scores.numel();
+         one_per_row(total, scores) &&
+         (norm.norm != PattentionNorm::kSoftmax || one_per_row(row_max, scores));
+}
+
+torch::Tensor fp32(const torch::Tensor& stat) {
+  return stat.defined() ? stat.to(torch::kFloat32).contiguous() : stat;
+}
+
+const float* floats_or_null(const torch::Tensor& t) {
+  return t.defined() ? t.data_ptr<float>() : nullptr;
+}
+
+cuda::RowKernelArgs args_of(const torch::Tensor& scores, RowNorm norm) {
+  const int64_t n = scores.size(-1);
+  return {static_cast<int>(norm.norm),
+          static_cast<float>(norm.scale),
+          static_cast<float>(kNormEps),
+          n > 0 ? scores.numel() / n : 0,
+          n,
+          scores.scalar_type() == torch::kBFloat16};
 }
 
 void check_launch(const char* what) {
@@ -23,35 +46,31 @@ void check_launch(const char* what) {
 
 }  // namespace
 
-bool l2_norm_gelu_rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
-                                    double tau, torch::Tensor& s) {
-  if (!handled(scores, total)) return false;
+bool rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
+                       const torch::Tensor& row_max, RowNorm norm, torch::Tensor& s) {
+  if (!handled(scores, total, row_max, norm)) return false;
   const c10::cuda::CUDAGuard guard(scores.device());
-  const torch::Tensor totals = total.contiguous();
-  s = torch::empty_like(scores);
-  const int64_t n = scores.size(-1);
-  cuda::l2_norm_gelu_forward(scores.data_ptr(), totals.data_ptr<float>(), s.data_ptr(),
-                             scores.numel() / std::max<int64_t>(n, 1), n,
-                             scores.scalar_type() == torch::kBFloat16, static_cast<float>(tau),
-                             static_cast<float>(kNormEps), c10::cuda::getCurrentCUDAStream());
-  check_launch("l2_norm_gelu forward kernel");
+  const torch::Tensor a = scores.contiguous(), t = fp32(total), m = fp32(row_max);
+  s = torch::empty_like(a);
+  cuda::rows_forward(args_of(a, norm), a.data_ptr(), t.data_ptr<float>(), floats_or_null(m),
+                     s.data_ptr(), c10::cuda::getCurrentCUDAStream());
+  check_launch("Pattention rows forward kernel");
   return true;
 }
 
-bool l2_norm_gelu_rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
-                                     const torch::Tensor& total, double tau, RowGradients& out) {
-  if (!handled(scores, total) || grad_s.scalar_type() != scores.scalar_type()) return false;
+bool rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
+                        const torch::Tensor& total, const torch::Tensor& row_max, RowNorm norm,
+                        RowGradients& out) {
+  if (!handled(scores, total, row_max, norm)) return false;
   const c10::cuda::CUDAGuard guard(scores.device());
-  const torch::Tensor grads = grad_s.contiguous(), totals = total.contiguous();
-  out.scores = torch::empty_like(scores);
-  out.total = torch::empty_like(totals);
-  const int64_t n = scores.size(-1);
-  cuda::l2_norm_gelu_backward(grads.data_ptr(), scores.data_ptr(), totals.data_ptr<float>(),
-                              out.scores.data_ptr(), out.total.data_ptr<float>(),
-                              scores.numel() / std::max<int64_t>(n, 1), n,
-                              scores.scalar_type() == torch::kBFloat16, static_cast<float>(tau),
-                              static_cast<float>(kNormEps), c10::cuda::getCurrentCUDAStream());
-  check_launch("l2_norm_gelu backward kernel");
+  const torch::Tensor a = scores.contiguous(), g = grad_s.to(a.scalar_type()).contiguous();
+  const torch::Tensor t = fp32(total), m = fp32(row_max);
+  out.scores = torch::empty_like(a);
+  out.total = torch::empty_like(t);
+  cuda::rows_backward(args_of(a, norm), g.data_ptr(), a.data_ptr(), t.data_ptr<float>(),
+                      floats_or_null(m), out.scores.data_ptr(), out.total.data_ptr<float>(),
+                      c10::cuda::getCurrentCUDAStream());
+  check_launch("Pattention rows backward kernel");
   return true;
 }
 

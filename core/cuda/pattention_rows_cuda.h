@@ -1,6 +1,7 @@
-// The CUDA implementations of core/pattention_rows.h's two halves. Each returns false, doing
-// nothing, for tensors it does not handle (not on a CUDA device, not fp32 or bf16 with fp32
-// totals, not contiguous) and in a build without CUDA; the caller then takes the LibTorch path.
+// The CUDA implementations of the activation half of Θ (core/pattention_rows.h), forward and
+// backward, for the three norms. Each returns false, doing nothing, for tensors it does not handle
+// (not on a CUDA device, not fp32 or bf16, statistics not one per row) and in a build without CUDA;
+// the caller then takes another path.
 #pragma once
 
 #include <torch/torch.h>
@@ -9,9 +10,10 @@
 
 namespace tf {
 
-bool l2_norm_gelu_rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
-                                    double tau, torch::Tensor& s);
-bool l2_norm_gelu_rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
-                                     const torch::Tensor& total, double tau, RowGradients& out);
+bool rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
+                       const torch::Tensor& row_max, RowNorm norm, torch::Tensor& s);
+bool rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
+                        const torch::Tensor& total, const torch::Tensor& row_max, RowNorm norm,
+                        RowGradients& out);
 
 }  // namespace tf

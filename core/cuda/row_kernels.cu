@@ -1,51 +1,84 @@
 #include <cuda_bf16.h>
 
+#include <type_traits>
+
 #include "core/cuda/row_kernels.h"
 
 namespace tf::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+enum Norm { kL2NormGelu = 0, kGeluL2Norm = 1, kSoftmax = 2 };
 
 __device__ float load(const float* p, int64_t i) { return p[i]; }
 __device__ float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
 __device__ void store(float* p, int64_t i, float v) { p[i] = v; }
 __device__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
 
-__device__ float row_scale(const float* total, int64_t row, float tau, float eps) {
-  return tau / sqrtf(total[row] + eps);
+// Exact (erf) gelu, Φ and φ.
+__device__ float normal_cdf(float y) { return 0.5f * (1.0f + erff(y * 0.70710678118654752f)); }
+__device__ float normal_pdf(float y) { return expf(-0.5f * y * y) * 0.39894228040143268f; }
+__device__ float gelu(float y) { return y * normal_cdf(y); }
+__device__ float gelu_grad(float y) { return normal_cdf(y) + y * normal_pdf(y); }
+
+// The row's coefficient: s₀ / √(t + ε) for the gelu norms, s₀ / t for softmax.
+template <int N>
+__device__ float coefficient(float total, float scale, float eps) {
+  return N == kSoftmax ? scale / total : scale / sqrtf(total + eps);
 }
 
-// Exact (erf) gelu and its derivative Φ(y) + y φ(y).
-__device__ float gelu(float y) { return 0.5f * y * (1.0f + erff(y * 0.70710678118654752f)); }
-__device__ float gelu_grad(float y) {
-  return 0.5f * (1.0f + erff(y * 0.70710678118654752f)) +
-         y * expf(-0.5f * y * y) * 0.39894228040143268f;
+template <int N>
+__device__ float activation(float a, float c, float m) {
+  if (N == kL2NormGelu) return gelu(a * c);
+  if (N == kGeluL2Norm) return gelu(a) * c;
+  return expf(a - m) * c;
 }
 
-template <typename T>
-__global__ void forward_kernel(const T* a, const float* total, T* s, int64_t rows, int64_t n,
-                               float tau, float eps) {
+// The part of ∂L/∂a with t fixed; adds the element's share of ∂L/∂t's sum to `dot`.
+template <int N>
+__device__ float direct_grad(float gs, float a, float c, float m, float& dot) {
+  if (N == kL2NormGelu) {
+    const float g = gs * gelu_grad(a * c);
+    dot += g * a;
+    return c * g;
+  }
+  if (N == kGeluL2Norm) {
+    dot += gs * gelu(a);
+    return gs * c * gelu_grad(a);
+  }
+  const float e = expf(a - m);
+  dot += gs * e;
+  return gs * e * c;
+}
+
+template <int N>
+__device__ float total_grad(float dot, float c, float total, float eps) {
+  return N == kSoftmax ? -c / total * dot : -0.5f * c / (total + eps) * dot;
+}
+
+template <int N, typename T>
+__global__ void forward_kernel(const T* a, const float* total, const float* max, T* s,
+                               int64_t rows, int64_t n, float scale, float eps) {
   const int64_t count = rows * n;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count;
        i += int64_t(gridDim.x) * blockDim.x) {
-    store(s, i, gelu(load(a, i) * row_scale(total, i / n, tau, eps)));
+    const int64_t row = i / n;
+    const float m = N == kSoftmax ? max[row] : 0.0f;
+    store(s, i, activation<N>(load(a, i), coefficient<N>(total[row], scale, eps), m));
   }
 }
 
-// One block per row: the elementwise gradient, and the row's Σ g a reduced through shared memory.
-template <typename T>
-__global__ void backward_kernel(const T* grad_s, const T* a, const float* total, T* grad_a,
-                                float* grad_total, int64_t n, float tau, float eps) {
+// One block per row: the elementwise gradient, and the row's sum reduced through shared memory.
+template <int N, typename T>
+__global__ void backward_kernel(const T* grad_s, const T* a, const float* total, const float* max,
+                                T* grad_a, float* grad_total, int64_t n, float scale, float eps) {
   const int64_t row = blockIdx.x;
-  const float c = row_scale(total, row, tau, eps);
+  const float c = coefficient<N>(total[row], scale, eps);
+  const float m = N == kSoftmax ? max[row] : 0.0f;
   const int64_t base = row * n;
   float dot = 0;
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-    const float x = load(a, base + j);
-    const float g = load(grad_s, base + j) * gelu_grad(x * c);
-    store(grad_a, base + j, c * g);
-    dot += g * x;
+    store(grad_a, base + j, direct_grad<N>(load(grad_s, base + j), load(a, base + j), c, m, dot));
   }
   __shared__ float partial[kThreads];
   partial[threadIdx.x] = dot;
@@ -54,7 +87,7 @@ __global__ void backward_kernel(const T* grad_s, const T* a, const float* total,
     if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
     __syncthreads();
   }
-  if (threadIdx.x == 0) grad_total[row] = -0.5f * c / (total[row] + eps) * partial[0];
+  if (threadIdx.x == 0) grad_total[row] = total_grad<N>(partial[0], c, total[row], eps);
 }
 
 int blocks_for(int64_t count) {
@@ -62,34 +95,56 @@ int blocks_for(int64_t count) {
   return static_cast<int>(wanted < 65535 ? (wanted > 0 ? wanted : 1) : 65535);
 }
 
-}  // namespace
-
-void l2_norm_gelu_forward(const void* a, const float* total, void* s, int64_t rows, int64_t n,
-                          bool bf16, float tau, float eps, cudaStream_t stream) {
-  const int blocks = blocks_for(rows * n);
-  if (bf16) {
-    forward_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(a), total,
-                                                    static_cast<__nv_bfloat16*>(s), rows, n, tau,
-                                                    eps);
-  } else {
-    forward_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(a), total,
-                                                    static_cast<float*>(s), rows, n, tau, eps);
-  }
+template <int N, typename T>
+void launch_forward(const RowKernelArgs& r, const void* a, const float* total, const float* max,
+                    void* s, cudaStream_t stream) {
+  forward_kernel<N><<<blocks_for(r.rows * r.n), kThreads, 0, stream>>>(
+      static_cast<const T*>(a), total, max, static_cast<T*>(s), r.rows, r.n, r.scale, r.eps);
 }
 
-void l2_norm_gelu_backward(const void* grad_s, const void* a, const float* total, void* grad_a,
-                           float* grad_total, int64_t rows, int64_t n, bool bf16, float tau,
-                           float eps, cudaStream_t stream) {
-  if (rows == 0) return;
-  if (bf16) {
-    backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-        static_cast<const __nv_bfloat16*>(grad_s), static_cast<const __nv_bfloat16*>(a), total,
-        static_cast<__nv_bfloat16*>(grad_a), grad_total, n, tau, eps);
-  } else {
-    backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-        static_cast<const float*>(grad_s), static_cast<const float*>(a), total,
-        static_cast<float*>(grad_a), grad_total, n, tau, eps);
-  }
+template <int N, typename T>
+void launch_backward(const RowKernelArgs& r, const void* grad_s, const void* a,
+                     const float* total, const float* max, void* grad_a, float* grad_total,
+                     cudaStream_t stream) {
+  backward_kernel<N><<<static_cast<unsigned>(r.rows), kThreads, 0, stream>>>(
+      static_cast<const T*>(grad_s), static_cast<const T*>(a), total, max,
+      static_cast<T*>(grad_a), grad_total, r.n, r.scale, r.eps);
+}
+
+// Calls f.template operator()<N, T>() for the arguments' norm and element type.
+template <typename F>
+void dispatch(const RowKernelArgs& r, F&& f) {
+  const auto typed = [&](auto norm) {
+    constexpr int N = decltype(norm)::value;
+    if (r.bf16) {
+      f(std::integral_constant<int, N>{}, __nv_bfloat16{});
+    } else {
+      f(std::integral_constant<int, N>{}, float{});
+    }
+  };
+  if (r.norm == kL2NormGelu) typed(std::integral_constant<int, kL2NormGelu>{});
+  if (r.norm == kGeluL2Norm) typed(std::integral_constant<int, kGeluL2Norm>{});
+  if (r.norm == kSoftmax) typed(std::integral_constant<int, kSoftmax>{});
+}
+
+}  // namespace
+
+void rows_forward(const RowKernelArgs& args, const void* a, const float* total, const float* max,
+                  void* s, cudaStream_t stream) {
+  if (args.rows == 0 || args.n == 0) return;
+  dispatch(args, [&](auto norm, auto element) {
+    launch_forward<decltype(norm)::value, decltype(element)>(args, a, total, max, s, stream);
+  });
+}
+
+void rows_backward(const RowKernelArgs& args, const void* grad_s, const void* a,
+                   const float* total, const float* max, void* grad_a, float* grad_total,
+                   cudaStream_t stream) {
+  if (args.rows == 0) return;
+  dispatch(args, [&](auto norm, auto element) {
+    launch_backward<decltype(norm)::value, decltype(element)>(args, grad_s, a, total, max, grad_a,
+                                                              grad_total, stream);
+  });
 }
 
 }  // namespace tf::cuda

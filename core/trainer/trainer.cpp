@@ -68,12 +68,6 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
     scaling_.start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
   }
   model_->to(context_.device());
-  const bool fused_rows = config_.model.norm == PattentionNorm::kL2NormGelu;
-  if (context_.device().is_cuda() && !fused_rows) {
-    log_.info(std::string("note: model.norm ") + choice_name(config_.model.norm) +
-              " runs on LibTorch ops; the fused row kernels cover " +
-              choice_name(PattentionNorm::kL2NormGelu) + " only");
-  }
   if (t.precision == Precision::kBf16) model_->set_compute_dtype(torch::kBFloat16);
   model_->set_activation_checkpointing(t.activation_checkpointing ==
                                        ActivationCheckpointing::kLayer);
