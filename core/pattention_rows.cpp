@@ -103,7 +103,8 @@ RowGradients activation_backward(const torch::Tensor& grad_s, const torch::Tenso
                                  const torch::Tensor& total, const torch::Tensor& row_max,
                                  RowNorm norm) {
   RowGradients out;
-  if (!reference_rows_chosen() && rows_cuda_backward(grad_s, scores, total, row_max, norm, out)) {
+  if (!reference_rows_chosen() &&
+      rows_cuda_backward(grad_s, scores, total, row_max, norm, /*whole=*/false, out)) {
     return out;
   }
   if (cpu_kernels_take(scores)) {
@@ -216,7 +217,11 @@ struct FusedRows : torch::autograd::Function<FusedRows> {
                                shape_of(a));
       return {out, torch::Tensor(), torch::Tensor()};
     }
-    const RowGradients g = activation_backward(grads[0], scores, total, row_max, rows);
+    RowGradients g;
+    if (rows_cuda_backward(grads[0], scores, total, row_max, rows, /*whole=*/true, g)) {
+      return {g.scores, torch::Tensor(), torch::Tensor()};
+    }
+    g = activation_backward(grads[0], scores, total, row_max, rows);
     return {g.scores + stat_backward(g.total, scores, row_max, rows), torch::Tensor(),
             torch::Tensor()};
   }
@@ -231,7 +236,7 @@ bool rows_cuda_forward(const torch::Tensor&, const torch::Tensor&, const torch::
   return false;
 }
 bool rows_cuda_backward(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
-                        const torch::Tensor&, RowNorm, RowGradients&) {
+                        const torch::Tensor&, RowNorm, bool, RowGradients&) {
   return false;
 }
 #endif

@@ -60,15 +60,16 @@ bool rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
 
 bool rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
                         const torch::Tensor& total, const torch::Tensor& row_max, RowNorm norm,
-                        RowGradients& out) {
+                        bool whole, RowGradients& out) {
   if (!handled(scores, total, row_max, norm)) return false;
   const c10::cuda::CUDAGuard guard(scores.device());
   const torch::Tensor a = scores.contiguous(), g = grad_s.to(a.scalar_type()).contiguous();
   const torch::Tensor t = fp32(total), m = fp32(row_max);
   out.scores = torch::empty_like(a);
-  out.total = torch::empty_like(t);
+  if (!whole) out.total = torch::empty_like(t);
   cuda::rows_backward(args_of(a, norm), g.data_ptr(), a.data_ptr(), t.data_ptr<float>(),
-                      floats_or_null(m), out.scores.data_ptr(), out.total.data_ptr<float>(),
+                      floats_or_null(m), out.scores.data_ptr(),
+                      whole ? nullptr : out.total.data_ptr<float>(),
                       c10::cuda::getCurrentCUDAStream());
   check_launch("Pattention rows backward kernel");
   return true;

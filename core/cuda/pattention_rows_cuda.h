@@ -12,8 +12,10 @@ namespace tf {
 
 bool rows_cuda_forward(const torch::Tensor& scores, const torch::Tensor& total,
                        const torch::Tensor& row_max, RowNorm norm, torch::Tensor& s);
+// With `whole` (a group of one rank, t formed from these scores) out.scores is all of ∂L/∂A and
+// out.total stays empty.
 bool rows_cuda_backward(const torch::Tensor& grad_s, const torch::Tensor& scores,
                         const torch::Tensor& total, const torch::Tensor& row_max, RowNorm norm,
-                        RowGradients& out);
+                        bool whole, RowGradients& out);
 
 }  // namespace tf

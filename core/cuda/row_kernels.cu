@@ -56,6 +56,14 @@ __device__ float total_grad(float dot, float c, float total, float eps) {
   return N == kSoftmax ? -c / total * dot : -0.5f * c / (total + eps) * dot;
 }
 
+// ∂t/∂a: what the part of ∂L/∂a through t is, per unit of ∂L/∂t.
+template <int N>
+__device__ float stat_grad(float a, float m) {
+  if (N == kL2NormGelu) return 2.0f * a;
+  if (N == kGeluL2Norm) return 2.0f * gelu(a) * gelu_grad(a);
+  return expf(a - m);
+}
+
 template <int N, typename T>
 __global__ void forward_kernel(const T* a, const float* total, const float* max, T* s,
                                int64_t rows, int64_t n, float scale, float eps) {
@@ -69,6 +77,8 @@ __global__ void forward_kernel(const T* a, const float* total, const float* max,
 }
 
 // One block per row: the elementwise gradient, and the row's sum reduced through shared memory.
+// Fused (a group of one rank, `grad_total` null): a second sweep over the row adds the part
+// through t, so ∂L/∂a is whole.
 template <int N, typename T>
 __global__ void backward_kernel(const T* grad_s, const T* a, const float* total, const float* max,
                                 T* grad_a, float* grad_total, int64_t n, float scale, float eps) {
@@ -78,7 +88,8 @@ __global__ void backward_kernel(const T* grad_s, const T* a, const float* total,
   const int64_t base = row * n;
   float dot = 0;
   for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-    store(grad_a, base + j, direct_grad<N>(load(grad_s, base + j), load(a, base + j), c, m, dot));
+    const float direct = direct_grad<N>(load(grad_s, base + j), load(a, base + j), c, m, dot);
+    if (grad_total != nullptr) store(grad_a, base + j, direct);
   }
   __shared__ float partial[kThreads];
   partial[threadIdx.x] = dot;
@@ -87,7 +98,17 @@ __global__ void backward_kernel(const T* grad_s, const T* a, const float* total,
     if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
     __syncthreads();
   }
-  if (threadIdx.x == 0) grad_total[row] = total_grad<N>(partial[0], c, total[row], eps);
+  const float through_total = total_grad<N>(partial[0], c, total[row], eps);
+  if (grad_total != nullptr) {
+    if (threadIdx.x == 0) grad_total[row] = through_total;
+    return;
+  }
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    const float x = load(a, base + j);
+    float unused = 0;
+    store(grad_a, base + j,
+          direct_grad<N>(load(grad_s, base + j), x, c, m, unused) + stat_grad<N>(x, m) * through_total);
+  }
 }
 
 int blocks_for(int64_t count) {

@@ -25,7 +25,8 @@ struct RowKernelArgs {
 void rows_forward(const RowKernelArgs& args, const void* a, const float* total, const float* max,
                   void* s, cudaStream_t stream);
 
-// ∂L/∂A with t held fixed, and ∂L/∂t per row.
+// ∂L/∂A with t held fixed, and ∂L/∂t per row; with `grad_total` null (a group of one rank, t
+// formed from these same rows), the whole ∂L/∂A instead, both parts, in one kernel.
 void rows_backward(const RowKernelArgs& args, const void* grad_s, const void* a, const float* total,
                    const float* max, void* grad_a, float* grad_total, cudaStream_t stream);
 
