@@ -45,7 +45,14 @@ template <typename A>
 Vec<A> load(const A* p, int64_t count) {
   return Vec<A>::loadu(p, count);
 }
+// bf16: a whole vector through ATen's AVX2 conversions, a row's tail through its partial loads
+// (which copy through a buffer, several times slower).
 Vec<float> load(const c10::BFloat16* p, int64_t count) {
+  if (count == Vec<float>::size()) {
+    __m256 out;
+    at::vec::cvtbf16_fp32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), out);
+    return out;
+  }
   return std::get<0>(at::vec::convert_bfloat16_float(Vec<c10::BFloat16>::loadu(p, count)));
 }
 template <typename A>
@@ -53,6 +60,10 @@ void store(A* p, const Vec<A>& v, int64_t count) {
   v.store(p, count);
 }
 void store(c10::BFloat16* p, const Vec<float>& v, int64_t count) {
+  if (count == Vec<float>::size()) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), at::vec::cvtfp32_bf16(__m256(v)));
+    return;
+  }
   at::vec::convert_float_bfloat16(v, Vec<float>(0)).store(p, count);
 }
 

@@ -6,7 +6,8 @@
 #               control plane off, and CMake finds NCCL
 #   nccl        tf_nccl_check: every NCCL collective against closed-form values, and training
 #               through the NCCL communicator with the gradient buckets and with ZeRO-1
-#   kernels     tf_kernel_check: the l2_norm_gelu row kernels against the LibTorch path (nccl.log)
+#   kernels     tf_kernel_check: the Pattention row kernels (three norms, fused and split at the
+#               statistic) against the reference formulas (nccl.log)
 #   tiny-fp32   configs/tiny.yaml on cuda has the CPU run's losses (1e-3 relative, every step): the
 #               CUDA kernels compute the same model and step
 #   tiny-bf16   the same in bf16 stays within 2e-2 of the cuda fp32 losses
