@@ -1,13 +1,10 @@
 #include "core/model.h"
 
-#include "core/pattention_rows.h"
-
 #include <cmath>
 
 #include "core/error.h"
 #include "core/lm_loss.h"
 #include "core/matmul.h"
-#include "core/pattention_rows.h"
 #include "core/torch_ops.h"
 
 namespace tf {
@@ -78,16 +75,15 @@ BlockImpl::BlockImpl(const ModelConfig& c, int64_t tp_size, int64_t tp_rank)
 }
 
 std::vector<torch::Tensor> BlockImpl::qkv(const torch::Tensor& x, const TokenParallelOps& ops) {
-  const torch::Tensor shared = ops.enter(x);
-  const Pattention layers[] = {query, key, value};
-  std::vector<torch::Tensor> scores, stats, maxima;
-  for (const auto& layer : layers) scores.push_back(layer->scores(shared));
-  if (ops.size() == 1) {  // the collectives are identities: Θ in one pass per row and layer
+  Pattention layers[] = {query, key, value};
+  if (ops.size() == 1) {  // no collectives to batch: each layer takes its own fused path
     std::vector<torch::Tensor> out;
-    for (int i = 0; i < 3; ++i)
-      out.push_back(layers[i]->mix(fused_rows(scores[i], layers[i]->rows())));
+    for (auto& layer : layers) out.push_back(layer->forward(x, ops));
     return out;
   }
+  const torch::Tensor shared = ops.enter(x);
+  std::vector<torch::Tensor> scores, stats, maxima;
+  for (const auto& layer : layers) scores.push_back(layer->scores(shared));
   if (query->norm() == PattentionNorm::kSoftmax) {
     std::vector<torch::Tensor> local;
     for (const auto& a : scores) local.push_back(PattentionImpl::row_max(a));

@@ -16,11 +16,12 @@ using torch::autograd::variable_list;
 
 thread_local bool t_reference = false;
 
-// ---- The CPU kernels: which tensors they take, and their raw views.
+// ---- The CPU kernels: which tensors they take, and their raw views. Whether the reference is
+// chosen is decided once, by the public functions at the end, before any autograd function runs.
 
 bool cpu_kernels_take(const torch::Tensor& scores) {
   const auto type = scores.scalar_type();
-  return scores.is_cpu() && !reference_rows_chosen() && cpu_rows::available() &&
+  return scores.is_cpu() && cpu_rows::available() &&
          (type == torch::kFloat32 || type == torch::kFloat64 || type == torch::kBFloat16);
 }
 
@@ -88,7 +89,7 @@ torch::Tensor stat_backward(const torch::Tensor& grad_total, const torch::Tensor
 torch::Tensor activation_forward(const torch::Tensor& scores, const torch::Tensor& total,
                                  const torch::Tensor& row_max, RowNorm norm) {
   torch::Tensor s;
-  if (!reference_rows_chosen() && rows_cuda_forward(scores, total, row_max, norm, s)) return s;
+  if (rows_cuda_forward(scores, total, row_max, norm, s)) return s;
   if (cpu_kernels_take(scores)) {
     const torch::Tensor a = scores.contiguous(), t = as_stat(total, a), m = as_stat(row_max, a);
     s = torch::empty_like(a);
@@ -103,10 +104,7 @@ RowGradients activation_backward(const torch::Tensor& grad_s, const torch::Tenso
                                  const torch::Tensor& total, const torch::Tensor& row_max,
                                  RowNorm norm) {
   RowGradients out;
-  if (!reference_rows_chosen() &&
-      rows_cuda_backward(grad_s, scores, total, row_max, norm, /*whole=*/false, out)) {
-    return out;
-  }
+  if (rows_cuda_backward(grad_s, scores, total, row_max, norm, /*whole=*/false, out)) return out;
   if (cpu_kernels_take(scores)) {
     const torch::Tensor a = scores.contiguous(), g = grad_s.to(a.scalar_type()).contiguous();
     const torch::Tensor t = as_stat(total, a), m = as_stat(row_max, a);
