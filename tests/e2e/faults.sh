@@ -81,10 +81,12 @@ wait_for 60 jq -e '.phase == "checkpoint save"' "$WORK/save/ranks/rank-1.json" |
 kill -9 "${RANKS[1]}"
 ends save 1 30 "checkpoint save"
 
-# SIGSTOP: the others time out in their step; rank 0 prints the summary.
+# SIGSTOP: the others time out in the phase the stopped rank left them in (a step, or a checkpoint
+# save when the signal lands during one); rank 0 prints the summary.
 start stopped
 kill -STOP "${RANKS[2]}"
 ends stopped 2 $((timeout_s + 25))
-grep -q "watchdog: the step phase" "$LOG" || fail "stopped: no watchdog time-out logged"
+grep -Eq "watchdog: the [a-z ]+ phase at step [0-9]+ has lasted" "$LOG" ||
+  fail "stopped: no watchdog time-out logged: $(grep watchdog "$LOG" | head -3)"
 grep -q "first failure: rank 2 " "$LOG" || fail "stopped: rank 0 printed no summary naming rank 2"
 echo "PASS"
