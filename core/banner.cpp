@@ -4,6 +4,7 @@
 
 #include "core/blas_info.h"
 #include "core/device.h"
+#include "core/growth.h"
 #include "core/sizes.h"
 #include "core/stages.h"
 #include "core/version.h"
@@ -33,16 +34,13 @@ void log_model(const Config& config, const ModelConfig& m, const Logger& log) {
   if (!config.stages.empty()) {
     for (const Stage& s : plan_stages(config)) {
       const ModelConfig grown = with_token_counts(m, s.tokens);
-      log.info(
-          format("stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
-                 "%.4g training FLOPs/token | %s, lr %.2e -> %.2e, growth %s, "
-                 "optimizer %s, %s",
-                 s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
-                 (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
-                 training_flops_per_token(grown), count_of(s.steps, "step").c_str(),
-                 s.schedule.peak, s.schedule.minimum, choice_name(s.growth),
-                 choice_name(s.carry_optimizer ? OptimizerRule::kCarry : OptimizerRule::kReset),
-                 layout_text(s.parallel).c_str()));
+      log.info(format(
+          "stage %-8s tokens qkv %6lld proj %6lld ffn %6lld | %s parameters | "
+          "%.4g training FLOPs/token | %s, lr %.2e -> %.2e, %s, %s",
+          s.name.c_str(), (long long)s.tokens.qkv, (long long)s.tokens.proj,
+          (long long)s.tokens.ffn, with_commas(parameter_count(grown)).c_str(),
+          training_flops_per_token(grown), count_of(s.steps, "step").c_str(), s.schedule.peak,
+          s.schedule.minimum, s.recipe.describe(false).c_str(), layout_text(s.parallel).c_str()));
     }
   }
 }

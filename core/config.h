@@ -43,7 +43,13 @@ namespace tf {
     "fresh optimizer). It may hold fewer parameter tokens "                                        \
     "than the first stage: it is loaded at its size and grown")                                    \
   X(KEY, GrowthPolicy, init_growth, GrowthPolicy::kPreserve, any(),                                \
-    "how `init_from` grows when it holds fewer tokens (docs/progressive-scaling.md)")
+    "how `init_from` grows when it holds fewer tokens (docs/progressive-scaling.md)")              \
+  X(KEY, double, init_noise, 0.0, within('[', 0, 1, ']'),                                          \
+    "noise on the tokens of `init_from` when it grows: standard deviation relative to each "       \
+    "row's RMS")                                                                                   \
+  X(KEY, int64_t, init_freeze_steps, 0, non_negative("0: none"),                                   \
+    "steps during which the tokens of `init_from` stay fixed (no update, no moment change) while " \
+    "the tokens growth adds train: parameter-efficient fine-tuning")
 
 #define TF_TRAIN_KEYS(X)                                                                           \
   X(KEY, int64_t, steps, 100, non_negative(),                                                      \
@@ -212,6 +218,11 @@ namespace tf {
     "how the tokens the stage adds start out (docs/progressive-scaling.md)")                      \
   X(KEY, OptimizerRule, optimizer, OptimizerRule::kReset, any(),                                  \
     "`carry`: keep the old tokens' AdamW moments at the stage start; `reset`: start afresh")      \
+  X(KEY, double, noise, 0.0, within('[', 0, 1, ']'),                                              \
+    "noise on the old tokens at the stage start: standard deviation relative to each row's RMS")  \
+  X(KEY, int64_t, freeze_old_steps, 0, non_negative("0: none"),                                   \
+    "steps after the stage start during which the old tokens get no update and no moment "        \
+    "change; the stage's `steps` or more: the whole stage")                                       \
   X(INHERIT, ParallelConfig, parallel, parallel, any(),                                           \
     "the stage's layout; a different one ends the launch for a relaunch (exit status 3)")
 

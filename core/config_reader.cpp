@@ -95,7 +95,14 @@ struct ReadValues {
     check_parameter_count(item, root.model, s.qkv_tokens, s.proj_tokens, s.ffn_tokens);
     require(item, "min_lr", s.min_lr <= s.lr, "must be within [0, lr]");
     // The first stage's growth applies to nothing: the run starts at its sizes.
-    if (stages.size() == 1) return;
+    if (stages.size() == 1) {
+      const char* why =
+          "applies at a growth, and the first stage starts at its sizes (model.init_noise and "
+          "model.init_freeze_steps apply to the growth of model.init_from)";
+      require(item, "noise", s.noise == 0, why);
+      require(item, "freeze_old_steps", s.freeze_old_steps == 0, why);
+      return;
+    }
     require_growth_fits_norm(item, "growth", s.growth, root.model.norm);
     const StageConfig& prev = stages[stages.size() - 2];
     if (s.qkv_tokens < prev.qkv_tokens || s.proj_tokens < prev.proj_tokens ||
@@ -141,6 +148,9 @@ void validate(YamlMap& map, ModelConfig& m, const ModelConfig&, const Config&) {
           "must divide hidden_size (" + std::to_string(m.hidden_size) + ")");
   require(map, "num_heads", m.head_dim() % 2 == 0, "head dimension must be even");
   if (!m.init_from.empty()) require_growth_fits_norm(map, "init_growth", m.init_growth, m.norm);
+  const char* why = "applies to the growth of model.init_from, which is not set";
+  require(map, "init_noise", m.init_noise == 0 || !m.init_from.empty(), why);
+  require(map, "init_freeze_steps", m.init_freeze_steps == 0 || !m.init_from.empty(), why);
 }
 
 void validate(YamlMap& map, TrainConfig& t, const TrainConfig&, const Config&) {

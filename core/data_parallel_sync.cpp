@@ -42,6 +42,7 @@ SyncedStep DataParallelSync::step(const StepRequest& request) {
   SyncedStep result;
   result.comm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  zero_frozen_gradients(request.frozen);
   std::vector<torch::Tensor> grads;
   for (const auto& p : request.model->parameters()) grads.push_back(p.grad());
   result.grad_norm =
@@ -50,7 +51,9 @@ SyncedStep DataParallelSync::step(const StepRequest& request) {
     for (auto& group : request.optimizer.param_groups()) {
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(request.lr);
     }
+    FrozenRowsKeeper frozen(request.optimizer, request.frozen);
     torch_ops::adamw_step(request.optimizer);
+    frozen.restore();
   }
   return result;
 }

@@ -13,17 +13,21 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/frozen_rows.h"
 #include "core/model.h"
 
 namespace tf {
 
 // What one optimizer step works on. Plain data parallel steps `model` with `optimizer`; ZeRO-1
 // steps the model and state it was attached to (the same ones, as the trainer attaches them).
+// Rows in `frozen` (parameters of `model`) get no update and no moment change, and their gradients
+// count as zero in the norm (core/frozen_rows.h).
 struct StepRequest {
   TokenFormer& model;
   torch::optim::AdamW& optimizer;
   const TrainConfig& train;
   double lr;
+  std::vector<FrozenRows> frozen = {};
 };
 
 struct SyncedStep {

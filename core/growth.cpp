@@ -6,9 +6,20 @@
 
 namespace tf {
 
-std::string to_text(const TokenCounts& c) {
-  return "qkv " + std::to_string(c.qkv) + ", proj " + std::to_string(c.proj) + ", ffn " +
-         std::to_string(c.ffn);
+namespace {
+
+// Old rows plus noise x each row's RMS x `unit` (standard normal, the same shape).
+torch::Tensor with_noise(const torch::Tensor& rows, const torch::Tensor& unit, double noise) {
+  const torch::Tensor rms = rows.to(torch::kFloat64).square().mean(1, true).sqrt();
+  return (rows.to(torch::kFloat64) + unit.to(rows.device(), torch::kFloat64) * rms * noise)
+      .to(rows.scalar_type());
+}
+
+}  // namespace
+
+int64_t tokens_of_pattention(const TokenCounts& c, size_t index) {
+  const int64_t counts[] = {c.qkv, c.qkv, c.qkv, c.proj, c.ffn};
+  return counts[index % 5];
 }
 
 TokenCounts token_counts(const ModelConfig& m) {
@@ -23,7 +34,8 @@ ModelConfig with_token_counts(ModelConfig m, const TokenCounts& c) {
 }
 
 PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& target,
-                               GrowthPolicy policy, uint64_t seed, int64_t growth_index)
+                               GrowthPolicy policy, uint64_t seed, int64_t growth_index,
+                               double noise)
     : target_(target) {
   const ModelConfig& m = model.config();
   const TokenCounts now = token_counts(m);
@@ -36,20 +48,22 @@ PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& 
     throw Error(std::string("growth '") + choice_name(policy) + "' " + conflict);
   }
   const double value_std = 2.0 / (m.num_layers * std::sqrt(static_cast<double>(m.hidden_size)));
-  const int64_t targets[] = {target.qkv, target.qkv, target.qkv, target.proj, target.ffn};
   // Streams of growth g start past those of the initialisation and of earlier growths; a pipeline
   // stage's layers draw the streams of their global positions.
   uint64_t stream = ((static_cast<uint64_t>(growth_index) + 1) << 32) +
                     2 * static_cast<uint64_t>(model.first_pattention());
+  // Noise streams: the upper half of the growth's range.
+  uint64_t noise_stream = stream + (uint64_t{1} << 31);
   const auto pattentions = model.pattentions();
   for (size_t i = 0; i < pattentions.size(); ++i) {
     const PattentionImpl& layer = *pattentions[i].ptr();
     Layer grown;
-    grown.added = targets[i % 5] - layer.shard().total;
+    grown.added = tokens_of_pattention(target, i) - layer.shard().total;
     grown.tau = layer.tau_override();
     grown.keys = layer.key_tokens.unsafeGetTensorImpl();
     grown.values = layer.value_tokens.unsafeGetTensorImpl();
     const uint64_t key_stream = stream++, value_stream = stream++;
+    const uint64_t key_noise = noise_stream++, value_noise = noise_stream++;
     if (grown.added > 0) {
       // preserve freezes the current τ (one already frozen stays); the others follow the new n.
       grown.tau = policy == GrowthPolicy::kPreserve ? layer.scale() : 0;
@@ -59,6 +73,22 @@ PreparedGrowth::PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& 
       grown.rows =
           layer.grown_rows(policy == GrowthPolicy::kNormal ? keys : torch::zeros_like(keys), values,
                            model.tp_size(), model.tp_rank());
+      if (noise > 0) {
+        const TokenShard& old = layer.shard();
+        const int64_t rows = old.count();
+        torch::NoGradGuard no_grad;
+        auto& [k, v] = grown.rows;
+        k.narrow(0, 0, rows)
+            .copy_(with_noise(
+                k.narrow(0, 0, rows),
+                take_rows(seeded_normal(seed, key_noise, {old.total, layer.d_in()}, 1.0), old),
+                noise));
+        v.narrow(0, 0, rows)
+            .copy_(with_noise(
+                v.narrow(0, 0, rows),
+                take_rows(seeded_normal(seed, value_noise, {old.total, layer.d_out()}, 1.0), old),
+                noise));
+      }
     }
     layers_.push_back(std::move(grown));
   }
@@ -89,8 +119,8 @@ int64_t PreparedGrowth::rows_after(const torch::Tensor& param) const {
 }
 
 void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
-                uint64_t seed, int64_t growth_index) {
-  PreparedGrowth(model, target, policy, seed, growth_index).apply(model);
+                uint64_t seed, int64_t growth_index, double noise) {
+  PreparedGrowth(model, target, policy, seed, growth_index, noise).apply(model);
 }
 
 }  // namespace tf

@@ -7,21 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/growth_recipe.h"
 #include "core/model.h"
 
 namespace tf {
-
-struct TokenCounts {
-  int64_t qkv = 0, proj = 0, ffn = 0;
-  bool operator==(const TokenCounts& o) const {
-    return qkv == o.qkv && proj == o.proj && ffn == o.ffn;
-  }
-  // No count above `o`'s (what growth to `o` needs).
-  bool within(const TokenCounts& o) const { return qkv <= o.qkv && proj <= o.proj && ffn <= o.ffn; }
-};
-
-// "qkv 16, proj 16, ffn 64", for messages.
-std::string to_text(const TokenCounts& counts);
 
 TokenCounts token_counts(const ModelConfig& model);
 ModelConfig with_token_counts(ModelConfig model, const TokenCounts& counts);
@@ -34,11 +23,13 @@ ModelConfig with_token_counts(ModelConfig model, const TokenCounts& counts);
 // Each rank appends its share of the new rows (the new block split like a fresh layer), so shards
 // stay balanced and no data moves. New rows are drawn whole from generators seeded by
 // (seed, growth_index, layer), then sliced: every layout grows to the same set of tokens.
+// `noise` > 0 adds to every old row of a growing K and V Gaussian noise of standard deviation
+// noise x that row's RMS, drawn whole per layer from its own stream and sliced the same way.
 // Parameters keep their identity with new shapes: optimizers must be rebuilt afterwards.
 class PreparedGrowth {
  public:
   PreparedGrowth(const TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
-                 uint64_t seed, int64_t growth_index);
+                 uint64_t seed, int64_t growth_index, double noise = 0);
   // Once, on the model it was prepared for.
   void apply(TokenFormerImpl& model) &&;
   // Rows `param` (a parameter of that model) has after apply().
@@ -58,6 +49,9 @@ class PreparedGrowth {
 
 // PreparedGrowth and apply in one call.
 void grow_model(TokenFormerImpl& model, const TokenCounts& target, GrowthPolicy policy,
-                uint64_t seed, int64_t growth_index);
+                uint64_t seed, int64_t growth_index, double noise = 0);
+
+// The token count of Pattention `index` (model order, five per layer: Q, K, V, output, FFN).
+int64_t tokens_of_pattention(const TokenCounts& counts, size_t index);
 
 }  // namespace tf

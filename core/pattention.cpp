@@ -1,5 +1,6 @@
 #include "core/pattention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -22,6 +23,18 @@ int64_t TokenShard::count() const {
   int64_t n = 0;
   for (const TokenRange& r : ranges) n += r.count;
   return n;
+}
+
+int64_t TokenShard::rows_below(int64_t global) const {
+  int64_t rows = 0;
+  bool ended = false;  // a range lay partly or wholly above `global`
+  for (const TokenRange& r : ranges) {
+    const int64_t below = std::clamp<int64_t>(global - r.offset, 0, r.count);
+    TF_CHECK(below == 0 || !ended, "the rows below a global index do not lead the shard");
+    ended = ended || below < r.count;
+    rows += below;
+  }
+  return rows;
 }
 
 void TokenShard::grow(int64_t added, int64_t parts, int64_t rank) {

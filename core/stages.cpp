@@ -1,6 +1,7 @@
 #include "core/stages.h"
 
 #include "core/error.h"
+#include "core/growth.h"
 #include "core/layout.h"
 
 namespace tf {
@@ -15,6 +16,7 @@ std::vector<Stage> plan_stages(const Config& config) {
     only.steps = t.steps;
     only.schedule = LrSchedule{t.lr, t.min_lr, t.warmup_steps, t.steps};
     only.parallel = config.parallel;
+    only.recipe.rewarm_steps = t.warmup_steps;
     stages.push_back(only);
     return stages;
   }
@@ -24,8 +26,11 @@ std::vector<Stage> plan_stages(const Config& config) {
     stage.tokens = {s.qkv_tokens, s.proj_tokens, s.ffn_tokens};
     stage.steps = s.steps;
     stage.schedule = LrSchedule{s.lr, s.min_lr, s.warmup_steps, s.steps};
-    stage.growth = s.growth;
-    stage.carry_optimizer = s.optimizer == OptimizerRule::kCarry;
+    stage.recipe.policy = s.growth;
+    stage.recipe.carry_optimizer = s.optimizer == OptimizerRule::kCarry;
+    stage.recipe.noise = s.noise;
+    stage.recipe.freeze_old_steps = s.freeze_old_steps;
+    stage.recipe.rewarm_steps = s.warmup_steps;
     stage.parallel = s.parallel;
     stages.push_back(stage);
   }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "core/growth.h"
+#include "core/growth_recipe.h"
 #include "core/pipeline.h"
 #include "core/schedule.h"
 
@@ -18,8 +18,7 @@ struct Stage {
   TokenCounts tokens;
   int64_t steps = 0;
   LrSchedule schedule;  // indexed by the step within the stage
-  GrowthPolicy growth = GrowthPolicy::kPreserve;
-  bool carry_optimizer = false;
+  GrowthRecipe recipe;  // of the growth into this stage (rewarm_steps: of a growth in place)
   ParallelConfig parallel;
 };
 

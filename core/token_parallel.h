@@ -40,6 +40,9 @@ struct TokenShard {
   int64_t total = 0;
 
   int64_t count() const;
+  // Local rows whose global index is below `global`. Ranges are in increasing global order, so
+  // those rows lead the shard.
+  int64_t rows_below(int64_t global) const;
   // Appends `added` rows to the layer: this rank takes its even share of them.
   void grow(int64_t added, int64_t parts, int64_t rank);
 };

@@ -1,5 +1,6 @@
 #include "parallel/zero1_optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/checkpoint/adamw_state.h"
@@ -80,6 +81,27 @@ torch::Tensor Zero1Optimizer::flat_gradients() const {
   return torch::cat(grads);
 }
 
+torch::Tensor Zero1Optimizer::frozen_mask(const std::vector<FrozenRows>& frozen) const {
+  if (frozen.empty()) return {};
+  const int64_t begin = offset_, end = offset_ + counts_[dp_.rank()];
+  torch::Tensor mask;
+  int64_t offset = 0;  // of the parameter in the flattened model
+  for (const auto& p : params_) {
+    for (const FrozenRows& f : frozen) {
+      if (!f.param.is_same(p)) continue;
+      // Elements [offset, offset + rows x columns) of the flattened model, clipped to this range.
+      const int64_t lo = std::max(offset, begin);
+      const int64_t hi = std::min(offset + f.rows * p.size(1), end);
+      if (lo >= hi) continue;
+      if (!mask.defined())
+        mask = torch::zeros({end - begin}, master_.options().dtype(torch::kBool));
+      mask.narrow(0, lo - begin, hi - lo).fill_(true);
+    }
+    offset += p.numel();
+  }
+  return mask;
+}
+
 void Zero1Optimizer::scatter_parameters(const torch::Tensor& flat) {
   torch::NoGradGuard no_grad;
   int64_t offset = 0;
@@ -89,10 +111,12 @@ void Zero1Optimizer::scatter_parameters(const torch::Tensor& flat) {
   }
 }
 
-double Zero1Optimizer::step(double lr) {
+double Zero1Optimizer::step(double lr, const std::vector<FrozenRows>& frozen) {
   torch::NoGradGuard no_grad;
   torch::Tensor grad = dp_.reduce_scatter(flat_gradients(), {counts_});
   grad.mul_(1.0 / dp_.size());
+  const torch::Tensor held = frozen_mask(frozen);
+  if (held.defined()) grad.masked_fill_(held, 0);
 
   // Token shards are disjoint over tp (sum there too); everything else is replicated over tp.
   // Pipeline ranks hold disjoint layers (sum over pp), but for the tied embedding's second copy.
@@ -107,6 +131,12 @@ double Zero1Optimizer::step(double lr) {
   if (!std::isfinite(norm)) return norm;  // the step is skipped: nothing changes
 
   // torch::optim::AdamW's arithmetic, element-wise, so a shard updates exactly like the whole.
+  torch::Tensor kept_master, kept_avg, kept_avg_sq;
+  if (held.defined()) {
+    kept_master = master_.masked_select(held);
+    kept_avg = exp_avg_.masked_select(held);
+    kept_avg_sq = exp_avg_sq_.masked_select(held);
+  }
   ++steps_;
   const double b1 = train_.beta1, b2 = train_.beta2;
   const double correction1 = 1 - std::pow(b1, double(steps_));
@@ -117,6 +147,11 @@ double Zero1Optimizer::step(double lr) {
   exp_avg_sq_.mul_(b2).addcmul_(grad, grad, 1 - b2);
   const torch::Tensor denom = (exp_avg_sq_.sqrt() / std::sqrt(correction2)).add_(train_.eps);
   master_.addcdiv_(exp_avg_, denom, -lr / correction1);
+  if (held.defined()) {
+    master_.masked_scatter_(held, kept_master);
+    exp_avg_.masked_scatter_(held, kept_avg);
+    exp_avg_sq_.masked_scatter_(held, kept_avg_sq);
+  }
 
   scatter_parameters(dp_.all_gather(master_, {counts_}));
   return norm;

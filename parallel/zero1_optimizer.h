@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/frozen_rows.h"
 #include "core/model.h"
 #include "parallel/communicator.h"
 
@@ -30,8 +31,9 @@ class Zero1Optimizer {
 
   // One optimizer step at learning rate `lr` from the parameters' accumulated (un-averaged)
   // gradients; returns the gradient norm before clipping. A norm that is not finite changes
-  // nothing (the trainer reports the step as skipped).
-  double step(double lr);
+  // nothing (the trainer reports the step as skipped). The elements of `frozen`'s rows that this
+  // rank owns keep their master value and moments; their gradients count as zero.
+  double step(double lr, const std::vector<FrozenRows>& frozen = {});
   // Every parameter's moments and step count into `optimizer` (nothing before the first step);
   // collective over the data-parallel group.
   void export_state(torch::optim::AdamW& optimizer);
@@ -42,6 +44,8 @@ class Zero1Optimizer {
 
  private:
   torch::Tensor flat_gradients() const;
+  // True for the elements of this rank's range that `frozen` holds; undefined when none.
+  torch::Tensor frozen_mask(const std::vector<FrozenRows>& frozen) const;
   void scatter_parameters(const torch::Tensor& flat);
 
   Communicator& dp_;

@@ -18,7 +18,7 @@ SyncedStep Zero1Sync::step(const StepRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   tied_.sum_gradients();
   SyncedStep result;
-  result.grad_norm = optimizer_->step(request.lr);
+  result.grad_norm = optimizer_->step(request.lr, request.frozen);
   result.comm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

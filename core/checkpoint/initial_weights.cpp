@@ -50,4 +50,8 @@ void InitialWeights::load_into(TokenFormer& model) const {
   for (auto& [param, value] : copies) param.copy_(value);
 }
 
+double InitialWeights::flops_spent() const {
+  return checkpoint_ ? checkpoint_->manifest().run.flops_spent : 0.0;
+}
+
 }  // namespace tf

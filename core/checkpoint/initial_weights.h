@@ -27,6 +27,9 @@ class InitialWeights {
   const std::string& path() const { return path_; }
   // Parameter tokens per Pattention layer of the stored model.
   const TokenCounts& tokens() const { return tokens_; }
+  // The training FLOPs that produced the weights, as far as they say: a checkpoint's count (over
+  // all its stages and launches); 0 for the other formats.
+  double flops_spent() const;
   // Overwrites this rank's rows of every parameter of `model`, which must have tokens(); throws
   // tf::Error naming the file and tensor on any disagreement, changing nothing then.
   void load_into(TokenFormer& model) const;

@@ -42,6 +42,12 @@ void check_run_state(const RunState& r, const std::string& source) {
                                                     {"stage.index", r.stage_index},
                                                     {"stage.start_step", r.stage_start},
                                                     {"stage.growths", r.growths},
+                                                    {"stage.freeze.tokens", r.freeze.tokens.qkv},
+                                                    {"stage.freeze.tokens", r.freeze.tokens.proj},
+                                                    {"stage.freeze.tokens", r.freeze.tokens.ffn},
+                                                    {"stage.freeze.until", r.freeze.until},
+                                                    {"stage.rewarm.from", r.rewarm.from},
+                                                    {"stage.rewarm.steps", r.rewarm.steps},
                                                     {"data.samples_consumed", r.samples_consumed},
                                                     {"schedule.warmup", r.schedule.warmup},
                                                     {"schedule.total", r.schedule.total}};
@@ -85,7 +91,11 @@ std::string manifest_to_json(const Manifest& m) {
        {{"name", r.stage},
         {"index", r.stage_index},
         {"start_step", r.stage_start},
-        {"growths", r.growths}}},
+        {"growths", r.growths},
+        {"freeze",
+         {{"tokens", {r.freeze.tokens.qkv, r.freeze.tokens.proj, r.freeze.tokens.ffn}},
+          {"until", r.freeze.until}}},
+        {"rewarm", {{"from", r.rewarm.from}, {"steps", r.rewarm.steps}}}}},
       {"flops_spent", r.flops_spent},
       {"layout",
        {{"world", r.layout.world}, {"dp", r.layout.dp}, {"tp", r.layout.tp}, {"pp", r.layout.pp}}},
@@ -131,6 +141,19 @@ Manifest manifest_from_json(const std::string& text, const std::string& source) 
     r.stage_index = json_integer<int64_t>(stage.at("index"));
     r.stage_start = json_integer<int64_t>(stage.at("start_step"));
     r.growths = json_integer<int64_t>(stage.at("growths"));
+    if (stage.contains("freeze")) {
+      field = "stage.freeze";
+      const auto tokens = json_integers<int64_t>(stage.at("freeze").at("tokens"));
+      if (tokens.size() != 3)
+        throw Error(source + ": 'stage.freeze.tokens' must be [qkv, proj, ffn]");
+      r.freeze = {{tokens[0], tokens[1], tokens[2]},
+                  json_integer<int64_t>(stage.at("freeze").at("until"))};
+    }
+    if (stage.contains("rewarm")) {
+      field = "stage.rewarm";
+      r.rewarm = {json_integer<int64_t>(stage.at("rewarm").at("from")),
+                  json_integer<int64_t>(stage.at("rewarm").at("steps"))};
+    }
     field = "flops_spent";
     r.flops_spent = json.at("flops_spent").get<double>();
     field = "layout";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/data/data_record.h"
+#include "core/growth_recipe.h"
 #include "core/schedule.h"
 
 namespace tf {
@@ -26,13 +27,15 @@ struct RunState {
   int64_t stage_index = 0;  // position in the config's stage list
   int64_t stage_start = 0;  // global step at which the current stage started
   int64_t growths = 0;      // growths so far (seeds the next one's new tokens)
+  TokenFreeze freeze;       // old tokens the latest growth froze; absent in older checkpoints
+  Rewarm rewarm;            // the re-warm after the latest growth in place; likewise
   double flops_spent = 0;   // training FLOPs of all steps so far
   Layout layout;
-  std::string config_yaml;       // to_yaml() of the resolved config
-  int64_t samples_consumed = 0;  // global data position
+  std::string config_yaml;         // to_yaml() of the resolved config
+  int64_t samples_consumed = 0;    // global data position
   std::optional<DataRecord> data;  // what it trained on; absent in checkpoints older than it
-  uint64_t train_seed = 0;       // train.seed: model init and data order
-  uint64_t data_seed = 0;        // data.synthetic.seed: the embedded corpus
+  uint64_t train_seed = 0;         // train.seed: model init and data order
+  uint64_t data_seed = 0;          // data.synthetic.seed: the embedded corpus
   LrSchedule schedule;
 };
 

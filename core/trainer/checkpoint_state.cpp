@@ -26,6 +26,8 @@ CheckpointState Trainer::checkpoint_state() {
   run.stage_index = static_cast<int64_t>(stage_index());
   run.stage_start = scaling_.stage_start();
   run.growths = scaling_.growths();
+  run.freeze = scaling_.freeze();
+  run.rewarm = scaling_.rewarm();
   run.flops_spent = flops_spent_;
   const int64_t tp = context_.token_ops().size();
   run.layout = {context_.world_size(), context_.dp_size(), tp,
@@ -113,7 +115,8 @@ void Trainer::restore(const CheckpointReader& checkpoint) {
   read_frozen_scales(checkpoint, model_);
   attach_gradient_sync();  // ZeRO-1 takes the restored state
   step_ = run.step;
-  scaling_.restore(static_cast<size_t>(run.stage_index), run.stage_start, run.growths);
+  scaling_.restore(static_cast<size_t>(run.stage_index), run.stage_start, run.growths, run.freeze,
+                   run.rewarm);
   flops_spent_ = run.flops_spent;
   samples_consumed_ = run.samples_consumed;
   checkpoints_.on_disk(run.step, checkpoint.directory());

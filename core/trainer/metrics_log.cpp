@@ -12,11 +12,14 @@ double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A step can have two validations, before and after a stage's growth: the stage tells them apart.
+// A step can have two validations, before and after a growth: the growth field (and a stage's
+// growth, the stage) tells them apart.
 std::string key_of(const nlohmann::json& record) {
-  const auto stage = record.find("stage");
-  return record["kind"].get<std::string>() + "/" +
-         (stage != record.end() && stage->is_string() ? stage->get<std::string>() : "");
+  const auto text = [&](const char* field) {
+    const auto it = record.find(field);
+    return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return record["kind"].get<std::string>() + "/" + text("stage") + "/" + text("growth");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/checkpoint/initial_weights.h"
 #include "core/checkpoint/reader.h"
@@ -44,17 +45,56 @@ ScalingController::ScalingController(Trainer& trainer, std::vector<Stage> stages
       log_(trainer.log_),
       stages_(std::move(stages)) {}
 
-void ScalingController::restore(size_t index, int64_t stage_start, int64_t growths) {
+GrowthRecipe GrowthChoice::applied_to(GrowthRecipe base) const {
+  if (growth) base.policy = *growth;
+  if (carry_optimizer) base.carry_optimizer = *carry_optimizer;
+  if (noise) base.noise = *noise;
+  if (freeze_old_steps) base.freeze_old_steps = *freeze_old_steps;
+  if (rewarm_steps) base.rewarm_steps = *rewarm_steps;
+  return base;
+}
+
+double preservation_tolerance(Precision precision) {
+  return precision == Precision::kBf16 ? 5e-3 : 1e-5;
+}
+
+std::string preservation_failure(double before, double after, const GrowthRecipe& recipe,
+                                 double tolerance) {
+  if (!recipe.preserves_function()) return "";
+  const double change = std::abs(after - before) / std::max(std::abs(before), 1e-30);
+  if (change <= tolerance) return "";
+  return format(
+      "growth %s without noise must keep the validation loss, but it went from %.9g to %.9g (a "
+      "relative change of %.3g, above the tolerance %.1g): the grown model does not compute the "
+      "function it grew from, which is a bug; the run stops without saving the grown model",
+      choice_name(recipe.policy), before, after, change, tolerance);
+}
+
+void ScalingController::restore(size_t index, int64_t stage_start, int64_t growths,
+                                const TokenFreeze& freeze, const Rewarm& rewarm) {
   index_ = index;
   start_ = stage_start;
   growths_ = growths;
+  freeze_ = freeze;
+  rewarm_ = rewarm;
+}
+
+double ScalingController::next_lr(int64_t step) const {
+  return stage().schedule.at(step - start_) * rewarm_.factor(step + 1);
+}
+
+std::vector<FrozenRows> ScalingController::frozen_at(int64_t step) const {
+  if (!freeze_.active_at(step)) return {};
+  return frozen_rows(*t_.model_, freeze_.tokens);
 }
 
 void ScalingController::start_from(const InitialWeights& weights) {
   const TokenCounts stored = weights.tokens();
   const Stage& first = stages_.front();
+  t_.flops_spent_ = weights.flops_spent();  // the chain's FLOPs go on from the weights' own
   if (stored == first.tokens) {
     weights.load_into(t_.model_);
+    t_.place_model();
     log_.info(format("%s (model.init_from): loaded at %s tokens, the first stage's sizes",
                      weights.path().c_str(), to_text(stored).c_str()));
     return;
@@ -67,21 +107,56 @@ void ScalingController::start_from(const InitialWeights& weights) {
   t_.model_ = t_.make_model(stored);
   t_.model_->init_parameters(config_.train.seed);
   weights.load_into(t_.model_);
-  const GrowthPolicy policy = config_.model.init_growth;
-  grow_model(*t_.model_, first.tokens, policy, config_.train.seed, ++growths_);
-  log_.info(format("%s: loaded at %s tokens and grown to %s (growth %s)", weights.path().c_str(),
-                   to_text(stored).c_str(), to_text(first.tokens).c_str(), choice_name(policy)));
+  t_.place_model();
+  const ModelConfig& m = config_.model;
+  GrowthRecipe recipe;
+  recipe.policy = m.init_growth;
+  recipe.noise = m.init_noise;
+  recipe.freeze_old_steps = m.init_freeze_steps;
+  const double before = t_.evaluate();
+  grow_model(*t_.model_, first.tokens, recipe.policy, config_.train.seed, ++growths_, recipe.noise);
+  if (recipe.freeze_old_steps > 0) freeze_ = {stored, recipe.freeze_old_steps};
+  const double after = t_.evaluate();
+  initial_growth_ = std::make_pair(before, after);
+  log_.info(format("%s: loaded at %s tokens and grown to %s (%s)", weights.path().c_str(),
+                   to_text(stored).c_str(), to_text(first.tokens).c_str(),
+                   recipe.describe(false).c_str()));
+  const std::string failure =
+      preservation_failure(before, after, recipe, preservation_tolerance(config_.train.precision));
+  if (!failure.empty()) throw GrowthCheckFailed(weights.path() + " (model.init_from): " + failure);
 }
 
-void ScalingController::grow_to(const TokenCounts& tokens, GrowthPolicy policy,
-                                bool carry_optimizer) {
-  grow(tokens, policy, carry_optimizer);
+void ScalingController::report_initial_growth() {
+  if (!initial_growth_) return;
+  const auto [before, after] = *initial_growth_;
+  initial_growth_.reset();
+  if (t_.step_ != 0) return;  // a resumed run reported them when it started
+  t_.reporter_.report_validation(before, ValidationPoint::kBeforeGrowth, t_.progress());
+  t_.reporter_.report_validation(after, ValidationPoint::kAfterGrowth, t_.progress(), before);
+}
+
+void ScalingController::grow_to(const TokenCounts& tokens, const GrowthRecipe& recipe) {
+  const double before = t_.log_validation(ValidationPoint::kBeforeGrowth);
+  grow(tokens, recipe);
+  rewarm_ = {t_.step_, recipe.rewarm_steps};
   announce_model();
+  check_growth(before, recipe);
 }
 
-void ScalingController::grow(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
+void ScalingController::check_growth(double before, const GrowthRecipe& recipe) {
+  const double after = t_.log_validation(ValidationPoint::kAfterGrowth, before);
+  const std::string failure =
+      preservation_failure(before, after, recipe, preservation_tolerance(config_.train.precision));
+  if (!failure.empty()) {
+    throw GrowthCheckFailed(format("step %lld: ", (long long)t_.step_) + failure);
+  }
+}
+
+void ScalingController::grow(const TokenCounts& tokens, const GrowthRecipe& recipe) {
   const auto start = std::chrono::steady_clock::now();
+  const TokenCounts old = token_counts(t_.model_->config());
   const int64_t before = parameter_count(t_.model_->config());
+  const bool carry_optimizer = recipe.carry_optimizer;
   GradientSync& sync = context_.gradient_sync();
   if (carry_optimizer && sync.owns_optimizer_state()) {
     sync.export_optimizer_state(*t_.optimizer_);  // collective
@@ -92,7 +167,8 @@ void ScalingController::grow(const TokenCounts& tokens, GrowthPolicy policy, boo
   std::vector<std::pair<torch::Tensor, std::unique_ptr<torch::optim::AdamWParamState>>> carried;
   std::string failure;
   try {
-    prepared.emplace(*t_.model_, tokens, policy, config_.train.seed, growths_ + 1);
+    prepared.emplace(*t_.model_, tokens, recipe.policy, config_.train.seed, growths_ + 1,
+                     recipe.noise);
     if (carry_optimizer) {
       for (const torch::Tensor& param : t_.model_->parameters()) {
         const auto it = t_.optimizer_->state().find(torch_ops::optimizer_state_key(param));
@@ -136,12 +212,17 @@ void ScalingController::grow(const TokenCounts& tokens, GrowthPolicy policy, boo
     t_.optimizer_->state()[torch_ops::optimizer_state_key(param)] = std::move(moments);
   }
   t_.attach_gradient_sync();  // hooks the regrown parameters
+  freeze_ = recipe.freeze_old_steps > 0 ? TokenFreeze{old, t_.step_ + recipe.freeze_old_steps}
+                                        : TokenFreeze{};
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  log_.info(format("grew to %s tokens: %s -> %s parameters in %.3f s (optimizer %s)",
-                   to_text(tokens).c_str(), with_commas(before).c_str(),
-                   with_commas(parameter_count(t_.model_->config())).c_str(), seconds,
-                   carry_optimizer ? "moments carried" : "reset"));
+  log_.info(format(
+      "grew to %s tokens: %s -> %s parameters in %.3f s (optimizer %s%s)", to_text(tokens).c_str(),
+      with_commas(before).c_str(), with_commas(parameter_count(t_.model_->config())).c_str(),
+      seconds, carry_optimizer ? "moments carried" : "reset",
+      freeze_.until > 0
+          ? format("; old tokens frozen to step %lld", (long long)freeze_.until).c_str()
+          : ""));
 }
 
 bool ScalingController::start_next_stage() {
@@ -149,15 +230,16 @@ bool ScalingController::start_next_stage() {
   const Stage& next = stages_[index_ + 1];
   if (!runs_here(next)) return false;  // compared with this process: a relaunch goes on
   log_.info(format("stage '%s' ends at step %lld", stage().name.c_str(), (long long)t_.step_));
-  t_.log_validation(ValidationPoint::kBeforeGrowth);
-  grow(next.tokens, next.growth, next.carry_optimizer);
+  const double before = t_.log_validation(ValidationPoint::kBeforeGrowth);
+  grow(next.tokens, next.recipe);
   ++index_;
   start_ = t_.step_;
+  rewarm_ = {};  // the stage's own schedule warms up
   announce_model();
-  log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, growth %s)",
+  log_.info(format("stage '%s' starts at step %lld (%lld steps, peak lr %.3e, %s)",
                    next.name.c_str(), (long long)t_.step_, (long long)next.steps,
-                   next.schedule.peak, choice_name(next.growth)));
-  t_.log_validation(ValidationPoint::kAfterGrowth);
+                   next.schedule.peak, next.recipe.describe(false).c_str()));
+  check_growth(before, next.recipe);
   return true;
 }
 
@@ -254,11 +336,12 @@ std::string ScalingController::scale_up(const std::optional<TokenCounts>& reques
                                                to_text(now) + ") and at least one must be larger");
   }
   const bool starts_next = next && target == next->tokens;
-  const GrowthPolicy growth =
-      choice.growth.value_or(starts_next ? next->growth : GrowthPolicy::kPreserve);
-  const bool carry = choice.carry_optimizer.value_or(starts_next && next->carry_optimizer);
-  const std::string how = std::string(" (growth ") + choice_name(growth) + ", optimizer " +
-                          choice_name(carry ? OptimizerRule::kCarry : OptimizerRule::kReset) + ")";
+  // In place: GrowthRecipe's defaults, re-warming over the current stage's warm-up.
+  GrowthRecipe base;
+  base.rewarm_steps = stage().recipe.rewarm_steps;
+  const GrowthRecipe recipe = choice.applied_to(starts_next ? next->recipe : base);
+  const GrowthPolicy growth = recipe.policy;
+  const std::string how = " (" + recipe.describe(!starts_next) + ")";
   const std::string conflict = growth_norm_conflict(growth, config_.model.norm);
   if (!conflict.empty()) {
     throw ScaleUpRefused(Reason::kInvalid, std::string("growth '") + choice_name(growth) + "' " +
@@ -278,8 +361,7 @@ std::string ScalingController::scale_up(const std::optional<TokenCounts>& reques
     // The stage starts as the request says; a refused growth leaves the config's rule in place.
     Stage& starting = stages_[index_ + 1];
     const Stage configured = starting;
-    starting.growth = growth;
-    starting.carry_optimizer = carry;
+    starting.recipe = recipe;
     try {
       start_next_stage();
     } catch (...) {
@@ -289,7 +371,7 @@ std::string ScalingController::scale_up(const std::optional<TokenCounts>& reques
     return "stage '" + stage().name + "' started" + how;
   }
   check_memory(target);
-  grow_to(target, growth, carry);
+  grow_to(target, recipe);
   return "grown in place to " + to_text(target) + how;
 }
 

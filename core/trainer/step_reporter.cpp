@@ -71,16 +71,20 @@ void StepReporter::report_step(const StepStats& s, double flops_per_token, int64
   record(std::move(fields), at);
 }
 
-void StepReporter::report_validation(double loss, ValidationPoint point, const RunProgress& at) {
-  const char* suffix = point == ValidationPoint::kBeforeGrowth  ? " | before growth"
+void StepReporter::report_validation(double loss, ValidationPoint point, const RunProgress& at,
+                                     std::optional<double> before) {
+  std::string suffix = point == ValidationPoint::kBeforeGrowth  ? " | before growth"
                        : point == ValidationPoint::kAfterGrowth ? " | after growth"
                        : point == ValidationPoint::kEnd         ? " | done"
                                                                 : "";
+  const bool jumped = point == ValidationPoint::kAfterGrowth && before;
+  if (jumped) suffix += format(" (%+.4f)", loss - *before);
   log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
-                   (long long)at.step, loss, at.flops, suffix));
+                   (long long)at.step, loss, at.flops, suffix.c_str()));
   nlohmann::json fields = {{"kind", "validation"}, {"valid_loss", loss}};
   if (point == ValidationPoint::kBeforeGrowth) fields["growth"] = "before";
   if (point == ValidationPoint::kAfterGrowth) fields["growth"] = "after";
+  if (jumped) fields["growth_jump"] = loss - *before;
   record(std::move(fields), at);
 }
 

@@ -64,7 +64,9 @@ class StepReporter {
   // training FLOPs per token; `total_steps`: the run's length.
   void report_step(const StepStats& stats, double flops_per_token, int64_t total_steps,
                    const RunProgress& at);
-  void report_validation(double loss, ValidationPoint point, const RunProgress& at);
+  // After a growth, `before` is the loss of the pass before it: the record carries the jump.
+  void report_validation(double loss, ValidationPoint point, const RunProgress& at,
+                         std::optional<double> before = {});
 
  private:
   // Adds `at` to `record` and writes it to the metrics file and TensorBoard; a failed write is

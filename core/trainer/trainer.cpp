@@ -62,16 +62,14 @@ Trainer::Trainer(const Config& config, ParallelContext& context, const Logger& l
       reporter_(config_, context_, log_) {
   const TrainConfig& t = config_.train;
   scaling_.check_stages_fit();
+  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   model_ = make_model(stages().front().tokens);
   model_->init_parameters(t.seed);  // on the CPU, from CPU generators: the same on every device
   if (!config_.model.init_from.empty()) {
     scaling_.start_from(InitialWeights(config_.model.init_from, config_.model.num_layers));
+  } else {
+    place_model();
   }
-  model_->to(context_.device());
-  if (t.precision == Precision::kBf16) model_->set_compute_dtype(torch::kBFloat16);
-  model_->set_activation_checkpointing(t.activation_checkpointing ==
-                                       ActivationCheckpointing::kLayer);
-  data_ = make_data(config_.data, config_.model.seq_len, config_.model.vocab_size, t.seed);
   build_optimizer();
   attach_gradient_sync();
   scaling_.announce_model();
@@ -81,6 +79,14 @@ TokenFormer Trainer::make_model(const TokenCounts& tokens) const {
   const TokenParallelOps& ops = context_.token_ops();
   return TokenFormer(with_token_counts(config_.model, tokens), ops.size(), ops.rank(),
                      pipeline_layers(split_, context_.pp_rank()));
+}
+
+void Trainer::place_model() {
+  const TrainConfig& t = config_.train;
+  model_->to(context_.device());
+  if (t.precision == Precision::kBf16) model_->set_compute_dtype(torch::kBFloat16);
+  model_->set_activation_checkpointing(t.activation_checkpointing ==
+                                       ActivationCheckpointing::kLayer);
 }
 
 void Trainer::build_optimizer() {
@@ -131,9 +137,9 @@ StepStats Trainer::train_step() {
   });
   StepStats stats;
   stats.data_seconds = data_seconds;
-  stats.lr = stage().schedule.at(step_ - scaling_.stage_start());
-  const SyncedStep synced =
-      context_.gradient_sync().step({model_, *optimizer_, config_.train, stats.lr});
+  stats.lr = scaling_.next_lr(step_);
+  const SyncedStep synced = context_.gradient_sync().step(
+      {model_, *optimizer_, config_.train, stats.lr, scaling_.frozen_at(step_ + 1)});
   stats.grad_norm = synced.grad_norm;
   stats.comm_seconds = synced.comm_seconds;
   // The norm is the same on every rank, so every rank skips alike.
@@ -184,11 +190,12 @@ RunProgress Trainer::progress() const {
           flops_spent_};
 }
 
-void Trainer::log_validation(ValidationPoint point) {
+double Trainer::log_validation(ValidationPoint point, std::optional<double> before) {
   PhaseClock::Scope phase(clock_, Phase::kValidation, step_);
   const double loss = evaluate();
-  reporter_.report_validation(loss, point, progress());
+  reporter_.report_validation(loss, point, progress(), before);
   if (with_.observer) with_.observer->on_validation(step_, loss);
+  return loss;
 }
 
 bool Trainer::preempted() {
@@ -246,6 +253,7 @@ void Trainer::start() {
                (long long)total_steps(stages())));
   }
   reporter_.open_metrics(step_);
+  scaling_.report_initial_growth();
 }
 
 bool Trainer::stage_finished() const { return scaling_.finished_at(step_); }
@@ -254,6 +262,8 @@ bool Trainer::advance_stage() {
   bool started = false;
   try {
     started = scaling_.start_next_stage();
+  } catch (const GrowthCheckFailed&) {  // the grown model is wrong: save nothing of it
+    throw;
   } catch (const Error&) {  // the growth failed on some rank: keep the stage's work
     checkpoints_.save_unless_saved(step_);
     throw;

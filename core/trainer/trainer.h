@@ -89,16 +89,18 @@ class Trainer {
   // One optimizer step over the next global batch.
   StepStats train_step();
   // Mean validation loss over the first train.eval_batches micro batches of the validation split,
-  // shared out over the data-parallel ranks (the same value in every layout).
+  // shared out over the data-parallel ranks (the same value in every layout): a fixed set of
+  // batches, so that passes before and after a growth compare.
   double evaluate();
 
-  // Grows the model at this step boundary to `tokens` with `policy` (a no-op for counts already
-  // reached), rebuilds the optimizer (fresh, or carrying the old tokens' moments) and logs it.
-  // Every rank must call it at the same step. Failure-atomic: when allocating the grown model
-  // fails on any rank, all ranks keep the old model and optimizer and throw ScaleUpRefused
-  // (kGrowthFailed).
-  void grow_to(const TokenCounts& tokens, GrowthPolicy policy, bool carry_optimizer) {
-    scaling_.grow_to(tokens, policy, carry_optimizer);
+  // Grows the model in place at this step boundary to `tokens` with `recipe` (a no-op for counts
+  // already reached), rebuilds the optimizer (fresh, or carrying the old tokens' moments), starts
+  // the recipe's freeze and re-warm, and logs the validation loss before and after (a growth that
+  // must preserve the function and does not throws GrowthCheckFailed). Every rank must call it at
+  // the same step. Failure-atomic: when allocating the grown model fails on any rank, all ranks
+  // keep the old model and optimizer and throw ScaleUpRefused (kGrowthFailed).
+  void grow_to(const TokenCounts& tokens, const GrowthRecipe& recipe) {
+    scaling_.grow_to(tokens, recipe);
   }
   // Ends the current stage now and starts the next one (growth, optimizer, schedule restart).
   // Returns false, doing nothing, when the next stage needs another parallel layout than this
@@ -147,6 +149,8 @@ class Trainer {
 
   // A model of `tokens` for this rank's token shard and pipeline rank (parameters zero).
   TokenFormer make_model(const TokenCounts& tokens) const;
+  // Moves the model to the device and sets its compute dtype and activation checkpointing.
+  void place_model();
   void build_optimizer();
   // Hands the model and optimizer (again) to the context's gradient-sync strategy.
   void attach_gradient_sync();
@@ -185,8 +189,9 @@ class Trainer {
   // Counts a run of skipped steps; at fault.max_skipped_steps in a row throws RunDiverged naming
   // the newest checkpoint saved before the run began.
   void check_skipped(const StepStats& stats);
-  // Runs evaluate() and reports it with the FLOPs spent so far.
-  void log_validation(ValidationPoint point);
+  // Runs evaluate(), reports it with the FLOPs spent so far (after a growth: with the jump from
+  // `before`) and returns it.
+  double log_validation(ValidationPoint point, std::optional<double> before = {});
   // Where the run is, for the reporter.
   RunProgress progress() const;
   // This process's layout, as the memory estimate sees it.

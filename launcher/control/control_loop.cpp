@@ -105,6 +105,9 @@ Outcome ControlLoop::scale_up(const v1::ScaleUpRequest& request, Trainer& traine
     choice.carry_optimizer =
         parse_choice<OptimizerRule>(request.optimizer()) == OptimizerRule::kCarry;
   }
+  if (request.has_noise()) choice.noise = request.noise();
+  if (request.has_freeze_old_steps()) choice.freeze_old_steps = request.freeze_old_steps();
+  if (request.has_rewarm_steps()) choice.rewarm_steps = request.rewarm_steps();
   try {
     const std::string message = trainer.scale_up(tokens, choice);
     set_state(paused_ ? v1::RUN_STATE_PAUSED : v1::RUN_STATE_RUNNING, step,

@@ -1,5 +1,6 @@
 #include "launcher/control/request_validation.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -21,6 +22,23 @@ grpc::Status validate(const v1::ScaleUpRequest& request) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "optimizer must be one of " + choice_list<OptimizerRule>() + " (or empty), not '" +
                 printable(optimizer) + "'"};
+  }
+  if (request.has_noise() && !(request.noise() >= 0 && request.noise() <= 1)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "noise must be within [0, 1] (relative to each row's RMS; got " +
+                std::to_string(request.noise()) + ")"};
+  }
+  const std::pair<const char*, std::optional<int64_t>> steps[] = {
+      {"freeze_old_steps",
+       request.has_freeze_old_steps() ? std::optional(request.freeze_old_steps()) : std::nullopt},
+      {"rewarm_steps",
+       request.has_rewarm_steps() ? std::optional(request.rewarm_steps()) : std::nullopt}};
+  for (const auto& [name, value] : steps) {
+    if (value && (*value < 0 || *value > kMaxSize)) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, std::string(name) + " must be within [0, " +
+                                                      std::to_string(kMaxSize) + "] (got " +
+                                                      std::to_string(*value) + ")"};
+    }
   }
   if (!request.has_tokens()) return grpc::Status::OK;
   const v1::TokenCounts& t = request.tokens();

@@ -41,10 +41,11 @@ constexpr const char* kUsage =
     "  status                      step, stage, sizes, loss, throughput, last checkpoint\n"
     "  watch [--count N]           one line per step until the run ends (or N events)\n"
     "  scale-up [--qkv-tokens N --proj-tokens N --ffn-tokens N] [--growth zero|normal|preserve]\n"
-    "           [--optimizer reset|carry]\n"
+    "           [--optimizer reset|carry] [--noise X] [--freeze-old-steps N] [--rewarm-steps N]\n"
     "                              grow to the given counts, or start the next configured stage;\n"
-    "                              growth and optimizer default to the stage's own, or to\n"
-    "                              preserve and reset in place\n"
+    "                              the recipe defaults to the next stage's own, or in place to\n"
+    "                              the defaults of docs/progressive-scaling.md, re-warming over\n"
+    "                              the stage's warm-up steps\n"
     "  save-checkpoint             save a checkpoint at the next step boundary\n"
     "  pause | resume              hold / continue training at a step boundary\n"
     "  stop                        save a checkpoint (with checkpoint.dir) and end the run\n";
@@ -244,6 +245,11 @@ int Client::run(const tf::CommandLine& line) {
     }
     request.set_growth(line.value("growth", ""));
     request.set_optimizer(line.value("optimizer", ""));
+    if (line.has("noise")) request.set_noise(line.number("noise", 0));
+    if (line.has("freeze-old-steps")) {
+      request.set_freeze_old_steps(line.integer("freeze-old-steps", 0));
+    }
+    if (line.has("rewarm-steps")) request.set_rewarm_steps(line.integer("rewarm-steps", 0));
     return mutate(&v1::TrainingControl::Stub::ScaleUp, request);
   }
   throw tf::Error("unknown command '" + command + "'");
@@ -253,11 +259,11 @@ int Client::run(const tf::CommandLine& line) {
 
 int main(int argc, char** argv) {
   try {
-    const tf::CommandLine line =
-        tf::parse_command_line(argc, argv,
-                               {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens",
-                                "proj-tokens", "ffn-tokens", "growth", "optimizer"},
-                               {"json", "wait", "help", "allow-plaintext-token"});
+    const tf::CommandLine line = tf::parse_command_line(
+        argc, argv,
+        {"address", "token-file", "tls-ca", "timeout", "count", "qkv-tokens", "proj-tokens",
+         "ffn-tokens", "growth", "optimizer", "noise", "freeze-old-steps", "rewarm-steps"},
+        {"json", "wait", "help", "allow-plaintext-token"});
     if (line.has("help")) {
       std::fputs(kUsage, stdout);
       return 0;

@@ -1,20 +1,23 @@
 #!/usr/bin/python3
 """The table and figure of tests/bench/progressive_scaling.sh, from its runs' metrics files
 (OUT/<variant>-seed<seed>.jsonl): final validation loss per variant over seeds, the share of the
-scratch FLOPs each chain needs to reach the same seed's scratch final validation loss, and a PNG
-of validation loss against FLOPs (seeds thin, mean thick)."""
+scratch FLOPs each chain needs to reach the same seed's scratch final validation loss, the seeds
+that reach it, the validation-loss jump at each growth (mean over seeds), and a PNG of validation
+loss against cumulative FLOPs (seeds thin, mean thick). With --best it prints instead the recipe
+that combines every single change (variants named as in the script) that lowered the mean final
+loss below the paper's recipe."""
 import argparse
 import os
 import statistics
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../scripts"))
 from metrics_file import read_records, series  # noqa: E402
+
+# What each single change of the script sets, against `paper` (growth=normal optimizer=reset
+# peak=1 noise=0 freeze=0).
+CHANGES = {"zero": "growth", "preserve": "growth", "carry": "optimizer", "low-peak": "peak",
+           "noise": "noise", "freeze": "freeze"}
 
 
 def first_reach(flops, losses, target):
@@ -25,8 +28,68 @@ def first_reach(flops, losses, target):
             if i == 0:
                 return flops[0]
             f0, f1, l0, l1 = flops[i - 1], flops[i], losses[i - 1], loss
-            return f0 + (f1 - f0) * (l0 - target) / (l0 - l1)
+            return f0 + (f1 - f0) * (l0 - target) / (l0 - l1) if l0 != l1 else f1
     return None
+
+
+def load(out, variants, seeds):
+    """variant -> seed -> {flops, losses, jumps, total_flops}."""
+    runs = {}
+    for variant in variants:
+        for seed in seeds:
+            records = read_records(f"{out}/{variant}-seed{seed}.jsonl")
+            _, flops, losses, _ = series(records, "validation", "valid_loss")
+            jumps = [r["growth_jump"] for r in records
+                     if r.get("kind") == "validation" and "growth_jump" in r]
+            runs.setdefault(variant, {})[seed] = {
+                "flops": flops, "losses": losses, "jumps": jumps, "total": flops[-1]}
+    return runs
+
+
+def summary(runs):
+    """variant -> (mean, std, min, max of final losses, shares reaching, seeds, mean jumps)."""
+    rows = {}
+    for variant, by_seed in runs.items():
+        finals = [r["losses"][-1] for r in by_seed.values()]
+        shares = []
+        if variant != "scratch":
+            for seed, run in by_seed.items():
+                scratch = runs["scratch"][seed]
+                reach = first_reach(run["flops"], run["losses"], scratch["losses"][-1])
+                if reach is not None:
+                    shares.append(reach / scratch["total"])
+        growths = max((len(r["jumps"]) for r in by_seed.values()), default=0)
+        jumps = [statistics.mean(r["jumps"][g] for r in by_seed.values() if len(r["jumps"]) > g)
+                 for g in range(growths)]
+        spent = statistics.mean(r["total"] for r in by_seed.values())
+        rows[variant] = {
+            "mean": statistics.mean(finals),
+            "std": statistics.stdev(finals) if len(finals) > 1 else 0.0,
+            "min": min(finals), "max": max(finals), "shares": shares, "seeds": len(by_seed),
+            "jumps": jumps, "spent": spent / statistics.mean(
+                r["total"] for r in runs["scratch"].values())}
+    return rows
+
+
+def best_recipe(rows):
+    """The paper's recipe with every single change that lowered its mean final loss (for the
+    growth policy, the best of normal, zero and preserve)."""
+    chosen = {"growth": "normal", "optimizer": "reset", "peak": "1", "noise": "0", "freeze": "0"}
+    values = {"zero": "zero", "preserve": "preserve", "carry": "carry"}
+    paper = rows["paper"]["mean"]
+    best_growth = paper
+    for variant, key in CHANGES.items():
+        if variant not in rows or rows[variant]["mean"] >= paper:
+            continue
+        if key == "growth":
+            if rows[variant]["mean"] < best_growth:
+                best_growth = rows[variant]["mean"]
+                chosen["growth"] = variant
+        else:
+            # The script's own settings name the values of the numeric changes.
+            chosen[key] = values.get(variant) or {"peak": "$LOW_PEAK", "noise": "$NOISE",
+                                                  "freeze": "$FREEZE"}[key]
+    return chosen
 
 
 def main():
@@ -34,53 +97,60 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--seeds", nargs="+", required=True)
     parser.add_argument("--variants", nargs="+", required=True)
-    parser.add_argument("--figure", required=True)
+    parser.add_argument("--figure")
+    parser.add_argument("--best", action="store_true")
+    parser.add_argument("--recipes", default="", help="one 'variant: recipe' line per variant")
     args = parser.parse_args()
 
-    curves = {}  # variant -> seed -> (flops, losses)
-    for variant in args.variants:
-        for seed in args.seeds:
-            _, flops, losses, _ = series(
-                read_records(f"{args.out}/{variant}-seed{seed}.jsonl"), "validation", "valid_loss")
-            curves.setdefault(variant, {})[seed] = (flops, losses)
-    if "scratch" not in curves:
+    runs = load(args.out, args.variants, args.seeds)
+    if "scratch" not in runs:
         raise SystemExit("the variants must include scratch")
+    rows = summary(runs)
+    if args.best:
+        print(" ".join(f"{k}={v}" for k, v in best_recipe(rows).items()))
+        return
 
-    print(f"{'run':34} {'final validation loss':>34}   {'share of scratch FLOPs to reach':>32}")
-    print(f"{'':34} {'mean':>8} {'std':>8} {'min-max':>16}   {'mean':>8} {'seeds reaching':>16}")
-    for variant, by_seed in curves.items():
-        finals = [losses[-1] for _, losses in by_seed.values()]
-        std = statistics.stdev(finals) if len(finals) > 1 else 0.0
-        line = (f"{variant:34} {statistics.mean(finals):8.4f} {std:8.4f} "
-                f"{min(finals):7.4f}-{max(finals):<8.4f}")
+    print("| run | final validation loss: mean | std | min-max | share of scratch FLOPs to reach "
+          "the scratch loss: mean | seeds reaching it | FLOPs spent (x scratch) | "
+          "jump at each growth (mean) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for variant, row in rows.items():
         if variant == "scratch":
-            line += f"   {1:8.2f} {'(by definition)':>16}"
+            reach, seeds, jumps = "1.00", "(by definition)", "-"
         else:
-            shares = []
-            for seed, (flops, losses) in by_seed.items():
-                scratch_flops, scratch_losses = curves["scratch"][seed]
-                reach = first_reach(flops, losses, scratch_losses[-1])
-                if reach is not None:
-                    shares.append(reach / scratch_flops[-1])
-            mean = f"{statistics.mean(shares):8.2f}" if shares else f"{'-':>8}"
-            line += f"   {mean} {f'{len(shares)} of {len(by_seed)}':>16}"
-        print(line)
+            reach = f"{statistics.mean(row['shares']):.2f}" if row["shares"] else "-"
+            seeds = f"{len(row['shares'])} of {row['seeds']}"
+            jumps = " / ".join(f"{j:+.3f}" for j in row["jumps"]) or "-"
+        print(f"| {variant} | {row['mean']:.4f} | {row['std']:.4f} | "
+              f"{row['min']:.4f}-{row['max']:.4f} | {reach} | {seeds} | {row['spent']:.2f} | "
+              f"{jumps} |")
+    if args.recipes:
+        print("\nrecipes:\n" + args.recipes)
 
-    fig, axes = plt.subplots(figsize=(9, 5.5))
-    for index, (variant, by_seed) in enumerate(curves.items()):
-        color = f"C{index}"
-        for flops, losses in by_seed.values():
-            axes.plot(flops, losses, color=color, alpha=0.3, linewidth=0.8)
+    if not args.figure:
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(figsize=(10, 6))
+    for index, (variant, by_seed) in enumerate(runs.items()):
+        color = f"C{index % 10}"
+        style = "--" if index >= 10 else "-"
+        for run in by_seed.values():
+            axes.plot(run["flops"], run["losses"], color=color, alpha=0.2, linewidth=0.7,
+                      linestyle=style)
         # Validation runs at the same steps in every seed, so the FLOPs line up.
-        flops = next(iter(by_seed.values()))[0]
-        mean = [statistics.mean(c[1][i] for c in by_seed.values()) for i in range(len(flops))]
-        axes.plot(flops, mean, color=color, linewidth=2.5, label=f"{variant} (mean of {len(by_seed)})")
+        first = next(iter(by_seed.values()))
+        mean = [statistics.mean(r["losses"][i] for r in by_seed.values())
+                for i in range(len(first["flops"]))]
+        axes.plot(first["flops"], mean, color=color, linewidth=2, linestyle=style,
+                  label=f"{variant} (mean of {len(by_seed)})")
     axes.set_xscale("log")
-    axes.set_xlabel("training FLOPs")
+    axes.set_xlabel("cumulative training FLOPs")
     axes.set_ylabel("validation loss (nats per byte)")
     axes.grid(alpha=0.3)
-    axes.legend()
-    axes.set_title("Brown Corpus, d 128, 4 layers: growth chain vs scratch")
+    axes.legend(fontsize=8)
+    axes.set_title("Brown Corpus, d 64, 4 layers: growth chains vs scratch")
     fig.tight_layout()
     fig.savefig(args.figure, dpi=110)
     print(f"figure: {args.figure}")

@@ -91,6 +91,60 @@ TEST(Growth, TokenParallelGrowthEqualsSingleProcessGrowth) {
   }
 }
 
+// The old tokens' rows of `result` (full tensors): the first 15 of Q, K, V, 9 of the output and 33
+// of the FFN Pattention (chain_config's first stage); nothing for the other parameters.
+std::vector<torch::Tensor> old_token_rows(const RunResult& result) {
+  std::vector<torch::Tensor> rows;
+  for (size_t i = 0; i < result.names.size(); ++i) {
+    const std::string& name = result.names[i];
+    if (name.find("_tokens") == std::string::npos) continue;
+    const int64_t old = name.find("proj.") != std::string::npos  ? 9
+                        : name.find("mlp.") != std::string::npos ? 33
+                                                                 : 15;
+    rows.push_back(result.params[i].narrow(0, 0, old));
+  }
+  return rows;
+}
+
+TEST(Growth, FrozenOldTokensStayBitIdenticalAtEveryLayout) {
+  // The second stage holds its old tokens fixed throughout (optimizer carry, growth normal).
+  const auto frozen_chain = [](int64_t tp, bool zero1) {
+    Config config = chain_config(tp, "normal", "", zero1);
+    config.stages[1].freeze_old_steps = kChainStageSteps;
+    return config;
+  };
+  LocalContext local;
+  LocalCommunicator alone;
+  Trainer reference(frozen_chain(1, false), local, quiet());
+  ASSERT_TRUE(grow_after_first_stage(reference));
+  train(reference, kChainStageSteps);
+  const RunResult expected = parameters_of(reference, alone);
+
+  for (int64_t tp = 1; tp <= world().size(); tp *= 2) {
+    for (const bool zero1 : {false, true}) {
+      const std::string what = "frozen stage at tp " + std::to_string(tp) + " dp " +
+                               std::to_string(world().size() / tp) + (zero1 ? " zero1" : "");
+      SCOPED_TRACE(what);
+      const Config config = frozen_chain(tp, zero1);
+      MeshContext context(world(), config);
+      Trainer trainer(config, context, quiet());
+      ASSERT_TRUE(grow_after_first_stage(trainer));
+      const RunResult at_growth = parameters_of(trainer, context.tp_group());
+      std::vector<double> losses;
+      train(trainer, kChainStageSteps, &losses);
+      const RunResult after = parameters_of(trainer, context.tp_group());
+      const auto was = old_token_rows(at_growth), now = old_token_rows(after);
+      ASSERT_EQ(was.size(), 20u);  // 2 layers x 5 Pattentions x (K, V)
+      for (size_t i = 0; i < was.size(); ++i) {
+        EXPECT_TRUE(torch::equal(was[i], now[i]))
+            << what << ": old rows of token matrix " << i << " changed, rank " << world().rank();
+      }
+      // The new rows trained as in one process.
+      expect_same_parameters(after, expected, what, kParamAtol);
+    }
+  }
+}
+
 TEST(Growth, CheckpointAfterGrowthAtTp2LoadsInOtherLayouts) {
   if (world().size() < 2) GTEST_SKIP() << "needs 2 ranks to write at tp 2";
   const SharedTempDir dir;

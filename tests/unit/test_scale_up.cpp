@@ -117,7 +117,8 @@ TEST(ScaleUp, OtherCountsGrowInPlaceKeepingTheFunction) {
   losses(trainer, 2);
   const double before = trainer.evaluate();
   EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}),
-            "grown in place to qkv 8, proj 10, ffn 20 (growth preserve, optimizer reset)");
+            "grown in place to qkv 8, proj 10, ffn 20 (growth preserve, optimizer reset, re-warm 1 "
+            "step)");
   EXPECT_EQ(trainer.stage_index(), 0u);
   EXPECT_NEAR(trainer.evaluate(), before, 1e-6);
   EXPECT_TRUE(trainer.optimizer().state().empty()) << "in-place growth starts a fresh optimizer";
@@ -135,8 +136,9 @@ TEST(ScaleUp, TheRequestChoosesTheGrowthAndTheOptimizerRule) {
   Trainer::GrowthChoice choice;
   choice.growth = GrowthPolicy::kZero;
   choice.carry_optimizer = true;
-  EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}, choice),
-            "grown in place to qkv 8, proj 10, ffn 20 (growth zero, optimizer carry)");
+  EXPECT_EQ(
+      trainer.scale_up(TokenCounts{8, 10, 20}, choice),
+      "grown in place to qkv 8, proj 10, ffn 20 (growth zero, optimizer carry, re-warm 1 step)");
   EXPECT_FALSE(trainer.optimizer().state().empty()) << "carry keeps the old tokens' moments";
   choice.carry_optimizer = false;
   EXPECT_EQ(trainer.scale_up(std::nullopt, choice),
@@ -158,8 +160,9 @@ TEST(ScaleUp, PreserveIsRefusedForASoftmaxModel) {
   }
   Trainer::GrowthChoice normal;
   normal.growth = GrowthPolicy::kNormal;
-  EXPECT_EQ(trainer.scale_up(TokenCounts{8, 10, 20}, normal),
-            "grown in place to qkv 8, proj 10, ffn 20 (growth normal, optimizer reset)");
+  EXPECT_EQ(
+      trainer.scale_up(TokenCounts{8, 10, 20}, normal),
+      "grown in place to qkv 8, proj 10, ffn 20 (growth normal, optimizer reset, re-warm 1 step)");
 }
 
 TEST(ScaleUp, RefusalsChangeNothing) {
