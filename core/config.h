@@ -214,9 +214,10 @@ namespace tf {
   X(INHERIT, double, min_lr, train.min_lr, non_negative(), "final learning rate, at most `lr`")   \
   X(INHERIT, int64_t, warmup_steps, train.warmup_steps, any(),                                    \
     "warm-up steps of the stage's schedule (restarted at the stage start)")                       \
-  X(KEY, GrowthPolicy, growth, GrowthPolicy::kPreserve, any(),                                    \
-    "how the tokens the stage adds start out (docs/progressive-scaling.md)")                      \
-  X(KEY, OptimizerRule, optimizer, OptimizerRule::kReset, any(),                                  \
+  X(KEY, GrowthPolicy, growth, GrowthPolicy::kNormal, any(),                                      \
+    "how the tokens the stage adds start out (docs/progressive-scaling.md: the default is the "   \
+    "experiment's best)")                                                                         \
+  X(KEY, OptimizerRule, optimizer, OptimizerRule::kCarry, any(),                                  \
     "`carry`: keep the old tokens' AdamW moments at the stage start; `reset`: start afresh")      \
   X(KEY, double, noise, 0.0, within('[', 0, 1, ']'),                                              \
     "noise on the old tokens at the stage start: standard deviation relative to each row's RMS")  \

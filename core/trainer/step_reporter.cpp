@@ -1,5 +1,7 @@
 #include "core/trainer/step_reporter.h"
 
+#include <cmath>
+
 #include "core/sizes.h"
 
 namespace tf {
@@ -78,7 +80,10 @@ void StepReporter::report_validation(double loss, ValidationPoint point, const R
                        : point == ValidationPoint::kEnd         ? " | done"
                                                                 : "";
   const bool jumped = point == ValidationPoint::kAfterGrowth && before;
-  if (jumped) suffix += format(" (%+.4f)", loss - *before);
+  if (jumped) {
+    const double shown = std::round((loss - *before) * 1e4) / 1e4;
+    suffix += format(" (%+.4f)", shown == 0 ? 0.0 : shown);  // never "-0.0000"
+  }
   log_.info(format("step %6lld | validation loss %.4f | training FLOPs so far %.4e%s",
                    (long long)at.step, loss, at.flops, suffix.c_str()));
   nlohmann::json fields = {{"kind", "validation"}, {"valid_loss", loss}};

@@ -5,7 +5,7 @@ scratch FLOPs each chain needs to reach the same seed's scratch final validation
 that reach it, the validation-loss jump at each growth (mean over seeds), and a PNG of validation
 loss against cumulative FLOPs (seeds thin, mean thick). With --best it prints instead the recipe
 that combines every single change (variants named as in the script) that lowered the mean final
-loss below the paper's recipe."""
+loss below the paper's recipe, seed by seed, by more than the standard error of the difference."""
 import argparse
 import os
 import statistics
@@ -71,24 +71,34 @@ def summary(runs):
     return rows
 
 
-def best_recipe(rows):
-    """The paper's recipe with every single change that lowered its mean final loss (for the
-    growth policy, the best of normal, zero and preserve)."""
+def paired_gain(runs, variant):
+    """Mean over seeds of (variant's final loss - paper's) and its standard error."""
+    diffs = [runs[variant][seed]["losses"][-1] - runs["paper"][seed]["losses"][-1]
+             for seed in runs[variant]]
+    error = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("inf")
+    return statistics.mean(diffs), error
+
+
+def best_recipe(runs):
+    """The paper's recipe with every single change that lowered the final loss, seed by seed
+    against the paper's, by more than the standard error of that difference (for the growth
+    policy, the one of zero and preserve that lowered it most, if any)."""
     chosen = {"growth": "normal", "optimizer": "reset", "peak": "1", "noise": "0", "freeze": "0"}
-    values = {"zero": "zero", "preserve": "preserve", "carry": "carry"}
-    paper = rows["paper"]["mean"]
-    best_growth = paper
+    values = {"zero": "zero", "preserve": "preserve", "carry": "carry", "low-peak": "$LOW_PEAK",
+              "noise": "$NOISE", "freeze": "$FREEZE"}
+    best_growth = 0.0
     for variant, key in CHANGES.items():
-        if variant not in rows or rows[variant]["mean"] >= paper:
+        if variant not in runs:
+            continue
+        gain, error = paired_gain(runs, variant)
+        if gain >= 0 or -gain <= error:
             continue
         if key == "growth":
-            if rows[variant]["mean"] < best_growth:
-                best_growth = rows[variant]["mean"]
+            if gain < best_growth:
+                best_growth = gain
                 chosen["growth"] = variant
         else:
-            # The script's own settings name the values of the numeric changes.
-            chosen[key] = values.get(variant) or {"peak": "$LOW_PEAK", "noise": "$NOISE",
-                                                  "freeze": "$FREEZE"}[key]
+            chosen[key] = values[variant]
     return chosen
 
 
@@ -107,23 +117,30 @@ def main():
         raise SystemExit("the variants must include scratch")
     rows = summary(runs)
     if args.best:
-        print(" ".join(f"{k}={v}" for k, v in best_recipe(rows).items()))
+        print(" ".join(f"{k}={v}" for k, v in best_recipe(runs).items()))
         return
 
     print("| run | final validation loss: mean | std | min-max | share of scratch FLOPs to reach "
-          "the scratch loss: mean | seeds reaching it | FLOPs spent (x scratch) | "
-          "jump at each growth (mean) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "the scratch loss: mean (min-max) | seeds reaching it | FLOPs spent (x scratch) | "
+          "jump at each growth (mean) | against the paper's recipe, same seed (mean ± s.e.) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for variant, row in rows.items():
         if variant == "scratch":
             reach, seeds, jumps = "1.00", "(by definition)", "-"
         else:
-            reach = f"{statistics.mean(row['shares']):.2f}" if row["shares"] else "-"
+            shares = row["shares"]
+            reach = (f"{statistics.mean(shares):.2f} ({min(shares):.2f}-{max(shares):.2f})"
+                     if shares else "-")
             seeds = f"{len(row['shares'])} of {row['seeds']}"
-            jumps = " / ".join(f"{j:+.3f}" for j in row["jumps"]) or "-"
+            jumps = " / ".join(f"{j:+.3f}" if abs(j) >= 5e-4 else "0.000"
+                               for j in row["jumps"]) or "-"
+        paired = "-"
+        if variant not in ("scratch", "paper") and "paper" in runs:
+            gain, error = paired_gain(runs, variant)
+            paired = f"{gain:+.4f} ± {error:.4f}"
         print(f"| {variant} | {row['mean']:.4f} | {row['std']:.4f} | "
               f"{row['min']:.4f}-{row['max']:.4f} | {reach} | {seeds} | {row['spent']:.2f} | "
-              f"{jumps} |")
+              f"{jumps} | {paired} |")
     if args.recipes:
         print("\nrecipes:\n" + args.recipes)
 

@@ -8,7 +8,7 @@
 # metrics file (train.metrics_file) under OUT; the report prints the final validation loss per run
 # (mean, std, min-max over seeds), the share of the scratch FLOPs each chain needs to reach the
 # same seed's scratch final loss, the seeds that reach it, the jump at each growth, and draws
-# validation loss against cumulative FLOPs. Not run by ctest. About 90 minutes on 2 cores.
+# validation loss against cumulative FLOPs. Not run by ctest. About 50 minutes on 2 cores.
 #
 #   [OUT=dir] tests/bench/progressive_scaling.sh [BUILD_DIR]
 set -euo pipefail

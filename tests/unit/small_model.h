@@ -19,4 +19,14 @@ inline ModelConfig small_model() {
   return m;
 }
 
+// small_model with token counts that grow evenly (8/8/16) and a smaller vocabulary, for growth.
+inline ModelConfig growing_model() {
+  ModelConfig m = small_model();
+  m.qkv_tokens = 8;
+  m.proj_tokens = 8;
+  m.ffn_tokens = 16;
+  m.vocab_size = 40;
+  return m;
+}
+
 }  // namespace tf::testing

@@ -3,8 +3,8 @@
 
 #include "core/error.h"
 #include "core/growth.h"
-#include "core/torch_ops.h"
 #include "core/local_context.h"
+#include "core/torch_ops.h"
 #include "core/trainer/trainer.h"
 #include "tests/unit/small_model.h"
 #include "tests/unit/temp_dir.h"
@@ -12,21 +12,13 @@
 namespace tf {
 namespace {
 
-// testing::small_model with token counts that grow evenly and a smaller vocabulary.
-ModelConfig small_model() {
-  ModelConfig m = testing::small_model();
-  m.qkv_tokens = 8;
-  m.proj_tokens = 8;
-  m.ffn_tokens = 16;
-  m.vocab_size = 40;
-  return m;
-}
+using testing::growing_model;
 
 const TokenCounts kGrown{13, 11, 29};
 
 TEST(Growth, PreserveKeepsTheFunction) {
   for (const PattentionNorm norm : {PattentionNorm::kL2NormGelu, PattentionNorm::kGeluL2Norm}) {
-    ModelConfig m = small_model();
+    ModelConfig m = growing_model();
     m.norm = norm;
     TokenFormer model(m);
     model->init_parameters(4);
@@ -45,7 +37,7 @@ TEST(Growth, PreserveKeepsTheFunction) {
 }
 
 TEST(Growth, ZeroAndNormalPolicies) {
-  TokenFormer zero(small_model()), normal(small_model());
+  TokenFormer zero(growing_model()), normal(growing_model());
   zero->init_parameters(4);
   normal->init_parameters(4);
   grow_model(*zero, kGrown, GrowthPolicy::kZero, 4, 1);
@@ -64,18 +56,18 @@ TEST(Growth, ZeroAndNormalPolicies) {
   EXPECT_TRUE(torch::equal(z->value_tokens, n->value_tokens));
   EXPECT_DOUBLE_EQ(z->scale(), std::sqrt(29.0));
   EXPECT_THROW(grow_model(*zero, {1, 1, 1}, GrowthPolicy::kZero, 4, 2), Error);
-  ModelConfig soft = small_model();
+  ModelConfig soft = growing_model();
   soft.norm = PattentionNorm::kSoftmax;
   TokenFormer softmax(soft);
   EXPECT_THROW(grow_model(*softmax, kGrown, GrowthPolicy::kPreserve, 4, 1), Error);
 }
 
 TEST(Growth, TokenParallelShardsGrowToSlicesOfTheSameModel) {
-  TokenFormer whole(small_model());
+  TokenFormer whole(growing_model());
   whole->init_parameters(8);
   grow_model(*whole, kGrown, GrowthPolicy::kNormal, 8, 1);
   for (int64_t rank = 0; rank < 3; ++rank) {
-    TokenFormer part(small_model(), 3, rank);
+    TokenFormer part(growing_model(), 3, rank);
     part->init_parameters(8);
     grow_model(*part, kGrown, GrowthPolicy::kNormal, 8, 1);
     const auto a = whole->pattentions(), b = part->pattentions();

@@ -19,14 +19,7 @@
 namespace tf {
 namespace {
 
-ModelConfig small_model() {
-  ModelConfig m = testing::small_model();
-  m.qkv_tokens = 8;
-  m.proj_tokens = 8;
-  m.ffn_tokens = 16;
-  m.vocab_size = 40;
-  return m;
-}
+using testing::growing_model;
 
 const TokenCounts kGrown{13, 11, 29};
 // A growth in place after this many steps must not raise any of the next 30 steps' training loss
@@ -45,7 +38,7 @@ TEST(GrowthRecipes, RowsBelowAGlobalIndexLeadTheShard) {
 }
 
 TEST(GrowthRecipes, NoiseIsRelativeToEachOldRowAndTheSameInEveryLayout) {
-  TokenFormer plain(small_model()), noisy(small_model());
+  TokenFormer plain(growing_model()), noisy(growing_model());
   plain->init_parameters(5);
   noisy->init_parameters(5);
   const torch::Tensor old_keys = plain->pattentions()[4]->key_tokens.detach().clone();
@@ -69,7 +62,7 @@ TEST(GrowthRecipes, NoiseIsRelativeToEachOldRowAndTheSameInEveryLayout) {
   EXPECT_TRUE(torch::equal(old_keys, a[4]->key_tokens.narrow(0, 0, 16)));
   // Shards of a token-parallel group get the slices of the same noisy rows.
   for (int64_t rank = 0; rank < 3; ++rank) {
-    TokenFormer part(small_model(), 3, rank);
+    TokenFormer part(growing_model(), 3, rank);
     part->init_parameters(5);
     grow_model(*part, kGrown, GrowthPolicy::kPreserve, 5, 1, 0.1);
     const auto c = part->pattentions();

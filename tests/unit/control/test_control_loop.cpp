@@ -166,7 +166,7 @@ TEST(ControlLoop, StatusFollowsTheModelThroughAStageStartedByScaleUp) {
   next_stage.mutable_scale_up();
   const Outcome grown = run.submit(next_stage);
   ASSERT_EQ(grown.code, grpc::StatusCode::OK) << grown.message;
-  EXPECT_EQ(grown.message, "stage 'big' started (growth preserve, optimizer reset)");
+  EXPECT_EQ(grown.message, "stage 'big' started (growth normal, optimizer carry)");
   const v1::Status after = run.status();
   EXPECT_EQ(after.stage(), "big");
   EXPECT_EQ(after.stage_index(), 1);
