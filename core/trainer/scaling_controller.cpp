@@ -136,8 +136,11 @@ void ScalingController::report_initial_growth() {
 }
 
 void ScalingController::grow_to(const TokenCounts& tokens, const GrowthRecipe& recipe) {
-  const double before = t_.log_validation(ValidationPoint::kBeforeGrowth);
+  // Reported once the growth has happened: a refused one leaves no trace in the metrics.
+  const RunProgress at = t_.progress();
+  const double before = t_.validate();
   grow(tokens, recipe);
+  t_.report_validation(before, ValidationPoint::kBeforeGrowth, at);
   rewarm_ = {t_.step_, recipe.rewarm_steps};
   announce_model();
   check_growth(before, recipe);

@@ -190,11 +190,20 @@ RunProgress Trainer::progress() const {
           flops_spent_};
 }
 
-double Trainer::log_validation(ValidationPoint point, std::optional<double> before) {
+double Trainer::validate() {
   PhaseClock::Scope phase(clock_, Phase::kValidation, step_);
-  const double loss = evaluate();
-  reporter_.report_validation(loss, point, progress(), before);
-  if (with_.observer) with_.observer->on_validation(step_, loss);
+  return evaluate();
+}
+
+void Trainer::report_validation(double loss, ValidationPoint point, const RunProgress& at,
+                                std::optional<double> before) {
+  reporter_.report_validation(loss, point, at, before);
+  if (with_.observer) with_.observer->on_validation(at.step, loss);
+}
+
+double Trainer::log_validation(ValidationPoint point, std::optional<double> before) {
+  const double loss = validate();
+  report_validation(loss, point, progress(), before);
   return loss;
 }
 

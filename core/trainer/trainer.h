@@ -192,6 +192,11 @@ class Trainer {
   // Runs evaluate(), reports it with the FLOPs spent so far (after a growth: with the jump from
   // `before`) and returns it.
   double log_validation(ValidationPoint point, std::optional<double> before = {});
+  // evaluate() in the validation phase of the clock, reported by nobody.
+  double validate();
+  // A validation loss measured at `at` to the metrics and the observer.
+  void report_validation(double loss, ValidationPoint point, const RunProgress& at,
+                         std::optional<double> before = {});
   // Where the run is, for the reporter.
   RunProgress progress() const;
   // This process's layout, as the memory estimate sees it.
